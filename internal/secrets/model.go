@@ -1,0 +1,253 @@
+// Package secrets is the domain of the zwrm secrets service: its types, its
+// rules (names, masks, who may modify what), the interfaces its adapters
+// implement (Store, KeyWrapper) and its error codes. It imports no AWS, HTTP
+// or storage code; everything else imports it.
+package secrets
+
+import "time"
+
+// Environment is one of the three independent values a secret can hold.
+type Environment string
+
+const (
+	Development Environment = "development"
+	Staging     Environment = "staging"
+	Production  Environment = "production"
+)
+
+// Environments lists every environment in their display order.
+var Environments = []Environment{Development, Staging, Production}
+
+// Layer is where a secret lives in the global → app → machine hierarchy.
+// The zero Layer is the global (organization-wide) layer; App alone is an
+// app's layer; App and Machine together are a machine's layer.
+type Layer struct {
+	App     string `json:"app,omitempty"`
+	Machine string `json:"machine,omitempty"`
+}
+
+// Global is the organization-wide layer.
+var Global = Layer{}
+
+// Kind names the layer: "global", "app" or "machine".
+func (l Layer) Kind() string {
+	switch {
+	case l.Machine != "":
+		return "machine"
+	case l.App != "":
+		return "app"
+	}
+	return "global"
+}
+
+// Key is a canonical, unambiguous string for the layer ("g", "a/APP",
+// "m/APP/MACHINE"); ids cannot hold '/', so keys never collide.
+func (l Layer) Key() string {
+	switch l.Kind() {
+	case "machine":
+		return "m/" + l.App + "/" + l.Machine
+	case "app":
+		return "a/" + l.App
+	}
+	return "g"
+}
+
+func (l Layer) String() string {
+	switch l.Kind() {
+	case "machine":
+		return "machine " + l.App + "/" + l.Machine
+	case "app":
+		return "app " + l.App
+	}
+	return "global"
+}
+
+// ResolveChain lists the layers a resolve at l reads, lowest priority first:
+// global, then the app, then the machine.
+func (l Layer) ResolveChain() []Layer {
+	chain := []Layer{Global}
+	if l.App != "" {
+		chain = append(chain, Layer{App: l.App})
+	}
+	if l.Machine != "" {
+		chain = append(chain, l)
+	}
+	return chain
+}
+
+// Principal names a person or workload: a stable subject and a display name.
+type Principal struct {
+	Subject string `json:"subject"`
+	Name    string `json:"name"`
+}
+
+// SealedValue is one environment's value as it is stored: ciphertext bound to
+// the secret's identity, plus the mask shown in place of the value.
+type SealedValue struct {
+	Ciphertext []byte `json:"ciphertext"`
+	Mask       string `json:"mask"`
+}
+
+// Secret is one secret at one layer of one organization, as stored: a head
+// record (the current version) or a history record (an earlier one).
+type Secret struct {
+	ID          string                      `json:"id"`
+	Org         string                      `json:"org"`
+	Layer       Layer                       `json:"layer"`
+	Name        string                      `json:"name"`
+	Description string                      `json:"description"`
+	Values      map[Environment]SealedValue `json:"values,omitempty"`
+	Owner       Principal                   `json:"owner"`
+	CreatedAt   time.Time                   `json:"created_at"`
+	UpdatedAt   time.Time                   `json:"updated_at"`
+	UpdatedBy   Principal                   `json:"updated_by"`
+	Version     int64                       `json:"version"`
+	// Change says what made this version: create, update, restore or rotate.
+	Change string `json:"change"`
+	// RestoredFrom is the version a restore copied, when Change is restore.
+	RestoredFrom int64 `json:"restored_from,omitempty"`
+}
+
+// Has reports whether the secret holds a value for env.
+func (s *Secret) Has(env Environment) bool {
+	_, ok := s.Values[env]
+	return ok
+}
+
+// Role is a user's role; its priority decides what it may do.
+type Role string
+
+const (
+	RoleMember     Role = "member"
+	RoleAdmin      Role = "admin"
+	RoleSuperadmin Role = "superadmin"
+)
+
+// Priority is the role's rank: member 10, admin 100, superadmin 1000;
+// 0 for anything else.
+func (r Role) Priority() int {
+	switch r {
+	case RoleMember:
+		return 10
+	case RoleAdmin:
+		return 100
+	case RoleSuperadmin:
+		return 1000
+	}
+	return 0
+}
+
+// ModifyAnyPriority is the role priority that may modify secrets it does not own.
+const ModifyAnyPriority = 100
+
+// TokenKind says who holds a token.
+type TokenKind string
+
+const (
+	TokenUser    TokenKind = "user"    // a person, with a role
+	TokenService TokenKind = "service" // a workload, which may only resolve
+)
+
+// Token is an API token as stored: never the token itself, only its hash.
+// ID is derived from the hash (see TokenID), so a token is found by one
+// lookup of its ID.
+type Token struct {
+	ID        string     `json:"id"`
+	Org       string     `json:"org"`
+	Kind      TokenKind  `json:"kind"`
+	Hash      []byte     `json:"hash"`   // SHA-256 of the token
+	Prefix    string     `json:"prefix"` // the token's first characters, to recognise it
+	Subject   string     `json:"subject,omitempty"`
+	Name      string     `json:"name"`
+	Role      Role       `json:"role,omitempty"`
+	Scope     Scope      `json:"scope,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	CreatedBy Principal  `json:"created_by"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Scope bounds what a service token may resolve: an app (or none: global
+// only), a machine of that app (or none), and the environments named.
+type Scope struct {
+	App          string        `json:"app,omitempty"`
+	Machine      string        `json:"machine,omitempty"`
+	Environments []Environment `json:"environments,omitempty"`
+}
+
+// Identity is who is calling, as established from a token.
+type Identity struct {
+	Org     string
+	TokenID string
+	Kind    TokenKind
+	Subject string
+	Name    string
+	Role    Role
+	Scope   Scope
+}
+
+// Principal returns the identity's subject and name.
+func (id Identity) Principal() Principal { return Principal{Subject: id.Subject, Name: id.Name} }
+
+// Org is a tenant. Everything else is scoped to one.
+type Org struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	// UserResolveEnvironments are the environments user tokens may resolve;
+	// empty means development only.
+	UserResolveEnvironments []Environment `json:"user_resolve_environments,omitempty"`
+}
+
+// DataKey is an organization's data key for one environment, wrapped by the
+// KeyWrapper. Values are sealed under keys derived from it.
+type DataKey struct {
+	Org         string      `json:"org"`
+	Environment Environment `json:"environment"`
+	Generation  int         `json:"generation"`
+	Wrapped     []byte      `json:"wrapped"`
+	CreatedAt   time.Time   `json:"created_at"`
+}
+
+// AuditRecord says who did what, when, to which secrets and versions. It
+// never holds a value.
+type AuditRecord struct {
+	ID          string       `json:"id"` // sorts by time
+	Org         string       `json:"org"`
+	Time        time.Time    `json:"time"`
+	Actor       AuditActor   `json:"actor"`
+	Action      string       `json:"action"`
+	RequestID   string       `json:"request_id,omitempty"`
+	SecretID    string       `json:"secret_id,omitempty"`
+	Layer       *Layer       `json:"layer,omitempty"`
+	Environment Environment  `json:"environment,omitempty"`
+	Secrets     []AuditEntry `json:"secrets,omitempty"`
+	TokenID     string       `json:"token_id,omitempty"`
+	Detail      string       `json:"detail,omitempty"`
+}
+
+// AuditActor is the identity behind an audited action.
+type AuditActor struct {
+	Kind    TokenKind `json:"kind"`
+	TokenID string    `json:"token_id,omitempty"`
+	Subject string    `json:"subject,omitempty"`
+	Name    string    `json:"name"`
+}
+
+// AuditEntry names one secret version an action touched.
+type AuditEntry struct {
+	Name    string `json:"name"`
+	Layer   string `json:"layer,omitempty"`
+	Version int64  `json:"version"`
+}
+
+// Audit actions.
+const (
+	ActionSecretCreate  = "secret.create"
+	ActionSecretUpdate  = "secret.update"
+	ActionSecretDelete  = "secret.delete"
+	ActionSecretRestore = "secret.restore"
+	ActionTokenCreate   = "token.create"
+	ActionTokenRevoke   = "token.revoke"
+	ActionResolve       = "resolve"
+	ActionOrgUpdate     = "org.update"
+)

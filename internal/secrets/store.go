@@ -1,0 +1,137 @@
+package secrets
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything the service keeps. Its methods are shaped by the
+// access patterns, and every write changes one record under one condition
+// (create if absent, update if the version matches), so that a store without
+// transactions (DynamoDB's single-item conditional writes) implements it as
+// well as an embedded one. A store only ever sees ciphertext.
+type Store interface {
+	SecretStore
+	TokenStore
+	OrgStore
+	DataKeyStore
+	AuditLog
+}
+
+// SecretStore keeps secrets: a head record per (org, layer, name) holding
+// the current version, reachable by id too, and history records of earlier
+// versions keyed by (org, id, version).
+type SecretStore interface {
+	// CreateSecret stores s as a new head record with s.Version == 1.
+	// Returns ErrExists (conflict) if a secret of that name exists at that
+	// org and layer.
+	CreateSecret(ctx context.Context, s *Secret) error
+
+	// UpdateSecret replaces the head record of s.ID with s if the stored
+	// version equals expected; s.Version must be expected+1. Returns
+	// ErrNotFound if the secret is absent, ErrStale (conflict) if the stored
+	// version differs. Org, layer, name, id and owner never change.
+	UpdateSecret(ctx context.Context, s *Secret, expected int64) error
+
+	// DeleteSecret removes the secret's head record and its history.
+	// Returns ErrNotFound if absent. expected 0 deletes whatever version is
+	// stored; otherwise a differing stored version returns ErrStale.
+	DeleteSecret(ctx context.Context, org, id string, expected int64) error
+
+	// GetSecret returns the head record by id. Returns ErrNotFound if
+	// absent or in another org.
+	GetSecret(ctx context.Context, org, id string) (*Secret, error)
+
+	// GetSecretByName returns the head record of name at layer. Returns
+	// ErrNotFound if absent.
+	GetSecretByName(ctx context.Context, org string, layer Layer, name string) (*Secret, error)
+
+	// ListSecrets returns the head records at one layer, ordered by name.
+	ListSecrets(ctx context.Context, org string, layer Layer) ([]*Secret, error)
+
+	// ListSecretsIn returns the head records at each of layers (one slice
+	// per layer, in the order given, each ordered by name): the read of a
+	// resolve. Implementations read the layers at once where they can.
+	ListSecretsIn(ctx context.Context, org string, layers []Layer) ([][]*Secret, error)
+
+	// ListLayers returns the app and machine layers that hold secrets,
+	// ordered by key. The global layer is not listed.
+	ListLayers(ctx context.Context, org string) ([]Layer, error)
+
+	// PutVersion stores a history record of s at s.Version. Versions are
+	// immutable, so putting the same version again is harmless: writers put
+	// the version they replace before replacing it, which keeps history
+	// whole even if they stop between the two writes.
+	PutVersion(ctx context.Context, s *Secret) error
+
+	// GetVersion returns the history record of version n. Returns
+	// ErrNotFound if absent (never kept, or pruned).
+	GetVersion(ctx context.Context, org, id string, n int64) (*Secret, error)
+
+	// ListVersions returns the history records of a secret, newest first.
+	// It does not include the head record.
+	ListVersions(ctx context.Context, org, id string) ([]*Secret, error)
+
+	// PruneVersions deletes history records older than version keepFrom.
+	PruneVersions(ctx context.Context, org, id string, keepFrom int64) error
+}
+
+// TokenStore keeps API tokens, by id (derived from the token's hash).
+type TokenStore interface {
+	// CreateToken stores t. Returns ErrExists if its id is taken.
+	CreateToken(ctx context.Context, t *Token) error
+	// GetToken returns the token with id, in any org. Returns ErrNotFound.
+	GetToken(ctx context.Context, id string) (*Token, error)
+	// ListTokens returns the org's tokens, revoked ones too, oldest first.
+	ListTokens(ctx context.Context, org string) ([]*Token, error)
+	// RevokeToken sets the revocation time of the org's token id, once:
+	// revoking again keeps the first time. Returns ErrNotFound.
+	RevokeToken(ctx context.Context, org, id string, at time.Time) error
+}
+
+// OrgStore keeps organizations.
+type OrgStore interface {
+	// CreateOrg stores o. Returns ErrExists if it exists.
+	CreateOrg(ctx context.Context, o *Org) error
+	// GetOrg returns the org. Returns ErrNotFound.
+	GetOrg(ctx context.Context, id string) (*Org, error)
+	// PutOrgSettings replaces the org's settings (everything but its id
+	// and creation time). Returns ErrNotFound.
+	PutOrgSettings(ctx context.Context, o *Org) error
+}
+
+// DataKeyStore keeps wrapped data keys, one per (org, environment, generation).
+type DataKeyStore interface {
+	// CreateDataKey stores k if no key exists at its org, environment and
+	// generation. Returns ErrExists otherwise: the caller then reads the
+	// winner's key, so concurrent writers agree on one key.
+	CreateDataKey(ctx context.Context, k *DataKey) error
+	// GetDataKey returns a key. Returns ErrNotFound.
+	GetDataKey(ctx context.Context, org string, env Environment, generation int) (*DataKey, error)
+}
+
+// AuditLog keeps audit records.
+type AuditLog interface {
+	// AppendAudit stores r. r.ID sorts by time (see NewAuditID).
+	AppendAudit(ctx context.Context, r *AuditRecord) error
+	// ListAudit returns up to limit records of the org, newest first,
+	// starting after the record with id cursor ("" for the newest), and the
+	// cursor of the next page ("" when there is none).
+	ListAudit(ctx context.Context, org, cursor string, limit int) ([]*AuditRecord, string, error)
+}
+
+// EncryptionContext is the non-secret context a data key is bound to when it
+// is wrapped; the same context must be given to unwrap it. With KMS it
+// becomes the encryption context that IAM conditions can name.
+type EncryptionContext map[string]string
+
+// KeyWrapper makes and unwraps data keys under a master key (a local key
+// file, or AWS KMS).
+type KeyWrapper interface {
+	// GenerateDataKey returns a new 32-byte key and its wrapped form bound
+	// to ec. Returns CodeUnavailable when the key service cannot be reached.
+	GenerateDataKey(ctx context.Context, ec EncryptionContext) (plaintext, wrapped []byte, err error)
+	// Unwrap returns the key inside wrapped. A wrong context, a wrong
+	// master key or a tampered blob returns CodeInternal.
+	Unwrap(ctx context.Context, wrapped []byte, ec EncryptionContext) ([]byte, error)
+}
