@@ -1,0 +1,206 @@
+// Package envelope seals secret values with AES-256-GCM under data keys that
+// a secrets.KeyWrapper (a local master key, or AWS KMS) wraps.
+//
+// Each organization has one data key per environment, stored wrapped in the
+// DataKeyStore and cached unwrapped for a bounded time, so resolving N
+// secrets of an environment unwraps at most one key, and none while cached.
+// Every value is sealed under its own key derived from the data key with
+// HKDF-SHA256 and a random 32-byte salt, so a data key can seal any number
+// of values without the birthday bound of random 96-bit GCM nonces coming
+// near. The associated data binds each ciphertext to its identity (org,
+// layer, name, environment, version): moved into another record, it fails
+// to open.
+package envelope
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+const (
+	formatV1  = 1
+	saltSize  = 32
+	nonceSize = 12
+	headSize  = 1 + 4 + saltSize + nonceSize
+	// Generation of the data key new values are sealed under. The
+	// envelope records it, so a later generation can be introduced while
+	// old values still open.
+	currentGeneration = 1
+	hkdfInfo          = "zwrm value key v1"
+)
+
+// Identity is what a ciphertext is bound to.
+type Identity struct {
+	Org         string
+	Layer       secrets.Layer
+	Name        string
+	Environment secrets.Environment
+	Version     int64
+}
+
+// IdentityOf returns the identity of s's value for env.
+func IdentityOf(s *secrets.Secret, env secrets.Environment) Identity {
+	return Identity{Org: s.Org, Layer: s.Layer, Name: s.Name, Environment: env, Version: s.Version}
+}
+
+// aad encodes the identity with a length before each part, so no two
+// identities share an encoding.
+func (id Identity) aad() []byte {
+	b := []byte("zwrm/value/v1")
+	for _, part := range []string{id.Org, id.Layer.Key(), id.Name, string(id.Environment), strconv.FormatInt(id.Version, 10)} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(part)))
+		b = append(b, part...)
+	}
+	return b
+}
+
+// EncryptionContext is the context an org's data key for env is wrapped
+// under; with KMS, IAM conditions can name its keys
+// (kms:EncryptionContext:org, kms:EncryptionContext:environment).
+func EncryptionContext(org string, env secrets.Environment, generation int) secrets.EncryptionContext {
+	return secrets.EncryptionContext{
+		"service":     "zwrm-secrets",
+		"org":         org,
+		"environment": string(env),
+		"generation":  strconv.Itoa(generation),
+	}
+}
+
+// Sealer seals and opens values.
+type Sealer struct {
+	wrapper secrets.KeyWrapper
+	keys    secrets.DataKeyStore
+	cache   *keyCache
+	now     func() time.Time
+}
+
+// Options tune the data key cache.
+type Options struct {
+	// CacheTTL is how long an unwrapped data key stays in memory. Longer
+	// means fewer unwraps (KMS calls); shorter means a revoked KMS grant or
+	// a disabled key takes effect sooner. Default 5 minutes.
+	CacheTTL time.Duration
+	// CacheSize bounds the keys kept (one per org and environment). Default 1000.
+	CacheSize int
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+}
+
+// New returns a Sealer wrapping data keys with w and keeping them in keys.
+func New(w secrets.KeyWrapper, keys secrets.DataKeyStore, opts Options) *Sealer {
+	if opts.CacheTTL <= 0 {
+		opts.CacheTTL = 5 * time.Minute
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 1000
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Sealer{wrapper: w, keys: keys, cache: newKeyCache(opts.CacheTTL, opts.CacheSize, opts.Now), now: opts.Now}
+}
+
+// Seal encrypts plaintext for id.
+func (s *Sealer) Seal(ctx context.Context, id Identity, plaintext []byte) ([]byte, error) {
+	key, err := s.dataKey(ctx, id.Org, id.Environment, currentGeneration, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, headSize, headSize+len(plaintext)+16)
+	out[0] = formatV1
+	binary.BigEndian.PutUint32(out[1:5], currentGeneration)
+	salt, nonce := out[5:5+saltSize], out[5+saltSize:headSize]
+	if _, err := rand.Read(out[5:headSize]); err != nil {
+		return nil, secrets.Internalf(err, "read random salt")
+	}
+	aead, err := valueAEAD(key, salt)
+	if err != nil {
+		return nil, err
+	}
+	return aead.Seal(out, nonce, plaintext, id.aad()), nil
+}
+
+// Open decrypts a ciphertext sealed for id. A ciphertext sealed for another
+// identity, or altered, fails with CodeInternal and a message that holds no
+// plaintext.
+func (s *Sealer) Open(ctx context.Context, id Identity, ciphertext []byte) ([]byte, error) {
+	if len(ciphertext) < headSize+16 || ciphertext[0] != formatV1 {
+		return nil, secrets.Internalf(errors.New("malformed envelope"), "open %s/%s/%s", id.Layer.Key(), id.Name, id.Environment)
+	}
+	gen := int(binary.BigEndian.Uint32(ciphertext[1:5]))
+	key, err := s.dataKey(ctx, id.Org, id.Environment, gen, false)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := valueAEAD(key, ciphertext[5:5+saltSize])
+	if err != nil {
+		return nil, err
+	}
+	plain, err := aead.Open(nil, ciphertext[5+saltSize:headSize], ciphertext[headSize:], id.aad())
+	if err != nil {
+		return nil, secrets.Internalf(err, "open %s/%s/%s v%d: ciphertext does not belong to this record or was altered", id.Layer.Key(), id.Name, id.Environment, id.Version)
+	}
+	return plain, nil
+}
+
+func valueAEAD(dataKey, salt []byte) (cipher.AEAD, error) {
+	key, err := hkdf.Key(sha256.New, dataKey, salt, hkdfInfo, 32)
+	if err != nil {
+		return nil, secrets.Internalf(err, "derive value key")
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, secrets.Internalf(err, "new cipher")
+	}
+	return cipher.NewGCM(block)
+}
+
+// dataKey returns the unwrapped data key of (org, env, gen): from the cache,
+// else from the store (one unwrap), else, when create is set, a new one.
+// Concurrent callers missing the cache for one key share one unwrap.
+func (s *Sealer) dataKey(ctx context.Context, org string, env secrets.Environment, gen int, create bool) ([]byte, error) {
+	ck := cacheKey{org: org, env: env, gen: gen}
+	return s.cache.get(ck, func() ([]byte, error) {
+		ec := EncryptionContext(org, env, gen)
+		for attempt := 0; attempt < 3; attempt++ {
+			dk, err := s.keys.GetDataKey(ctx, org, env, gen)
+			if err == nil {
+				key, err := s.wrapper.Unwrap(ctx, dk.Wrapped, ec)
+				if err != nil {
+					return nil, fmt.Errorf("unwrap data key %s/%s/%d: %w", org, env, gen, err)
+				}
+				return key, nil
+			}
+			if !secrets.IsCode(err, secrets.CodeNotFound) {
+				return nil, fmt.Errorf("get data key %s/%s/%d: %w", org, env, gen, err)
+			}
+			if !create {
+				return nil, secrets.Internalf(err, "data key %s/%s/%d is missing", org, env, gen)
+			}
+			plain, wrapped, err := s.wrapper.GenerateDataKey(ctx, ec)
+			if err != nil {
+				return nil, fmt.Errorf("generate data key %s/%s/%d: %w", org, env, gen, err)
+			}
+			err = s.keys.CreateDataKey(ctx, &secrets.DataKey{Org: org, Environment: env, Generation: gen, Wrapped: wrapped, CreatedAt: s.now().UTC()})
+			if err == nil {
+				return plain, nil
+			}
+			if !errors.Is(err, secrets.ErrExists) {
+				return nil, fmt.Errorf("store data key %s/%s/%d: %w", org, env, gen, err)
+			}
+			// Another writer stored its key first: read and use that one.
+		}
+		return nil, secrets.Internalf(nil, "data key %s/%s/%d: no agreement after 3 attempts", org, env, gen)
+	})
+}

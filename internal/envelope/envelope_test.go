@@ -1,0 +1,335 @@
+package envelope_test
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zwrm/secrets/internal/envelope"
+	"github.com/zwrm/secrets/internal/localkey"
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// memKeys is a DataKeyStore in memory: the sealer's seam to storage.
+type memKeys struct {
+	mu   sync.Mutex
+	keys map[string]*secrets.DataKey
+}
+
+func keyOf(org string, env secrets.Environment, gen int) string {
+	return org + "|" + string(env) + "|" + string(rune('0'+gen))
+}
+
+func (m *memKeys) CreateDataKey(_ context.Context, k *secrets.DataKey) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.keys == nil {
+		m.keys = map[string]*secrets.DataKey{}
+	}
+	id := keyOf(k.Org, k.Environment, k.Generation)
+	if _, ok := m.keys[id]; ok {
+		return secrets.ErrExists
+	}
+	m.keys[id] = k
+	return nil
+}
+
+func (m *memKeys) GetDataKey(_ context.Context, org string, env secrets.Environment, gen int) (*secrets.DataKey, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if k, ok := m.keys[keyOf(org, env, gen)]; ok {
+		return k, nil
+	}
+	return nil, secrets.ErrNotFound
+}
+
+// countingWrapper counts the calls that reach the key service.
+type countingWrapper struct {
+	secrets.KeyWrapper
+	generated, unwrapped atomic.Int64
+}
+
+func (c *countingWrapper) GenerateDataKey(ctx context.Context, ec secrets.EncryptionContext) ([]byte, []byte, error) {
+	c.generated.Add(1)
+	return c.KeyWrapper.GenerateDataKey(ctx, ec)
+}
+
+func (c *countingWrapper) Unwrap(ctx context.Context, w []byte, ec secrets.EncryptionContext) ([]byte, error) {
+	c.unwrapped.Add(1)
+	return c.KeyWrapper.Unwrap(ctx, w, ec)
+}
+
+func newWrapper(t *testing.T) *countingWrapper {
+	t.Helper()
+	master := bytes.Repeat([]byte{7}, 32)
+	w, err := localkey.New(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &countingWrapper{KeyWrapper: w}
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+var base = envelope.Identity{Org: "acme", Layer: secrets.Layer{App: "web"}, Name: "STRIPE_KEY", Environment: secrets.Production, Version: 3}
+
+func TestSealOpenRoundTrip(t *testing.T) {
+	s := envelope.New(newWrapper(t), &memKeys{}, envelope.Options{})
+	ctx := context.Background()
+	for _, plain := range []string{"x", "sk_live_51HxyzabcdRgA1", string(bytes.Repeat([]byte("é"), 30000))} {
+		ct, err := s.Seal(ctx, base, []byte(plain))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(ct, []byte(plain)) {
+			t.Fatal("ciphertext contains the plaintext")
+		}
+		got, err := s.Open(ctx, base, ct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != plain {
+			t.Fatalf("round trip changed the value")
+		}
+	}
+}
+
+func TestCiphertextIsBoundToItsIdentity(t *testing.T) {
+	ctx := context.Background()
+	keys := &memKeys{}
+	s := envelope.New(newWrapper(t), keys, envelope.Options{})
+	ct, err := s.Seal(ctx, base, []byte("sk_live_51HxyzabcdRgA1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := map[string]envelope.Identity{}
+	id := base
+	id.Org = "other"
+	moved["another org"] = id
+	id = base
+	id.Layer = secrets.Global
+	moved["another layer"] = id
+	id = base
+	id.Layer = secrets.Layer{App: "web", Machine: "m1"}
+	moved["a machine of the same app"] = id
+	id = base
+	id.Name = "STRIPE_KEY2"
+	moved["another name"] = id
+	id = base
+	id.Environment = secrets.Staging
+	moved["another environment"] = id
+	id = base
+	id.Version = 4
+	moved["another version"] = id
+	// Make sure the other org and environment have keys, so that the
+	// failure is the binding and not a missing key.
+	for _, other := range moved {
+		if _, err := s.Seal(ctx, other, []byte("warm")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, other := range moved {
+		t.Run("a ciphertext moved to "+name+" fails to open", func(t *testing.T) {
+			if _, err := s.Open(ctx, other, ct); err == nil {
+				t.Fatal("opened a ciphertext under another identity")
+			} else if got, want := secrets.ErrorCode(err), secrets.CodeInternal; got != want {
+				t.Fatalf("code = %s, want %s", got, want)
+			} else if bytes.Contains([]byte(err.Error()), []byte("sk_live")) {
+				t.Fatal("error holds plaintext")
+			}
+		})
+	}
+	t.Run("an altered byte anywhere fails to open", func(t *testing.T) {
+		for i := range ct {
+			bad := bytes.Clone(ct)
+			bad[i] ^= 0x01
+			if _, err := s.Open(ctx, base, bad); err == nil {
+				t.Fatalf("opened a ciphertext altered at byte %d", i)
+			}
+		}
+	})
+	t.Run("a truncated ciphertext fails to open", func(t *testing.T) {
+		if _, err := s.Open(ctx, base, ct[:len(ct)-1]); err == nil {
+			t.Fatal("opened a truncated ciphertext")
+		}
+		if _, err := s.Open(ctx, base, ct[:10]); err == nil {
+			t.Fatal("opened a truncated ciphertext")
+		}
+	})
+}
+
+func TestSaltsAndNoncesNeverRepeat(t *testing.T) {
+	ctx := context.Background()
+	s := envelope.New(newWrapper(t), &memKeys{}, envelope.Options{})
+	seen := map[string]bool{}
+	for i := 0; i < 5000; i++ {
+		ct, err := s.Seal(ctx, base, []byte("same value"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := string(ct[5 : 5+32+12]) // salt and nonce
+		if seen[head] {
+			t.Fatalf("salt and nonce repeated after %d seals", i)
+		}
+		seen[head] = true
+	}
+}
+
+func TestDataKeyUnwrapsAreBoundedAndCached(t *testing.T) {
+	ctx := context.Background()
+	w := newWrapper(t)
+	keys := &memKeys{}
+	clk := &clock{now: time.Unix(1_700_000_000, 0)}
+	writer := envelope.New(w, keys, envelope.Options{Now: clk.Now})
+	const n = 200
+	cts := make([][]byte, n)
+	ids := make([]envelope.Identity, n)
+	for i := range cts {
+		ids[i] = base
+		ids[i].Name = "S" + string(rune('A'+i%26)) + string(rune('A'+i/26))
+		var err error
+		if cts[i], err = writer.Seal(ctx, ids[i], []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := w.generated.Load(), int64(1); got != want {
+		t.Fatalf("sealing %d values generated %d data keys, want %d", n, got, want)
+	}
+
+	// A fresh process (a cold Lambda) opening all n values.
+	w.unwrapped.Store(0)
+	reader := envelope.New(w, keys, envelope.Options{Now: clk.Now, CacheTTL: time.Minute})
+	openAll := func() {
+		t.Helper()
+		for i := range cts {
+			if _, err := reader.Open(ctx, ids[i], cts[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	openAll()
+	if got, want := w.unwrapped.Load(), int64(1); got != want {
+		t.Fatalf("cold: opening %d values unwrapped %d keys, want %d", n, got, want)
+	}
+	openAll()
+	if got, want := w.unwrapped.Load(), int64(1); got != want {
+		t.Fatalf("warm: unwraps = %d, want %d (no new unwrap)", got, want)
+	}
+	clk.Add(time.Minute + time.Second)
+	openAll()
+	if got, want := w.unwrapped.Load(), int64(2); got != want {
+		t.Fatalf("after the TTL: unwraps = %d, want %d", got, want)
+	}
+}
+
+func TestConcurrentColdCallersShareOneUnwrap(t *testing.T) {
+	ctx := context.Background()
+	w := newWrapper(t)
+	keys := &memKeys{}
+	ct, err := envelope.New(w, keys, envelope.Options{}).Seal(ctx, base, []byte("v"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.unwrapped.Store(0)
+	reader := envelope.New(w, keys, envelope.Options{})
+	var wg sync.WaitGroup
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := reader.Open(ctx, base, ct); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got, want := w.unwrapped.Load(), int64(1); got != want {
+		t.Fatalf("32 concurrent cold opens unwrapped %d times, want %d", got, want)
+	}
+}
+
+func TestConcurrentFirstWritersAgreeOnOneDataKey(t *testing.T) {
+	ctx := context.Background()
+	w := newWrapper(t)
+	keys := &memKeys{}
+	// Separate sealers stand for separate processes racing to create the key.
+	var wg sync.WaitGroup
+	cts := make([][]byte, 8)
+	for i := range cts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			cts[i], err = envelope.New(w, keys, envelope.Options{}).Seal(ctx, base, []byte("v"))
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	reader := envelope.New(w, keys, envelope.Options{})
+	for i, ct := range cts {
+		if _, err := reader.Open(ctx, base, ct); err != nil {
+			t.Fatalf("value %d sealed under a key that lost the race: %v", i, err)
+		}
+	}
+}
+
+func TestCacheSizeIsBounded(t *testing.T) {
+	ctx := context.Background()
+	w := newWrapper(t)
+	keys := &memKeys{}
+	s := envelope.New(w, keys, envelope.Options{CacheSize: 2})
+	orgs := []string{"a", "b", "c"}
+	cts := map[string][]byte{}
+	for _, org := range orgs {
+		id := base
+		id.Org = org
+		ct, err := s.Seal(ctx, id, []byte("v"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cts[org] = ct
+	}
+	// Three keys through a cache of two: the least recently used ("a") was
+	// evicted, so opening it unwraps again; "c" is still cached.
+	w.unwrapped.Store(0)
+	id := base
+	id.Org = "c"
+	if _, err := s.Open(ctx, id, cts["c"]); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.unwrapped.Load(); got != 0 {
+		t.Fatalf("recent key unwrapped %d times, want 0", got)
+	}
+	id.Org = "a"
+	if _, err := s.Open(ctx, id, cts["a"]); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.unwrapped.Load(); got != 1 {
+		t.Fatalf("evicted key unwrapped %d times, want 1", got)
+	}
+}
+
+func TestEncryptionContextNamesOrgAndEnvironment(t *testing.T) {
+	ec := envelope.EncryptionContext("acme", secrets.Staging, 1)
+	if got, want := ec["org"], "acme"; got != want {
+		t.Fatalf("org = %q, want %q", got, want)
+	}
+	if got, want := ec["environment"], "staging"; got != want {
+		t.Fatalf("environment = %q, want %q", got, want)
+	}
+}
