@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// statusOf is the one table from domain codes to HTTP statuses.
+var statusOf = map[secrets.Code]int{
+	secrets.CodeInvalid:      http.StatusBadRequest,
+	secrets.CodeUnauthorized: http.StatusUnauthorized,
+	secrets.CodeForbidden:    http.StatusForbidden,
+	secrets.CodeNotFound:     http.StatusNotFound,
+	secrets.CodeConflict:     http.StatusConflict,
+	secrets.CodeUnavailable:  http.StatusServiceUnavailable,
+	secrets.CodeInternal:     http.StatusInternalServerError,
+	codeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	codeTooLarge:             http.StatusRequestEntityTooLarge,
+	codeUnsupportedMedia:     http.StatusUnsupportedMediaType,
+}
+
+// Codes of the HTTP layer itself.
+const (
+	codeMethodNotAllowed secrets.Code = "method_not_allowed"
+	codeTooLarge         secrets.Code = "too_large"
+	codeUnsupportedMedia secrets.Code = "unsupported_media_type"
+)
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      secrets.Code `json:"code"`
+	Message   string       `json:"message"`
+	Field     string       `json:"field,omitempty"`
+	RequestID string       `json:"request_id,omitempty"`
+}
+
+// writeError answers err. Domain errors carry their own message; anything
+// else is logged with the request id and answered as "internal error",
+// never with its text.
+func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *secrets.Error
+	code := secrets.ErrorCode(err)
+	detail := errorDetail{Code: code, RequestID: requestID(r.Context())}
+	status := statusOf[code]
+	if status == 0 {
+		status, detail.Code = http.StatusInternalServerError, secrets.CodeInternal
+	}
+	switch {
+	case status >= 500:
+		a.log.ErrorContext(r.Context(), "request failed", "request_id", detail.RequestID, "code", string(detail.Code), "error", err.Error())
+		detail.Message = "internal error; quote request id " + detail.RequestID + " when reporting it"
+		if code == secrets.CodeUnavailable {
+			detail.Message = "the service is busy or a dependency is unavailable; retry shortly (request id " + detail.RequestID + ")"
+		}
+	case errors.As(err, &e):
+		detail.Message, detail.Field = e.Message, e.Field
+		if e.Field != "" {
+			detail.Message = e.Field + ": " + e.Message
+		}
+	default:
+		detail.Message = err.Error()
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="zwrm"`)
+	}
+	writeJSON(w, status, errorBody{Error: detail})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		slog.Debug("write response", "error", err.Error())
+	}
+}

@@ -1,0 +1,119 @@
+package service
+
+import (
+	"context"
+	"slices"
+
+	"github.com/zwrm/secrets/internal/envelope"
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// ResolveInput asks for the values of one environment at a layer.
+type ResolveInput struct {
+	Environment secrets.Environment
+	Layer       secrets.Layer
+}
+
+// Resolved is what a resolve hands a workload: for each name, the value of
+// the highest layer that has one for the environment.
+type Resolved struct {
+	Environment secrets.Environment
+	Values      map[string]string
+	// Sources names, for each name, the layer and version the value came from.
+	Sources map[string]secrets.AuditEntry
+}
+
+// Resolve returns every secret visible at in.Layer for in.Environment: the
+// machine value, else the app value, else the global value. It reads the
+// three layers in one store call and unwraps at most one data key (none
+// while cached).
+func (s *Service) Resolve(ctx context.Context, id secrets.Identity, in ResolveInput) (*Resolved, error) {
+	if _, err := secrets.ParseEnvironment("environment", string(in.Environment)); err != nil {
+		return nil, err
+	}
+	layer, err := s.resolveLayer(ctx, id, in)
+	if err != nil {
+		return nil, err
+	}
+	chain := layer.ResolveChain()
+	lists, err := s.store.ListSecretsIn(ctx, id.Org, chain)
+	if err != nil {
+		return nil, wrap(err, "read secrets for resolve")
+	}
+	// Later layers override earlier ones; only values are compared, so a
+	// layer without a value for this environment overrides nothing.
+	winners := map[string]*secrets.Secret{}
+	for _, list := range lists {
+		for _, sec := range list {
+			if sec.Has(in.Environment) {
+				winners[sec.Name] = sec
+			}
+		}
+	}
+	out := &Resolved{Environment: in.Environment, Values: make(map[string]string, len(winners)), Sources: make(map[string]secrets.AuditEntry, len(winners))}
+	entries := make([]secrets.AuditEntry, 0, len(winners))
+	for name, sec := range winners {
+		plain, err := s.sealer.Open(ctx, envelope.IdentityOf(sec, in.Environment), sec.Values[in.Environment].Ciphertext)
+		if err != nil {
+			return nil, err
+		}
+		out.Values[name] = string(plain)
+		e := secrets.AuditEntry{Name: name, Layer: sec.Layer.Key(), Version: sec.Version}
+		out.Sources[name] = e
+		entries = append(entries, e)
+	}
+	slices.SortFunc(entries, func(a, b secrets.AuditEntry) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionResolve, Layer: &layer, Environment: in.Environment, Secrets: entries})
+	return out, nil
+}
+
+// resolveLayer checks that id may resolve in and returns the layer to
+// resolve at. Service tokens resolve within their scope, which also
+// supplies the app and machine a request leaves out; user tokens resolve
+// the environments the org allows them (development by default).
+func (s *Service) resolveLayer(ctx context.Context, id secrets.Identity, in ResolveInput) (secrets.Layer, error) {
+	switch id.Kind {
+	case secrets.TokenService:
+		sc := id.Scope
+		if !slices.Contains(sc.Environments, in.Environment) {
+			return secrets.Layer{}, secrets.Errorf(secrets.CodeForbidden, "this service token may not resolve %s; it may resolve %s", in.Environment, envList(sc.Environments))
+		}
+		layer := in.Layer
+		if layer.App == "" && sc.App != "" {
+			layer.App = sc.App
+		}
+		if layer.Machine == "" && sc.Machine != "" && layer.App == sc.App {
+			layer.Machine = sc.Machine
+		}
+		if layer.App != sc.App || (sc.Machine != "" && layer.Machine != sc.Machine) {
+			return secrets.Layer{}, secrets.Errorf(secrets.CodeForbidden, "this service token may not resolve at the %s layer; it is scoped to %s", layer, secrets.Layer{App: sc.App, Machine: sc.Machine})
+		}
+		return layer, nil
+	case secrets.TokenUser:
+		org, err := s.store.GetOrg(ctx, id.Org)
+		if err != nil {
+			return secrets.Layer{}, wrap(err, "get org %s", id.Org)
+		}
+		allowed := userResolveEnvironments(org)
+		if !slices.Contains(allowed, in.Environment) {
+			return secrets.Layer{}, secrets.Errorf(secrets.CodeForbidden, "user tokens may resolve %s only in this organization; use a service token to resolve %s", envList(allowed), in.Environment)
+		}
+		return in.Layer, nil
+	}
+	return secrets.Layer{}, secrets.Errorf(secrets.CodeForbidden, "this token may not resolve")
+}
+
+func userResolveEnvironments(org *secrets.Org) []secrets.Environment {
+	if len(org.UserResolveEnvironments) == 0 {
+		return []secrets.Environment{secrets.Development}
+	}
+	return org.UserResolveEnvironments
+}

@@ -1,0 +1,489 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"sort"
+
+	"github.com/google/uuid"
+
+	"github.com/zwrm/secrets/internal/envelope"
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// Change kinds recorded on each version.
+const (
+	changeCreate  = "create"
+	changeUpdate  = "update"
+	changeRestore = "restore"
+)
+
+// maxWriteAttempts bounds the retries of a write that carries no expected
+// version (the org secrets API), when concurrent writers keep winning.
+const maxWriteAttempts = 64
+
+// CreateInput is a new secret.
+type CreateInput struct {
+	Layer       secrets.Layer
+	Name        string
+	Description string
+	Values      map[secrets.Environment]string
+}
+
+// UpdateInput changes an existing secret. Only what is set changes: a nil
+// Description keeps it, a Values entry with a nil value clears that
+// environment, an absent entry keeps it.
+type UpdateInput struct {
+	Version     int64
+	Description *string
+	Values      map[secrets.Environment]*string
+}
+
+func validateValues(values map[secrets.Environment]string) error {
+	for env, v := range values {
+		if _, err := secrets.ParseEnvironment("values", string(env)); err != nil {
+			return err
+		}
+		if err := secrets.ValidateValue("values."+string(env), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Create stores a new secret owned by the caller.
+func (s *Service) Create(ctx context.Context, id secrets.Identity, in CreateInput) (*secrets.Secret, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	if err := secrets.ValidateName(in.Name); err != nil {
+		return nil, err
+	}
+	if err := secrets.ValidateDescription(in.Description); err != nil {
+		return nil, err
+	}
+	if err := validateValues(in.Values); err != nil {
+		return nil, err
+	}
+	sec, err := s.create(ctx, id, in)
+	if errors.Is(err, secrets.ErrExists) {
+		return nil, &secrets.Error{Code: secrets.CodeConflict, Field: "name",
+			Message: "the name " + in.Name + " is already taken in this organization (" + in.Layer.String() + " layer); pick another name or edit the existing secret"}
+	}
+	return sec, err
+}
+
+func (s *Service) create(ctx context.Context, id secrets.Identity, in CreateInput) (*secrets.Secret, error) {
+	now := s.now()
+	sec := &secrets.Secret{
+		ID: uuid.NewString(), Org: id.Org, Layer: in.Layer, Name: in.Name, Description: in.Description,
+		Owner: id.Principal(), CreatedAt: now, UpdatedAt: now, UpdatedBy: id.Principal(),
+		Version: 1, Change: changeCreate,
+	}
+	if err := s.seal(ctx, sec, in.Values); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateSecret(ctx, sec); err != nil {
+		return nil, wrap(err, "create secret %s", sec.Name)
+	}
+	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionSecretCreate, SecretID: sec.ID, Layer: &sec.Layer,
+		Secrets: []secrets.AuditEntry{{Name: sec.Name, Layer: sec.Layer.Key(), Version: sec.Version}}, Detail: changedEnvs(in.Values)})
+	return sec, nil
+}
+
+// seal sets sec.Values to plain sealed under sec's identity.
+func (s *Service) seal(ctx context.Context, sec *secrets.Secret, plain map[secrets.Environment]string) error {
+	sec.Values = make(map[secrets.Environment]secrets.SealedValue, len(plain))
+	for env, v := range plain {
+		ct, err := s.sealer.Seal(ctx, envelope.IdentityOf(sec, env), []byte(v))
+		if err != nil {
+			return wrap(err, "seal %s", env)
+		}
+		sec.Values[env] = secrets.SealedValue{Ciphertext: ct, Mask: secrets.Mask(v)}
+	}
+	return nil
+}
+
+// open returns every value of sec in plaintext.
+func (s *Service) open(ctx context.Context, sec *secrets.Secret) (map[secrets.Environment]string, error) {
+	plain := make(map[secrets.Environment]string, len(sec.Values))
+	for env, sv := range sec.Values {
+		p, err := s.sealer.Open(ctx, envelope.IdentityOf(sec, env), sv.Ciphertext)
+		if err != nil {
+			return nil, err
+		}
+		plain[env] = string(p)
+	}
+	return plain, nil
+}
+
+// replace writes the next version of head: it keeps head in history, seals
+// the values again under the new version's identity (ciphertexts are bound
+// to their version), and replaces head if nobody changed it meanwhile.
+func (s *Service) replace(ctx context.Context, id secrets.Identity, head *secrets.Secret, description string,
+	plain map[secrets.Environment]string, change string, restoredFrom int64) (*secrets.Secret, error) {
+	next := *head
+	next.Description = description
+	next.Version = head.Version + 1
+	next.UpdatedAt = s.now()
+	next.UpdatedBy = id.Principal()
+	next.Change = change
+	next.RestoredFrom = restoredFrom
+	if err := s.seal(ctx, &next, plain); err != nil {
+		return nil, err
+	}
+	// History first: if we stop between the two writes, the version we
+	// meant to replace is kept twice (harmless), never lost.
+	if err := s.store.PutVersion(ctx, head); err != nil {
+		return nil, wrap(err, "keep version %d of %s", head.Version, head.Name)
+	}
+	if err := s.store.UpdateSecret(ctx, &next, head.Version); err != nil {
+		return nil, wrap(err, "update secret %s", head.Name)
+	}
+	if keepFrom := next.Version - int64(s.cfg.MaxVersions) + 1; keepFrom > 1 {
+		if err := s.store.PruneVersions(ctx, id.Org, next.ID, keepFrom); err != nil {
+			s.cfg.Logger.WarnContext(ctx, "prune versions failed", "request_id", RequestID(ctx), "secret_id", next.ID, "error", err.Error())
+		}
+	}
+	return &next, nil
+}
+
+// Get returns a secret of the caller's org by id.
+func (s *Service) Get(ctx context.Context, id secrets.Identity, secretID string) (*secrets.Secret, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	return s.get(ctx, id, secretID)
+}
+
+func (s *Service) get(ctx context.Context, id secrets.Identity, secretID string) (*secrets.Secret, error) {
+	if uuid.Validate(secretID) != nil {
+		return nil, notFound("secret " + secretID)
+	}
+	sec, err := s.store.GetSecret(ctx, id.Org, secretID)
+	if secrets.IsCode(err, secrets.CodeNotFound) {
+		return nil, notFound("secret " + secretID)
+	}
+	if err != nil {
+		return nil, wrap(err, "get secret %s", secretID)
+	}
+	return sec, nil
+}
+
+// Update applies in to a secret if in.Version is its current version.
+func (s *Service) Update(ctx context.Context, id secrets.Identity, secretID string, in UpdateInput) (*secrets.Secret, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	if in.Version < 1 {
+		return nil, secrets.Invalid("version", "is required: the version you are changing, as you last read it")
+	}
+	if in.Description == nil && len(in.Values) == 0 {
+		return nil, secrets.Invalid("", "nothing to change: send description or values")
+	}
+	if in.Description != nil {
+		if err := secrets.ValidateDescription(*in.Description); err != nil {
+			return nil, err
+		}
+	}
+	for env, v := range in.Values {
+		if _, err := secrets.ParseEnvironment("values", string(env)); err != nil {
+			return nil, err
+		}
+		if v != nil {
+			if err := secrets.ValidateValue("values."+string(env), *v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	head, err := s.get(ctx, id, secretID)
+	if err != nil {
+		return nil, err
+	}
+	if err := secrets.CheckModify(id, head); err != nil {
+		return nil, err
+	}
+	if head.Version != in.Version {
+		return nil, staleError(in.Version, head.Version)
+	}
+	plain, err := s.open(ctx, head)
+	if err != nil {
+		return nil, err
+	}
+	for env, v := range in.Values {
+		if v == nil {
+			delete(plain, env)
+		} else {
+			plain[env] = *v
+		}
+	}
+	description := head.Description
+	if in.Description != nil {
+		description = *in.Description
+	}
+	next, err := s.replace(ctx, id, head, description, plain, changeUpdate, 0)
+	if errors.Is(err, secrets.ErrStale) {
+		return nil, staleError(in.Version, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	detail := "values: " + changedEnvsPtr(in.Values)
+	if in.Description != nil {
+		detail += "; description"
+	}
+	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionSecretUpdate, SecretID: next.ID, Layer: &next.Layer,
+		Secrets: []secrets.AuditEntry{{Name: next.Name, Layer: next.Layer.Key(), Version: next.Version}}, Detail: detail})
+	return next, nil
+}
+
+func staleError(sent, current int64) error {
+	msg := "version " + itoa(sent) + " is stale: someone changed this secret"
+	if current > 0 {
+		msg += " (it is now at version " + itoa(current) + ")"
+	}
+	return &secrets.Error{Code: secrets.CodeConflict, Field: "version", Message: msg + "; reload it and apply your change again"}
+}
+
+// Delete removes a secret and its history.
+func (s *Service) Delete(ctx context.Context, id secrets.Identity, secretID string) error {
+	if err := requireUser(id); err != nil {
+		return err
+	}
+	head, err := s.get(ctx, id, secretID)
+	if err != nil {
+		return err
+	}
+	return s.delete(ctx, id, head)
+}
+
+func (s *Service) delete(ctx context.Context, id secrets.Identity, head *secrets.Secret) error {
+	if err := secrets.CheckModify(id, head); err != nil {
+		return err
+	}
+	// Conditional on the version checked above, so a change made meanwhile
+	// by someone else is not deleted unseen.
+	if err := s.store.DeleteSecret(ctx, id.Org, head.ID, head.Version); err != nil {
+		if secrets.IsCode(err, secrets.CodeNotFound) {
+			return notFound("secret " + head.Name)
+		}
+		if errors.Is(err, secrets.ErrStale) {
+			return staleError(head.Version, 0)
+		}
+		return wrap(err, "delete secret %s", head.Name)
+	}
+	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionSecretDelete, SecretID: head.ID, Layer: &head.Layer,
+		Secrets: []secrets.AuditEntry{{Name: head.Name, Layer: head.Layer.Key(), Version: head.Version}}})
+	return nil
+}
+
+// List returns the secrets at one layer.
+func (s *Service) List(ctx context.Context, id secrets.Identity, layer secrets.Layer) ([]*secrets.Secret, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	list, err := s.store.ListSecrets(ctx, id.Org, layer)
+	if err != nil {
+		return nil, wrap(err, "list secrets at %s", layer)
+	}
+	return list, nil
+}
+
+// Layers returns the app and machine layers that hold secrets.
+func (s *Service) Layers(ctx context.Context, id secrets.Identity) ([]secrets.Layer, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	layers, err := s.store.ListLayers(ctx, id.Org)
+	if err != nil {
+		return nil, wrap(err, "list layers")
+	}
+	return layers, nil
+}
+
+// Versions returns a secret's versions, newest (the current one) first.
+func (s *Service) Versions(ctx context.Context, id secrets.Identity, secretID string) ([]*secrets.Secret, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	head, err := s.get(ctx, id, secretID)
+	if err != nil {
+		return nil, err
+	}
+	history, err := s.store.ListVersions(ctx, id.Org, head.ID)
+	if err != nil {
+		return nil, wrap(err, "list versions of %s", head.Name)
+	}
+	out := []*secrets.Secret{head}
+	for _, v := range history {
+		// A version kept by a writer that then lost its race is the head
+		// itself: list it once.
+		if v.Version < head.Version {
+			out = append(out, v)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Version > out[j].Version })
+	return out, nil
+}
+
+// Restore makes version n of a secret its current content again, as a new
+// version.
+func (s *Service) Restore(ctx context.Context, id secrets.Identity, secretID string, n int64) (*secrets.Secret, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	head, err := s.get(ctx, id, secretID)
+	if err != nil {
+		return nil, err
+	}
+	if err := secrets.CheckModify(id, head); err != nil {
+		return nil, err
+	}
+	var old *secrets.Secret
+	switch {
+	case n == head.Version:
+		old = head
+	case n < 1 || n > head.Version:
+		return nil, secrets.Errorf(secrets.CodeNotFound, "version %d of %s not found: versions run from 1 to %d", n, head.Name, head.Version)
+	default:
+		old, err = s.store.GetVersion(ctx, id.Org, head.ID, n)
+		if secrets.IsCode(err, secrets.CodeNotFound) {
+			return nil, secrets.Errorf(secrets.CodeNotFound, "version %d of %s is no longer kept (the last %d versions are)", n, head.Name, s.cfg.MaxVersions)
+		}
+		if err != nil {
+			return nil, wrap(err, "get version %d of %s", n, head.Name)
+		}
+	}
+	plain, err := s.open(ctx, old)
+	if err != nil {
+		return nil, err
+	}
+	next, err := s.replace(ctx, id, head, old.Description, plain, changeRestore, n)
+	if errors.Is(err, secrets.ErrStale) {
+		return nil, staleError(head.Version, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionSecretRestore, SecretID: next.ID, Layer: &next.Layer,
+		Secrets: []secrets.AuditEntry{{Name: next.Name, Layer: next.Layer.Key(), Version: next.Version}}, Detail: "restored version " + itoa(n)})
+	return next, nil
+}
+
+// SetValue creates or updates the secret name at layer with value for env
+// (all three environments when env is ""): the org, app and machine secrets
+// API. It carries no expected version: concurrent calls all succeed, each
+// as its own version.
+func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secrets.Layer, name, value string, env secrets.Environment) (sec *secrets.Secret, created bool, err error) {
+	if err := requireUser(id); err != nil {
+		return nil, false, err
+	}
+	if err := secrets.ValidateName(name); err != nil {
+		return nil, false, err
+	}
+	if err := secrets.ValidateValue("value", value); err != nil {
+		return nil, false, err
+	}
+	envs := secrets.Environments
+	if env != "" {
+		envs = []secrets.Environment{env}
+	}
+	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
+		head, err := s.store.GetSecretByName(ctx, id.Org, layer, name)
+		if secrets.IsCode(err, secrets.CodeNotFound) {
+			values := map[secrets.Environment]string{}
+			for _, e := range envs {
+				values[e] = value
+			}
+			sec, err := s.create(ctx, id, CreateInput{Layer: layer, Name: name, Values: values})
+			if errors.Is(err, secrets.ErrExists) {
+				continue // created meanwhile: update it instead
+			}
+			return sec, err == nil, err
+		}
+		if err != nil {
+			return nil, false, wrap(err, "get secret %s", name)
+		}
+		if err := secrets.CheckModify(id, head); err != nil {
+			return nil, false, err
+		}
+		plain, err := s.open(ctx, head)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, e := range envs {
+			plain[e] = value
+		}
+		next, err := s.replace(ctx, id, head, head.Description, plain, changeUpdate, 0)
+		if errors.Is(err, secrets.ErrStale) || secrets.IsCode(err, secrets.CodeNotFound) {
+			continue // changed or deleted meanwhile: read again
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionSecretUpdate, SecretID: next.ID, Layer: &next.Layer,
+			Secrets: []secrets.AuditEntry{{Name: next.Name, Layer: next.Layer.Key(), Version: next.Version}}, Detail: "values: " + envList(envs)})
+		return next, false, nil
+	}
+	return nil, false, secrets.Errorf(secrets.CodeUnavailable, "too many concurrent changes to %s; try again", name)
+}
+
+// DeleteByName removes the secret name at layer.
+func (s *Service) DeleteByName(ctx context.Context, id secrets.Identity, layer secrets.Layer, name string) error {
+	if err := requireUser(id); err != nil {
+		return err
+	}
+	if err := secrets.ValidateName(name); err != nil {
+		return err
+	}
+	head, err := s.store.GetSecretByName(ctx, id.Org, layer, name)
+	if secrets.IsCode(err, secrets.CodeNotFound) {
+		return secrets.Errorf(secrets.CodeNotFound, "secret %s not found at the %s layer", name, layer)
+	}
+	if err != nil {
+		return wrap(err, "get secret %s", name)
+	}
+	return s.delete(ctx, id, head)
+}
+
+func envList(envs []secrets.Environment) string {
+	out := ""
+	for i, e := range envs {
+		if i > 0 {
+			out += ","
+		}
+		out += string(e)
+	}
+	return out
+}
+
+// changedEnvs names the environments set, in display order.
+func changedEnvs(values map[secrets.Environment]string) string {
+	var envs []secrets.Environment
+	for _, e := range secrets.Environments {
+		if _, ok := values[e]; ok {
+			envs = append(envs, e)
+		}
+	}
+	return "values: " + envList(envs)
+}
+
+// changedEnvsPtr names the environments set or cleared, in display order.
+func changedEnvsPtr(values map[secrets.Environment]*string) string {
+	out := ""
+	for _, e := range secrets.Environments {
+		v, ok := values[e]
+		if !ok {
+			continue
+		}
+		if out != "" {
+			out += ","
+		}
+		if v == nil {
+			out += string(e) + " cleared"
+		} else {
+			out += string(e) + " set"
+		}
+	}
+	return out
+}

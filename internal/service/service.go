@@ -1,0 +1,110 @@
+// Package service holds the use cases of the secrets service: who may do
+// what, how values are sealed into records, how history and audit are kept.
+// The HTTP API calls it; it calls a secrets.Store and an envelope.Sealer.
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/zwrm/secrets/internal/envelope"
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// Config tunes the service.
+type Config struct {
+	// MaxVersions is how many versions of a secret are kept, the current
+	// one included. Default 20.
+	MaxVersions int
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+	// Logger receives operational messages; never values.
+	Logger *slog.Logger
+}
+
+// Service is the secrets service.
+type Service struct {
+	store  secrets.Store
+	sealer *envelope.Sealer
+	cfg    Config
+}
+
+// New returns a Service over store, sealing values with sealer.
+func New(store secrets.Store, sealer *envelope.Sealer, cfg Config) *Service {
+	if cfg.MaxVersions <= 0 {
+		cfg.MaxVersions = 20
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{store: store, sealer: sealer, cfg: cfg}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// requestIDKey carries the request id into audit records.
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying a request id for audit records.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id in ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// audit appends a record. The change it records has already happened, so a
+// failure here is logged loudly rather than reported as a failed change
+// (a client would retry a change that was made). The head and history
+// records carry who changed what and when, so the trail can be rebuilt.
+func (s *Service) audit(ctx context.Context, id secrets.Identity, r *secrets.AuditRecord) {
+	now := s.now()
+	r.ID = secrets.NewAuditID(now)
+	r.Org = id.Org
+	r.Time = now
+	r.Actor = secrets.AuditActor{Kind: id.Kind, TokenID: id.TokenID, Subject: id.Subject, Name: id.Name}
+	r.RequestID = RequestID(ctx)
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = s.store.AppendAudit(context.WithoutCancel(ctx), r); err == nil {
+			return
+		}
+	}
+	s.cfg.Logger.ErrorContext(ctx, "audit append failed", "request_id", r.RequestID, "action", r.Action, "org", r.Org, "error", err.Error())
+}
+
+func requireUser(id secrets.Identity) error {
+	if id.Kind != secrets.TokenUser {
+		return secrets.Errorf(secrets.CodeForbidden, "service tokens may only resolve secrets")
+	}
+	return nil
+}
+
+func requireAdmin(id secrets.Identity) error {
+	if err := requireUser(id); err != nil {
+		return err
+	}
+	if id.Role.Priority() < secrets.ModifyAnyPriority {
+		return secrets.Errorf(secrets.CodeForbidden, "this needs the admin or superadmin role; you are %s", id.Role)
+	}
+	return nil
+}
+
+// notFound is the answer for a secret that is absent or in another org.
+func notFound(what string) error {
+	return secrets.Errorf(secrets.CodeNotFound, "%s not found", what)
+}
+
+func wrap(err error, format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+func itoa(n int64) string { return fmt.Sprint(n) }

@@ -1,0 +1,290 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// Token prefixes say what a token is at a glance (and to secret scanners).
+const (
+	UserTokenPrefix    = "zwrm_u_"
+	ServiceTokenPrefix = "zwrm_s_"
+)
+
+// newToken returns a token of 256 random bits behind the kind's prefix.
+func newToken(kind secrets.TokenKind) (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", secrets.Internalf(err, "read random token")
+	}
+	prefix := UserTokenPrefix
+	if kind == secrets.TokenService {
+		prefix = ServiceTokenPrefix
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+var errBadToken = secrets.Errorf(secrets.CodeUnauthorized, "the token is not valid: sign in again or ask an admin for a new token")
+
+// Authenticate returns the identity behind a bearer token.
+func (s *Service) Authenticate(ctx context.Context, token string) (secrets.Identity, error) {
+	if !strings.HasPrefix(token, UserTokenPrefix) && !strings.HasPrefix(token, ServiceTokenPrefix) || len(token) > 200 {
+		return secrets.Identity{}, errBadToken
+	}
+	hash := secrets.HashToken(token)
+	t, err := s.store.GetToken(ctx, secrets.TokenID(hash))
+	if secrets.IsCode(err, secrets.CodeNotFound) {
+		return secrets.Identity{}, errBadToken
+	}
+	if err != nil {
+		return secrets.Identity{}, wrap(err, "get token")
+	}
+	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 {
+		return secrets.Identity{}, errBadToken
+	}
+	if t.RevokedAt != nil {
+		return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized, "the token was revoked; ask an admin for a new one")
+	}
+	if t.ExpiresAt != nil && !s.now().Before(*t.ExpiresAt) {
+		return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized, "the token expired at %s; ask an admin for a new one", t.ExpiresAt.Format(time.RFC3339))
+	}
+	return IdentityOf(t), nil
+}
+
+// IdentityOf returns the identity a stored token grants.
+func IdentityOf(t *secrets.Token) secrets.Identity {
+	return secrets.Identity{Org: t.Org, TokenID: t.ID, Kind: t.Kind, Subject: t.Subject, Name: t.Name, Role: t.Role, Scope: t.Scope}
+}
+
+// TokenInput is a token to create.
+type TokenInput struct {
+	Kind      secrets.TokenKind
+	Subject   string // user
+	Name      string
+	Role      secrets.Role // user
+	App       string       // service
+	Machine   string       // service
+	Envs      []string     // service
+	ExpiresAt *time.Time
+}
+
+// CreateToken makes a token and returns it with its record. The token
+// itself is returned once, here, and stored only as a hash.
+func (s *Service) CreateToken(ctx context.Context, id secrets.Identity, in TokenInput) (string, *secrets.Token, error) {
+	if err := requireAdmin(id); err != nil {
+		return "", nil, err
+	}
+	t := &secrets.Token{Org: id.Org, Kind: in.Kind, Name: in.Name, CreatedAt: s.now(), CreatedBy: id.Principal()}
+	if err := secrets.ValidateDisplayName("name", in.Name); err != nil {
+		return "", nil, err
+	}
+	switch in.Kind {
+	case secrets.TokenUser:
+		if err := secrets.ValidateSubject(in.Subject); err != nil {
+			return "", nil, err
+		}
+		if in.Role.Priority() == 0 {
+			return "", nil, secrets.Invalid("role", "must be member, admin or superadmin")
+		}
+		if in.Role.Priority() > id.Role.Priority() {
+			return "", nil, secrets.Errorf(secrets.CodeForbidden, "you are %s and cannot create a %s token", id.Role, in.Role)
+		}
+		if in.App != "" || in.Machine != "" || len(in.Envs) > 0 {
+			return "", nil, secrets.Invalid("app", "app, machine and environments belong to service tokens; user tokens have a role")
+		}
+		t.Subject, t.Role = in.Subject, in.Role
+	case secrets.TokenService:
+		if in.Subject != "" || in.Role != "" {
+			return "", nil, secrets.Invalid("role", "service tokens have no subject or role; they may only resolve")
+		}
+		layer, err := secrets.NewLayer(in.App, in.Machine)
+		if err != nil {
+			return "", nil, err
+		}
+		if len(in.Envs) == 0 {
+			return "", nil, secrets.Invalid("environments", "is required: the environments this token may resolve, e.g. [\"production\"]")
+		}
+		var envs []secrets.Environment
+		for _, e := range in.Envs {
+			env, err := secrets.ParseEnvironment("environments", e)
+			if err != nil {
+				return "", nil, err
+			}
+			if !slices.Contains(envs, env) {
+				envs = append(envs, env)
+			}
+		}
+		t.Subject = "service:" + in.Name
+		t.Scope = secrets.Scope{App: layer.App, Machine: layer.Machine, Environments: envs}
+	default:
+		return "", nil, secrets.Invalid("kind", "must be user or service")
+	}
+	if in.ExpiresAt != nil {
+		if !in.ExpiresAt.After(s.now()) {
+			return "", nil, secrets.Invalid("expires_at", "must be in the future")
+		}
+		exp := in.ExpiresAt.UTC()
+		t.ExpiresAt = &exp
+	}
+	token, err := s.storeToken(ctx, t)
+	if err != nil {
+		return "", nil, err
+	}
+	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionTokenCreate, TokenID: t.ID, Detail: string(t.Kind) + " token " + t.Name + roleDetail(t)})
+	return token, t, nil
+}
+
+func roleDetail(t *secrets.Token) string {
+	if t.Kind == secrets.TokenUser {
+		return " (" + string(t.Role) + ")"
+	}
+	return ""
+}
+
+// storeToken draws a token for t, fills in its hash and id, and stores it.
+func (s *Service) storeToken(ctx context.Context, t *secrets.Token) (string, error) {
+	token, err := newToken(t.Kind)
+	if err != nil {
+		return "", err
+	}
+	t.Hash = secrets.HashToken(token)
+	t.ID = secrets.TokenID(t.Hash)
+	t.Prefix = token[:len(UserTokenPrefix)+4]
+	if err := s.store.CreateToken(ctx, t); err != nil {
+		return "", wrap(err, "store token")
+	}
+	return token, nil
+}
+
+// ListTokens returns the org's tokens (never the tokens themselves).
+func (s *Service) ListTokens(ctx context.Context, id secrets.Identity) ([]*secrets.Token, error) {
+	if err := requireAdmin(id); err != nil {
+		return nil, err
+	}
+	list, err := s.store.ListTokens(ctx, id.Org)
+	if err != nil {
+		return nil, wrap(err, "list tokens")
+	}
+	return list, nil
+}
+
+// RevokeToken revokes one of the org's tokens.
+func (s *Service) RevokeToken(ctx context.Context, id secrets.Identity, tokenID string) error {
+	if err := requireAdmin(id); err != nil {
+		return err
+	}
+	t, err := s.store.GetToken(ctx, tokenID)
+	if secrets.IsCode(err, secrets.CodeNotFound) || (err == nil && t.Org != id.Org) {
+		return secrets.Errorf(secrets.CodeNotFound, "token %s not found", tokenID)
+	}
+	if err != nil {
+		return wrap(err, "get token %s", tokenID)
+	}
+	if t.Role.Priority() > id.Role.Priority() {
+		return secrets.Errorf(secrets.CodeForbidden, "you are %s and cannot revoke a %s token", id.Role, t.Role)
+	}
+	if err := s.store.RevokeToken(ctx, id.Org, tokenID, s.now()); err != nil {
+		return wrap(err, "revoke token %s", tokenID)
+	}
+	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionTokenRevoke, TokenID: tokenID, Detail: string(t.Kind) + " token " + t.Name})
+	return nil
+}
+
+// Bootstrap creates the organization org if it is new and a superadmin
+// token in it for subject, and returns the token. It is for operators (the
+// `zwrm admin bootstrap` command), not for the API.
+func (s *Service) Bootstrap(ctx context.Context, org, subject, name string) (string, error) {
+	if err := secrets.ValidateOrgID(org); err != nil {
+		return "", err
+	}
+	if err := secrets.ValidateSubject(subject); err != nil {
+		return "", err
+	}
+	if err := secrets.ValidateDisplayName("name", name); err != nil {
+		return "", err
+	}
+	err := s.store.CreateOrg(ctx, &secrets.Org{ID: org, CreatedAt: s.now()})
+	if err != nil && !errors.Is(err, secrets.ErrExists) {
+		return "", wrap(err, "create org %s", org)
+	}
+	operator := secrets.Principal{Subject: "operator:bootstrap", Name: "bootstrap"}
+	t := &secrets.Token{Org: org, Kind: secrets.TokenUser, Subject: subject, Name: name, Role: secrets.RoleSuperadmin, CreatedAt: s.now(), CreatedBy: operator}
+	token, err := s.storeToken(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	s.audit(ctx, secrets.Identity{Org: org, Kind: secrets.TokenUser, Subject: operator.Subject, Name: operator.Name},
+		&secrets.AuditRecord{Action: secrets.ActionTokenCreate, TokenID: t.ID, Detail: "user token " + name + " (superadmin), by bootstrap"})
+	return token, nil
+}
+
+// Org returns the caller's organization.
+func (s *Service) Org(ctx context.Context, id secrets.Identity) (*secrets.Org, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	org, err := s.store.GetOrg(ctx, id.Org)
+	if err != nil {
+		return nil, wrap(err, "get org %s", id.Org)
+	}
+	org.UserResolveEnvironments = userResolveEnvironments(org)
+	return org, nil
+}
+
+// SetUserResolveEnvironments sets which environments user tokens may
+// resolve. Superadmins only: it widens who can read plaintext.
+func (s *Service) SetUserResolveEnvironments(ctx context.Context, id secrets.Identity, envs []string) (*secrets.Org, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	if id.Role != secrets.RoleSuperadmin {
+		return nil, secrets.Errorf(secrets.CodeForbidden, "only a superadmin can change which environments users may resolve")
+	}
+	var list []secrets.Environment
+	for _, e := range envs {
+		env, err := secrets.ParseEnvironment("user_resolve_environments", e)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(list, env) {
+			list = append(list, env)
+		}
+	}
+	org, err := s.store.GetOrg(ctx, id.Org)
+	if err != nil {
+		return nil, wrap(err, "get org %s", id.Org)
+	}
+	org.UserResolveEnvironments = list
+	if err := s.store.PutOrgSettings(ctx, org); err != nil {
+		return nil, wrap(err, "update org %s", id.Org)
+	}
+	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionOrgUpdate, Detail: "user_resolve_environments: " + envList(list)})
+	org.UserResolveEnvironments = userResolveEnvironments(org)
+	return org, nil
+}
+
+// Audit returns a page of the org's audit trail, newest first.
+func (s *Service) Audit(ctx context.Context, id secrets.Identity, cursor string, limit int) ([]*secrets.AuditRecord, string, error) {
+	if err := requireAdmin(id); err != nil {
+		return nil, "", err
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > 500 {
+		return nil, "", secrets.Invalid("limit", "is at most 500")
+	}
+	records, next, err := s.store.ListAudit(ctx, id.Org, cursor, limit)
+	if err != nil {
+		return nil, "", wrap(err, "list audit")
+	}
+	return records, next, nil
+}
