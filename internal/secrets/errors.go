@@ -72,7 +72,8 @@ func ErrorCode(err error) Code {
 // IsCode reports whether err carries code.
 func IsCode(err error, code Code) bool { return err != nil && ErrorCode(err) == code }
 
-// Sentinel errors that stores return (wrapped or as is); compare with IsCode.
+// Sentinel errors that stores return, as is or wrapped with %w. ErrExists and
+// ErrStale share CodeConflict: tell them apart with errors.Is.
 var (
 	ErrNotFound = &Error{Code: CodeNotFound, Message: "not found"}
 	ErrExists   = &Error{Code: CodeConflict, Message: "already exists"}

@@ -4,7 +4,10 @@
 // or storage code; everything else imports it.
 package secrets
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Environment is one of the three independent values a secret can hold.
 type Environment string
@@ -60,6 +63,15 @@ func (l Layer) String() string {
 		return "app " + l.App
 	}
 	return "global"
+}
+
+// CompareLayers orders layers by app, each app before its machines, and
+// the global layer first.
+func CompareLayers(a, b Layer) int {
+	if a.App != b.App {
+		return strings.Compare(a.App, b.App)
+	}
+	return strings.Compare(a.Machine, b.Machine)
 }
 
 // ResolveChain lists the layers a resolve at l reads, lowest priority first:

@@ -22,20 +22,25 @@ type Store interface {
 // the current version, reachable by id too, and history records of earlier
 // versions keyed by (org, id, version).
 type SecretStore interface {
-	// CreateSecret stores s as a new head record with s.Version == 1.
-	// Returns ErrExists (conflict) if a secret of that name exists at that
-	// org and layer.
+	// CreateSecret stores s as a new head record. s.Version must be 1
+	// (else CodeInvalid). Returns ErrExists (conflict) if a secret of that
+	// name exists at that org and layer.
 	CreateSecret(ctx context.Context, s *Secret) error
 
 	// UpdateSecret replaces the head record of s.ID with s if the stored
 	// version equals expected; s.Version must be expected+1. Returns
 	// ErrNotFound if the secret is absent, ErrStale (conflict) if the stored
-	// version differs. Org, layer, name, id and owner never change.
+	// version differs. Org, layer, name, id and owner never change; a
+	// record that changes them, or whose version is not expected+1, is
+	// refused with CodeInvalid.
 	UpdateSecret(ctx context.Context, s *Secret, expected int64) error
 
-	// DeleteSecret removes the secret's head record and its history.
+	// DeleteSecret removes the secret's head record and then its history.
 	// Returns ErrNotFound if absent. expected 0 deletes whatever version is
-	// stored; otherwise a differing stored version returns ErrStale.
+	// stored; otherwise a differing stored version returns ErrStale. The
+	// head's removal is the delete: a store without transactions removes
+	// history after it, and history left behind by a crash belongs to an
+	// id no head has, so nothing reads it; deleting again clears it.
 	DeleteSecret(ctx context.Context, org, id string, expected int64) error
 
 	// GetSecret returns the head record by id. Returns ErrNotFound if
@@ -43,7 +48,7 @@ type SecretStore interface {
 	GetSecret(ctx context.Context, org, id string) (*Secret, error)
 
 	// GetSecretByName returns the head record of name at layer. Returns
-	// ErrNotFound if absent.
+	// ErrNotFound if absent or in another org.
 	GetSecretByName(ctx context.Context, org string, layer Layer, name string) (*Secret, error)
 
 	// ListSecrets returns the head records at one layer, ordered by name.
@@ -55,11 +60,12 @@ type SecretStore interface {
 	ListSecretsIn(ctx context.Context, org string, layers []Layer) ([][]*Secret, error)
 
 	// ListLayers returns the app and machine layers that hold secrets,
-	// ordered by key. The global layer is not listed.
+	// ordered by CompareLayers. The global layer is not listed.
 	ListLayers(ctx context.Context, org string) ([]Layer, error)
 
 	// PutVersion stores a history record of s at s.Version. Versions are
-	// immutable, so putting the same version again is harmless: writers put
+	// immutable, so putting the same version again is harmless (the first
+	// one stays): writers put
 	// the version they replace before replacing it, which keeps history
 	// whole even if they stop between the two writes.
 	PutVersion(ctx context.Context, s *Secret) error
@@ -114,7 +120,8 @@ type DataKeyStore interface {
 type AuditLog interface {
 	// AppendAudit stores r. r.ID sorts by time (see NewAuditID).
 	AppendAudit(ctx context.Context, r *AuditRecord) error
-	// ListAudit returns up to limit records of the org, newest first,
+	// ListAudit returns up to limit (1 or more, else CodeInvalid) records
+	// of the org, newest first,
 	// starting after the record with id cursor ("" for the newest), and the
 	// cursor of the next page ("" when there is none).
 	ListAudit(ctx context.Context, org, cursor string, limit int) ([]*AuditRecord, string, error)

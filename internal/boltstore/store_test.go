@@ -1,0 +1,133 @@
+package boltstore_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zwrm/secrets/internal/boltstore"
+	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/storetest"
+)
+
+func open(t *testing.T, path string) *boltstore.Store {
+	t.Helper()
+	st, err := boltstore.Open(path, boltstore.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return st
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) secrets.Store {
+		return open(t, filepath.Join(t.TempDir(), "secrets.db"))
+	})
+}
+
+func TestOpenWhileInUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secrets.db")
+	open(t, path)
+
+	// flock locks belong to the open file, so a second Open in this
+	// process waits just as another process would.
+	second, err := boltstore.Open(path, boltstore.Options{Timeout: 50 * time.Millisecond})
+	if err == nil {
+		second.Close()
+		t.Fatalf("second Open succeeded while the first holds the lock")
+	}
+	if !errors.Is(err, boltstore.ErrInUse) {
+		t.Errorf("second Open: got %v, want %v", err, boltstore.ErrInUse)
+	}
+	if got, want := err.Error(), "in use by another process"; !strings.Contains(got, want) {
+		t.Errorf("second Open: error %q does not say %q", got, want)
+	}
+	if got, want := err.Error(), path; !strings.Contains(got, want) {
+		t.Errorf("second Open: error %q does not name the file %q", got, want)
+	}
+	t.Logf("second Open: %v", err)
+}
+
+func TestReopenKeepsRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secrets.db")
+	st, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	o := &secrets.Org{ID: "acme", CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	if err := st.CreateOrg(t.Context(), o); err != nil {
+		t.Fatalf("CreateOrg: %v", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	got, err := open(t, path).GetOrg(t.Context(), "acme")
+	if err != nil {
+		t.Fatalf("GetOrg after reopening: %v", err)
+	}
+	if !got.CreatedAt.Equal(o.CreatedAt) {
+		t.Errorf("CreatedAt after reopening = %v, want %v", got.CreatedAt, o.CreatedAt)
+	}
+}
+
+func TestCancelledContext(t *testing.T) {
+	st := open(t, filepath.Join(t.TempDir(), "secrets.db"))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+
+	_, err := st.GetOrg(ctx, "acme")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("GetOrg with a cancelled context: got %v, want %v", err, context.Canceled)
+	}
+	err = st.CreateOrg(ctx, &secrets.Org{ID: "acme", CreatedAt: time.Now()})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("CreateOrg with a cancelled context: got %v, want %v", err, context.Canceled)
+	}
+	if _, err := st.GetOrg(t.Context(), "acme"); !secrets.IsCode(err, secrets.CodeNotFound) {
+		t.Errorf("GetOrg after a cancelled create: got %v, want not found", err)
+	}
+}
+
+// Keys join their parts with NUL, so a part holding one (or an empty part)
+// could alias another record's key: reads find nothing there, writes are
+// refused.
+func TestImpossibleKeys(t *testing.T) {
+	ctx := t.Context()
+	st := open(t, filepath.Join(t.TempDir(), "secrets.db"))
+	s := &secrets.Secret{ID: "id", Org: "acme", Layer: secrets.Layer{App: "billing"}, Name: "DB_URL", Version: 1}
+	if err := st.CreateSecret(ctx, s); err != nil {
+		t.Fatalf("CreateSecret: %v", err)
+	}
+
+	for _, id := range []string{"", "id\x00", "\x00id"} {
+		if _, err := st.GetSecret(ctx, "acme", id); !secrets.IsCode(err, secrets.CodeNotFound) {
+			t.Errorf("GetSecret(%q): got %v, want not found", id, err)
+		}
+	}
+	if _, err := st.GetSecretByName(ctx, "acme", secrets.Layer{App: "billing\x00DB_URL"}, ""); !secrets.IsCode(err, secrets.CodeNotFound) {
+		t.Errorf("GetSecretByName with a NUL in the layer: got %v, want not found", err)
+	}
+	if _, err := st.GetVersion(ctx, "acme", "id", 0); !secrets.IsCode(err, secrets.CodeNotFound) {
+		t.Errorf("GetVersion(0): got %v, want not found", err)
+	}
+
+	bad := *s
+	bad.ID, bad.Name = "other", "DB\x00URL"
+	if err := st.CreateSecret(ctx, &bad); !secrets.IsCode(err, secrets.CodeInvalid) {
+		t.Errorf("CreateSecret with a NUL in the name: got %v, want invalid", err)
+	}
+	bad = *s
+	bad.ID, bad.Name = "", "OTHER"
+	if err := st.CreateSecret(ctx, &bad); !secrets.IsCode(err, secrets.CodeInvalid) {
+		t.Errorf("CreateSecret with an empty id: got %v, want invalid", err)
+	}
+}
