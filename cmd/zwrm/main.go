@@ -1,0 +1,76 @@
+// Command zwrm is the zwrm secrets CLI and local server.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zwrm/secrets/internal/local"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRoot().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "zwrm:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "zwrm",
+		Short:         "zwrm secrets: organization, app and machine secrets",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newDev(), newAdmin())
+	return root
+}
+
+func newDev() *cobra.Command {
+	var addr, data string
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the secrets service locally (embedded database, local master key)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return local.Serve(cmd.Context(), local.Options{Addr: addr, DataDir: data, Out: cmd.OutOrStdout()})
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
+	cmd.Flags().StringVar(&data, "data", ".zwrm", "data directory (database, master key, dev token file)")
+	return cmd
+}
+
+func newAdmin() *cobra.Command {
+	admin := &cobra.Command{Use: "admin", Short: "Operator commands that work on a data directory"}
+	var data, org, subject, name string
+	boot := &cobra.Command{
+		Use:   "bootstrap",
+		Short: "Create an organization (if new) and a superadmin token in it; prints only the token",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			token, err := local.Bootstrap(cmd.Context(), data, org, subject, name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), token)
+			return nil
+		},
+	}
+	boot.Flags().StringVar(&data, "data", ".zwrm", "data directory")
+	boot.Flags().StringVar(&org, "org", "", "organization id")
+	boot.Flags().StringVar(&subject, "subject", "", "the superadmin's stable subject, e.g. an email")
+	boot.Flags().StringVar(&name, "name", "", "the superadmin's display name")
+	for _, f := range []string{"org", "subject", "name"} {
+		_ = boot.MarkFlagRequired(f)
+	}
+	admin.AddCommand(boot)
+	return admin
+}

@@ -1,0 +1,203 @@
+package local_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zwrm/secrets/internal/local"
+)
+
+// syncBuffer is an io.Writer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type server struct {
+	addr string
+	out  *syncBuffer
+	stop func()
+}
+
+// start runs the local server on a free loopback port until the test ends
+// or stop is called.
+func start(t *testing.T, dir string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- local.Serve(ctx, local.Options{Addr: "127.0.0.1:0", DataDir: dir, Out: out,
+			Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Ready: func(a string) { ready <- a }})
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("server stopped: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("server did not start")
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("server: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &server{addr: addr, out: out, stop: stop}
+}
+
+func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func tokenFile(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, local.TokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens map[string]string
+	if err := json.Unmarshal(b, &tokens); err != nil {
+		t.Fatalf("token file is not JSON: %v", err)
+	}
+	if len(tokens) != 1 || tokens["superadmin"] == "" {
+		t.Fatalf("token file = %s, want {\"superadmin\": token}", b)
+	}
+	return tokens["superadmin"]
+}
+
+func mode(t *testing.T, path string) os.FileMode {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Mode().Perm()
+}
+
+func TestFirstStartCreatesTheDevOrgAndLaterStartsReuseIt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), ".zwrm")
+	srv := start(t, dir)
+	token := tokenFile(t, dir)
+
+	t.Run("the first start prints the superadmin token once and saves it owner-only", func(t *testing.T) {
+		if got := strings.Count(srv.out.String(), token); got != 1 {
+			t.Fatalf("token printed %d times, want 1:\n%s", got, srv.out.String())
+		}
+		for _, f := range []string{local.TokenFile, local.KeyFile, local.DBFile} {
+			if got, want := mode(t, filepath.Join(dir, f)), os.FileMode(0o600); got != want {
+				t.Errorf("%s mode = %v, want %v", f, got, want)
+			}
+		}
+		if got, want := mode(t, dir), os.FileMode(0o700); got != want {
+			t.Errorf("data dir mode = %v, want %v", got, want)
+		}
+	})
+	t.Run("the token is a superadmin of org dev", func(t *testing.T) {
+		status, me := call(t, "GET", "http://"+srv.addr+"/v1/me", token, "")
+		if status != 200 || me["org"] != "dev" || me["role"] != "superadmin" {
+			t.Fatalf("me = %d %v", status, me)
+		}
+	})
+	status, _ := call(t, "POST", "http://"+srv.addr+"/v1/org/secrets", token, `{"name":"DATADOG_API_KEY","value":"dd-key-1234567890abcdef"}`)
+	if status != 201 {
+		t.Fatalf("set = %d", status)
+	}
+	srv.stop()
+
+	again := start(t, dir)
+	t.Run("a later start reuses the data and says where the token file is", func(t *testing.T) {
+		if strings.Contains(again.out.String(), token) {
+			t.Fatal("the token was printed again")
+		}
+		if !strings.Contains(again.out.String(), filepath.Join(dir, local.TokenFile)) {
+			t.Fatalf("output does not name the token file:\n%s", again.out.String())
+		}
+		if got := tokenFile(t, dir); got != token {
+			t.Fatal("the token file changed")
+		}
+		status, res := call(t, "POST", "http://"+again.addr+"/v1/resolve", token, `{"environment":"development"}`)
+		values, _ := res["secrets"].(map[string]any)
+		if status != 200 || values["DATADOG_API_KEY"] != "dd-key-1234567890abcdef" {
+			t.Fatalf("resolve after restart = %d %v", status, res)
+		}
+	})
+}
+
+func TestBootstrapWorksWithAndWithoutARunningServer(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+
+	t.Run("with no server it opens the data directory itself", func(t *testing.T) {
+		token, err := local.Bootstrap(ctx, dir, "acme", "ann@acme.test", "Ann")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := start(t, dir)
+		status, me := call(t, "GET", "http://"+srv.addr+"/v1/me", token, "")
+		if status != 200 || me["org"] != "acme" || me["subject"] != "ann@acme.test" || me["role"] != "superadmin" {
+			t.Fatalf("me = %d %v", status, me)
+		}
+		srv.stop()
+	})
+	t.Run("with a server running it goes through the operator socket", func(t *testing.T) {
+		srv := start(t, dir)
+		token, err := local.Bootstrap(ctx, dir, "globex", "gus@globex.test", "Gus")
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, me := call(t, "GET", "http://"+srv.addr+"/v1/me", token, "")
+		if status != 200 || me["org"] != "globex" || me["name"] != "Gus" {
+			t.Fatalf("me = %d %v", status, me)
+		}
+		if got, want := mode(t, filepath.Join(dir, local.SocketFile)), os.FileMode(0o600); got != want {
+			t.Fatalf("socket mode = %v, want %v", got, want)
+		}
+		if _, err := local.Bootstrap(ctx, dir, "Bad Org", "x@y", "X"); err == nil || !strings.Contains(err.Error(), "org") {
+			t.Fatalf("bad org id: err = %v, want an error naming org", err)
+		}
+	})
+}
