@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -35,16 +36,19 @@ func newRoot() *cobra.Command {
 
 func newDev() *cobra.Command {
 	var addr, data string
+	var tuning local.Tuning
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run the secrets service locally (embedded database, local master key)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return local.Serve(cmd.Context(), local.Options{Addr: addr, DataDir: data, Out: cmd.OutOrStdout()})
+			return local.Serve(cmd.Context(), local.Options{Addr: addr, DataDir: data, Out: cmd.OutOrStdout(), Tuning: tuning})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
 	cmd.Flags().StringVar(&data, "data", ".zwrm", "data directory (database, master key, dev token file)")
+	cmd.Flags().IntVar(&tuning.MaxVersions, "keep-versions", 20, "versions kept per secret, the current one included")
+	cmd.Flags().DurationVar(&tuning.KeyCacheTTL, "key-cache-ttl", 5*time.Minute, "how long unwrapped data keys stay in memory")
 	return cmd
 }
 

@@ -43,10 +43,16 @@ type Data struct {
 	Service *service.Service
 }
 
+// Tuning is what an operator may change about the service.
+type Tuning struct {
+	MaxVersions int           // versions kept per secret; 0 means 20
+	KeyCacheTTL time.Duration // how long unwrapped data keys stay cached; 0 means 5 minutes
+}
+
 // Open opens (creating if needed) the data directory: the database, locked
 // for this process while open, and the master key. lockTimeout bounds the
 // wait for another process's lock.
-func Open(dir string, lockTimeout time.Duration, logger *slog.Logger) (*Data, error) {
+func Open(dir string, lockTimeout time.Duration, logger *slog.Logger, tuning Tuning) (*Data, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -59,8 +65,8 @@ func Open(dir string, lockTimeout time.Duration, logger *slog.Logger) (*Data, er
 		store.Close()
 		return nil, err
 	}
-	sealer := envelope.New(wrapper, store, envelope.Options{})
-	svc := service.New(store, sealer, service.Config{Logger: logger})
+	sealer := envelope.New(wrapper, store, envelope.Options{CacheTTL: tuning.KeyCacheTTL})
+	svc := service.New(store, sealer, service.Config{Logger: logger, MaxVersions: tuning.MaxVersions})
 	return &Data{Dir: dir, Store: store, Service: svc}, nil
 }
 
@@ -73,6 +79,7 @@ type Options struct {
 	DataDir string
 	Logger  *slog.Logger
 	Out     io.Writer // where the first start prints the superadmin token
+	Tuning  Tuning
 	// Ready, if set, receives the address the server listens on.
 	Ready func(addr string)
 }
@@ -85,7 +92,7 @@ func Serve(ctx context.Context, opts Options) error {
 	if opts.Out == nil {
 		opts.Out = os.Stdout
 	}
-	data, err := Open(opts.DataDir, time.Second, opts.Logger)
+	data, err := Open(opts.DataDir, time.Second, opts.Logger, opts.Tuning)
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func operatorHandler(svc *service.Service) http.Handler {
 // the running server's operator socket.
 func Bootstrap(ctx context.Context, dir, org, subject, name string) (string, error) {
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	data, err := Open(dir, 300*time.Millisecond, logger)
+	data, err := Open(dir, 300*time.Millisecond, logger, Tuning{})
 	if err == nil {
 		defer data.Close()
 		return data.Service.Bootstrap(ctx, org, subject, name)

@@ -1,0 +1,257 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/zwrm/secrets/internal/boltstore"
+	"github.com/zwrm/secrets/internal/envelope"
+	"github.com/zwrm/secrets/internal/localkey"
+	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/service"
+)
+
+type countingWrapper struct {
+	secrets.KeyWrapper
+	unwraps atomic.Int64
+}
+
+func (c *countingWrapper) Unwrap(ctx context.Context, w []byte, ec secrets.EncryptionContext) ([]byte, error) {
+	c.unwraps.Add(1)
+	return c.KeyWrapper.Unwrap(ctx, w, ec)
+}
+
+type env struct {
+	store   *boltstore.Store
+	wrapper *countingWrapper
+	logs    *bytes.Buffer
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	master := make([]byte, 32)
+	rand.Read(master)
+	w, err := localkey.New(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{store: store, wrapper: &countingWrapper{KeyWrapper: w}, logs: &bytes.Buffer{}}
+}
+
+// service returns a service with a fresh data key cache: a new process.
+func (e *env) service(cfg service.Config) *service.Service {
+	cfg.Logger = slog.New(slog.NewJSONHandler(e.logs, nil))
+	return service.New(e.store, envelope.New(e.wrapper, e.store, envelope.Options{}), cfg)
+}
+
+func superadmin(t *testing.T, svc *service.Service, org string) secrets.Identity {
+	t.Helper()
+	ctx := context.Background()
+	token, err := svc.Bootstrap(ctx, org, "root@"+org, "Root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := svc.Authenticate(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func ptr(s string) *string { return &s }
+
+func TestHistoryKeepsTheLastMaxVersions(t *testing.T) {
+	e := newEnv(t)
+	svc := e.service(service.Config{MaxVersions: 5})
+	ctx := context.Background()
+	id := superadmin(t, svc, "acme")
+	sec, err := svc.Create(ctx, id, service.CreateInput{Name: "API_KEY", Values: map[secrets.Environment]string{secrets.Production: "v1-aaaaaaaaaaaaaaaa"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= 12; i++ {
+		if sec, err = svc.Update(ctx, id, sec.ID, service.UpdateInput{Version: sec.Version, Description: ptr(strings.Repeat("x", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	versions, err := svc.Versions(ctx, id, sec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, v := range versions {
+		got = append(got, v.Version)
+	}
+	if want := []int64{12, 11, 10, 9, 8}; !equal(got, want) {
+		t.Fatalf("versions = %v, want %v", got, want)
+	}
+	if _, err := svc.Restore(ctx, id, sec.ID, 3); !secrets.IsCode(err, secrets.CodeNotFound) || !strings.Contains(err.Error(), "no longer kept") {
+		t.Fatalf("restore of a pruned version: %v, want not found saying it is no longer kept", err)
+	}
+	restored, err := svc.Restore(ctx, id, sec.ID, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := restored.Version, int64(13); got != want {
+		t.Fatalf("restored version = %d, want %d", got, want)
+	}
+	if got, want := restored.Description, strings.Repeat("x", 9); got != want {
+		t.Fatalf("restored description = %q, want %q", got, want)
+	}
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestResolveUnwrapsAtMostOneKeyPerEnvironment(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	writer := e.service(service.Config{})
+	id := superadmin(t, writer, "acme")
+	layers := []secrets.Layer{secrets.Global, {App: "web"}, {App: "web", Machine: "web-1"}}
+	const n = 60
+	for i := 0; i < n; i++ {
+		name := "S_" + strings.Repeat("A", 1+i/3)
+		if _, err := writer.Create(ctx, id, service.CreateInput{Layer: layers[i%3], Name: name,
+			Values: map[secrets.Environment]string{secrets.Development: "dev-" + name + layers[i%3].Key(), secrets.Production: "prod"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reader := e.service(service.Config{}) // a cold process
+	e.wrapper.unwraps.Store(0)
+	res, err := reader.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development, Layer: layers[2]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(res.Values), n/3; got != want {
+		t.Fatalf("resolved %d names, want %d", got, want)
+	}
+	if got, want := res.Values["S_A"], "dev-S_Am/web/web-1"; got != want {
+		t.Fatalf("S_A = %q, want the machine value %q", got, want)
+	}
+	if got, want := e.wrapper.unwraps.Load(), int64(1); got != want {
+		t.Fatalf("cold resolve of %d values unwrapped %d keys, want %d", n/3, got, want)
+	}
+	if _, err := reader.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development, Layer: layers[2]}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.wrapper.unwraps.Load(), int64(1); got != want {
+		t.Fatalf("warm resolve unwrapped: total %d, want %d", got, want)
+	}
+}
+
+func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	svc := e.service(service.Config{})
+	id := superadmin(t, svc, "acme")
+	a, err := svc.Create(ctx, id, service.CreateInput{Name: "A", Values: map[secrets.Environment]string{secrets.Development: "the-value-of-a-0123456789"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := svc.Create(ctx, id, service.CreateInput{Name: "B", Values: map[secrets.Environment]string{secrets.Development: "the-value-of-b-0123456789"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone with write access to the database copies A's ciphertext into B.
+	tampered := *b
+	tampered.Values = map[secrets.Environment]secrets.SealedValue{secrets.Development: a.Values[secrets.Development]}
+	tampered.Version = b.Version + 1
+	if err := e.store.UpdateSecret(ctx, &tampered, b.Version); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development})
+	if got, want := secrets.ErrorCode(err), secrets.CodeInternal; got != want {
+		t.Fatalf("resolve after tampering: %v, want an internal error", err)
+	}
+	if strings.Contains(err.Error(), "the-value-of") {
+		t.Fatal("the error holds a value")
+	}
+}
+
+func TestResolveIsAuditedWithNamesAndVersionsButNoValues(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	svc := e.service(service.Config{})
+	id := superadmin(t, svc, "acme")
+	if _, _, err := svc.SetValue(ctx, id, secrets.Global, "DB_URL", "postgres://u:hunter2hunter2@db/x", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.SetValue(ctx, id, secrets.Global, "DB_URL", "postgres://u:hunter3hunter3@db/x", secrets.Development); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development}); err != nil {
+		t.Fatal(err)
+	}
+	records, _, err := svc.Audit(ctx, id, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := records[0].Action, secrets.ActionResolve; got != want {
+		t.Fatalf("newest action = %s, want %s", got, want)
+	}
+	if got := records[0].Secrets; len(got) != 1 || got[0].Name != "DB_URL" || got[0].Version != 2 {
+		t.Fatalf("resolve audit entries = %+v, want DB_URL version 2", got)
+	}
+	all, _ := json.Marshal(records)
+	if bytes.Contains(all, []byte("hunter")) {
+		t.Fatal("audit records hold a value")
+	}
+	if bytes.Contains(e.logs.Bytes(), []byte("hunter")) {
+		t.Fatal("logs hold a value")
+	}
+}
+
+func TestSetValueWithNoVersionSurvivesConcurrentWriters(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// Separate services share the store: separate processes.
+	svcs := []*service.Service{e.service(service.Config{}), e.service(service.Config{}), e.service(service.Config{})}
+	id := superadmin(t, svcs[0], "acme")
+	const writers = 12
+	errs := make(chan error, writers)
+	for i := 0; i < writers; i++ {
+		go func() {
+			_, _, err := svcs[i%3].SetValue(ctx, id, secrets.Layer{App: "web"}, "SHARED", "value-"+strings.Repeat("z", i+1), "")
+			errs <- err
+		}()
+	}
+	for i := 0; i < writers; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	head, err := e.store.GetSecretByName(ctx, "acme", secrets.Layer{App: "web"}, "SHARED")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := head.Version, int64(writers); got != want {
+		t.Fatalf("version = %d, want %d: every write is its own version", got, want)
+	}
+	// Every value still opens under its version's identity.
+	if _, err := svcs[1].Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development, Layer: secrets.Layer{App: "web"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
