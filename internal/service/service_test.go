@@ -254,4 +254,3 @@ func TestSetValueWithNoVersionSurvivesConcurrentWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
