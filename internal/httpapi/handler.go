@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -98,6 +99,9 @@ func (a *api) dispatch(methods map[string]Route) http.Handler {
 	sort.Strings(allowed)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt, ok := methods[r.Method]
+		if !ok && r.Method == http.MethodHead {
+			rt, ok = methods[http.MethodGet] // net/http drops the body
+		}
 		if !ok {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
 			a.writeError(w, r, secrets.Errorf(codeMethodNotAllowed, "%s is not allowed here; use %s", r.Method, strings.Join(allowed, " or ")))
@@ -202,6 +206,13 @@ func (a *api) middleware(next http.Handler) http.Handler {
 		h.Set("X-Request-Id", rid)
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes+1)
 		sw := &statusWriter{ResponseWriter: w}
+		if p := r.URL.Path; p == "" || p[0] != '/' || path.Clean(p) != p {
+			// ServeMux would redirect to the clean path with an HTML body;
+			// an API answers in JSON.
+			defer a.logRequest(ctx, rid, r, info, sw, start)
+			a.writeError(sw, r, secrets.Errorf(secrets.CodeNotFound, "no API call at %s %s; see /v1/openapi.json", r.Method, p))
+			return
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				a.log.ErrorContext(ctx, "panic", "request_id", rid, "panic", slog.AnyValue(p).String(), "stack", string(debug.Stack()))
@@ -209,15 +220,20 @@ func (a *api) middleware(next http.Handler) http.Handler {
 					a.writeError(sw, r, secrets.Internalf(nil, "panic"))
 				}
 			}
-			attrs := []any{"request_id", rid, "method", r.Method, "path", r.URL.Path, "route", info.route,
-				"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds()) / 1000}
-			if info.id.Org != "" {
-				attrs = append(attrs, "org", info.id.Org, "token_id", info.id.TokenID, "kind", string(info.id.Kind))
-			}
-			a.log.InfoContext(ctx, "request", attrs...)
+			a.logRequest(ctx, rid, r, info, sw, start)
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// logRequest writes the one access log line of a request.
+func (a *api) logRequest(ctx context.Context, rid string, r *http.Request, info *requestInfo, sw *statusWriter, start time.Time) {
+	attrs := []any{"request_id", rid, "method", r.Method, "path", r.URL.Path, "route", info.route,
+		"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds()) / 1000}
+	if info.id.Org != "" {
+		attrs = append(attrs, "org", info.id.Org, "token_id", info.id.TokenID, "kind", string(info.id.Kind))
+	}
+	a.log.InfoContext(ctx, "request", attrs...)
 }
 
 // validRequestID accepts a caller's request id only if it is short and

@@ -43,8 +43,9 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// quoteName shows a rejected name safely: names are not secret, but a
-// client may have sent a value by mistake, so only a short prefix is echoed.
+// quoteName shows a rejected name, id or environment. These fields are not
+// secret, so a short one is echoed to say what was wrong; a long one (more
+// likely a value pasted into the wrong field) is not.
 func quoteName(name string) string {
 	if len(name) > 40 || !utf8.ValidString(name) {
 		return "the name"

@@ -97,13 +97,18 @@ func (s *Service) CreateToken(ctx context.Context, id secrets.Identity, in Token
 		if in.Role.Priority() > id.Role.Priority() {
 			return "", nil, secrets.Errorf(secrets.CodeForbidden, "you are %s and cannot create a %s token", id.Role, in.Role)
 		}
-		if in.App != "" || in.Machine != "" || len(in.Envs) > 0 {
-			return "", nil, secrets.Invalid("app", "app, machine and environments belong to service tokens; user tokens have a role")
+		for field, set := range map[string]bool{"app": in.App != "", "machine": in.Machine != "", "environments": len(in.Envs) > 0} {
+			if set {
+				return "", nil, secrets.Invalid(field, "belongs to service tokens; user tokens have a role instead")
+			}
 		}
 		t.Subject, t.Role = in.Subject, in.Role
 	case secrets.TokenService:
-		if in.Subject != "" || in.Role != "" {
-			return "", nil, secrets.Invalid("role", "service tokens have no subject or role; they may only resolve")
+		if in.Subject != "" {
+			return "", nil, secrets.Invalid("subject", "belongs to user tokens; service tokens have a name and may only resolve")
+		}
+		if in.Role != "" {
+			return "", nil, secrets.Invalid("role", "belongs to user tokens; service tokens may only resolve")
 		}
 		layer, err := secrets.NewLayer(in.App, in.Machine)
 		if err != nil {
@@ -247,6 +252,9 @@ func (s *Service) SetUserResolveEnvironments(ctx context.Context, id secrets.Ide
 	}
 	if id.Role != secrets.RoleSuperadmin {
 		return nil, secrets.Errorf(secrets.CodeForbidden, "only a superadmin can change which environments users may resolve")
+	}
+	if len(envs) == 0 {
+		return nil, secrets.Invalid("user_resolve_environments", "is required: the environments user tokens may resolve, e.g. [\"development\"]")
 	}
 	var list []secrets.Environment
 	for _, e := range envs {

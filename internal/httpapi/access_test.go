@@ -1,0 +1,404 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/zwrm/secrets/internal/httpapi"
+)
+
+// identities are the callers of the access matrix: two members of acme
+// (one owns every fixture secret), an admin and a superadmin of acme, a
+// service token of acme, and the superadmin of another org.
+type identities struct {
+	owner, member, admin, super, service, otherOrg string
+}
+
+const (
+	asOwner    = "member-owner"
+	asMember   = "member-non-owner"
+	asAdmin    = "admin"
+	asSuper    = "superadmin"
+	asService  = "service token"
+	asOtherOrg = "other-org superadmin"
+)
+
+// ownerRoutes are the routes whose 403 names the secret's owner.
+var ownerRoutes = map[string]bool{
+	"updateSecret": true, "deleteSecret": true, "restoreVersion": true,
+	"setOrgSecret": true, "setAppSecret": true, "setMachineSecret": true,
+	"deleteOrgSecret": true, "deleteAppSecret": true, "deleteMachineSecret": true,
+}
+
+var callers = []string{asOwner, asMember, asAdmin, asSuper, asService, asOtherOrg}
+
+func (ids identities) token(who string) string {
+	return map[string]string{asOwner: ids.owner, asMember: ids.member, asAdmin: ids.admin, asSuper: ids.super,
+		asService: ids.service, asOtherOrg: ids.otherOrg}[who]
+}
+
+func newAccessEnv(t *testing.T) (*env, identities) {
+	t.Helper()
+	e := newEnv(t)
+	var ids identities
+	ids.super = e.bootstrap(t, "acme", "root@acme.test", "Root")
+	ids.owner = e.mintUser(t, ids.super, "ann@acme.test", "Ann", "member")
+	ids.member = e.mintUser(t, ids.super, "bob@acme.test", "Bob", "member")
+	ids.admin = e.mintUser(t, ids.super, "cat@acme.test", "Cat", "admin")
+	ids.service = e.mintService(t, ids.super, "web-m1", "web", "m1", "development", "staging", "production")
+	ids.otherOrg = e.bootstrap(t, "globex", "root@globex.test", "Gus")
+	return e, ids
+}
+
+// call is one request of the matrix.
+type call struct {
+	method, path string
+	body         any
+}
+
+// TestAccessMatrix runs every write route as each identity against a fresh
+// fixture and checks the status of every cell.
+func TestAccessMatrix(t *testing.T) {
+	e, ids := newAccessEnv(t)
+	n := 0
+	fresh := func(prefix string) string { n++; return fmt.Sprintf("%s_%d", prefix, n) }
+
+	// ownedSecret creates a secret owned by the member-owner at version 2,
+	// so that version 1 can be restored.
+	ownedSecret := func(t *testing.T) secretJSON {
+		t.Helper()
+		s := e.createSecret(t, ids.owner, map[string]any{"name": fresh("OWNED"), "values": map[string]string{"development": "v1"}})
+		wantStatus(t, e.do(t, "PATCH", "/v1/secrets/"+s.ID, ids.owner, map[string]any{"version": 1, "values": map[string]any{"development": "v2"}}), 200)
+		return s
+	}
+	// ownedByName creates a secret owned by the member-owner through the
+	// layer API at base and returns its name.
+	ownedByName := func(t *testing.T, base string) string {
+		t.Helper()
+		name := fresh("NAMED")
+		wantStatus(t, e.do(t, "POST", base, ids.owner, map[string]string{"name": name, "value": "v1"}), http.StatusCreated)
+		return name
+	}
+	memberToken := func(t *testing.T) string {
+		t.Helper()
+		return e.mint(t, ids.super, map[string]any{"kind": "user", "subject": fresh("m") + "@acme.test", "name": "M", "role": "member"}).ID
+	}
+
+	// want lists statuses in the order of callers: owner, non-owner,
+	// admin, superadmin, service token, other org.
+	type row struct {
+		route string
+		setup func(t *testing.T) call
+		want  [6]int
+	}
+	var rows []row
+	rows = append(rows,
+		row{"updateSecret", func(t *testing.T) call {
+			s := ownedSecret(t)
+			return call{"PATCH", "/v1/secrets/" + s.ID, map[string]any{"version": 2, "description": "changed"}}
+		}, [6]int{200, 403, 200, 200, 403, 404}},
+		row{"deleteSecret", func(t *testing.T) call {
+			return call{"DELETE", "/v1/secrets/" + ownedSecret(t).ID, nil}
+		}, [6]int{204, 403, 204, 204, 403, 404}},
+		row{"restoreVersion", func(t *testing.T) call {
+			return call{"POST", "/v1/secrets/" + ownedSecret(t).ID + "/versions/1/restore", nil}
+		}, [6]int{200, 403, 200, 200, 403, 404}},
+		// Another org's superadmin setting the same name makes a secret in
+		// its own org (201), never a new version of acme's.
+		row{"setOrgSecret", func(t *testing.T) call {
+			return call{"POST", "/v1/org/secrets", map[string]string{"name": ownedByName(t, "/v1/org/secrets"), "value": "v2"}}
+		}, [6]int{200, 403, 200, 200, 403, 201}},
+		row{"setAppSecret", func(t *testing.T) call {
+			return call{"POST", "/v1/apps/web/secrets", map[string]string{"name": ownedByName(t, "/v1/apps/web/secrets"), "value": "v2"}}
+		}, [6]int{200, 403, 200, 200, 403, 201}},
+		row{"setMachineSecret", func(t *testing.T) call {
+			base := "/v1/apps/web/machines/m1/secrets"
+			return call{"POST", base, map[string]string{"name": ownedByName(t, base), "value": "v2"}}
+		}, [6]int{200, 403, 200, 200, 403, 201}},
+		row{"setOrgSecret", func(t *testing.T) call {
+			return call{"POST", "/v1/org/secrets", map[string]string{"name": fresh("NEW"), "value": "v"}}
+		}, [6]int{201, 201, 201, 201, 403, 201}},
+		row{"deleteOrgSecret", func(t *testing.T) call {
+			return call{"DELETE", "/v1/org/secrets/" + ownedByName(t, "/v1/org/secrets"), nil}
+		}, [6]int{204, 403, 204, 204, 403, 404}},
+		row{"deleteAppSecret", func(t *testing.T) call {
+			return call{"DELETE", "/v1/apps/web/secrets/" + ownedByName(t, "/v1/apps/web/secrets"), nil}
+		}, [6]int{204, 403, 204, 204, 403, 404}},
+		row{"deleteMachineSecret", func(t *testing.T) call {
+			base := "/v1/apps/web/machines/m1/secrets"
+			return call{"DELETE", base + "/" + ownedByName(t, base), nil}
+		}, [6]int{204, 403, 204, 204, 403, 404}},
+		row{"createSecret", func(t *testing.T) call {
+			return call{"POST", "/v1/secrets", map[string]any{"name": fresh("CREATED"), "app": "web", "values": map[string]string{"production": "p"}}}
+		}, [6]int{201, 201, 201, 201, 403, 201}},
+		row{"createToken", func(t *testing.T) call {
+			return call{"POST", "/v1/tokens", map[string]any{"kind": "user", "subject": fresh("new") + "@acme.test", "name": "New", "role": "member"}}
+		}, [6]int{403, 403, 201, 201, 403, 201}},
+		row{"createToken", func(t *testing.T) call {
+			return call{"POST", "/v1/tokens", map[string]any{"kind": "service", "name": fresh("svc"), "app": "web", "environments": []string{"production"}}}
+		}, [6]int{403, 403, 201, 201, 403, 201}},
+		row{"revokeToken", func(t *testing.T) call {
+			return call{"DELETE", "/v1/tokens/" + memberToken(t), nil}
+		}, [6]int{403, 403, 204, 204, 403, 404}},
+		row{"listAudit", func(t *testing.T) call {
+			return call{"GET", "/v1/audit", nil}
+		}, [6]int{403, 403, 200, 200, 403, 200}},
+		row{"listTokens", func(t *testing.T) call {
+			return call{"GET", "/v1/tokens", nil}
+		}, [6]int{403, 403, 200, 200, 403, 200}},
+		row{"updateOrg", func(t *testing.T) call {
+			return call{"PATCH", "/v1/org", map[string]any{"user_resolve_environments": []string{"development"}}}
+		}, [6]int{403, 403, 403, 200, 403, 200}},
+	)
+
+	for _, rw := range rows {
+		for i, who := range callers {
+			want := rw.want[i]
+			t.Run(fmt.Sprintf("%s by the %s is %d", rw.route, who, want), func(t *testing.T) {
+				c := rw.setup(t)
+				r := e.do(t, c.method, c.path, ids.token(who), c.body)
+				if r.Status != want {
+					t.Fatalf("%s %s = %s, want %d", c.method, c.path, r, want)
+				}
+				if want == 403 && who == asMember && ownerRoutes[rw.route] {
+					if got := errorOf(t, r).Message; got != "Only Ann can modify this secret" {
+						t.Errorf("message = %q, want the owner's name", got)
+					}
+				}
+			})
+		}
+	}
+
+	t.Run("every write route has a row", func(t *testing.T) {
+		covered := map[string]bool{}
+		for _, rw := range rows {
+			covered[rw.route] = true
+		}
+		for _, rt := range httpapi.Routes() {
+			if rt.Method != "GET" && !covered[rt.Name] && rt.Name != "resolve" {
+				t.Errorf("write route %s (%s %s) has no row in the access matrix", rt.Name, rt.Method, rt.Pattern)
+			}
+		}
+	})
+}
+
+// TestOtherOrgsSecretsAreAbsent: another org's secrets answer 404 by id and
+// by name, and appear in no list or resolve.
+func TestOtherOrgsSecretsAreAbsent(t *testing.T) {
+	e, ids := newAccessEnv(t)
+	sec := e.createSecret(t, ids.owner, map[string]any{"name": "ACME_ONLY", "app": "web", "values": map[string]string{"development": "acme-secret-value"}})
+	wantStatus(t, e.do(t, "POST", "/v1/org/secrets", ids.owner, map[string]string{"name": "ACME_GLOBAL", "value": "acme-global-value"}), 201)
+
+	for _, c := range []call{
+		{"GET", "/v1/secrets/" + sec.ID, nil},
+		{"GET", "/v1/secrets/" + sec.ID + "/versions", nil},
+		{"PATCH", "/v1/secrets/" + sec.ID, map[string]any{"version": 1, "description": "x"}},
+		{"DELETE", "/v1/secrets/" + sec.ID, nil},
+		{"POST", "/v1/secrets/" + sec.ID + "/versions/1/restore", nil},
+		{"DELETE", "/v1/apps/web/secrets/ACME_ONLY", nil},
+		{"DELETE", "/v1/org/secrets/ACME_GLOBAL", nil},
+	} {
+		t.Run(c.method+" "+c.path+" from another org is 404", func(t *testing.T) {
+			wantError(t, e.do(t, c.method, c.path, ids.otherOrg, c.body), http.StatusNotFound, "not_found")
+		})
+	}
+	t.Run("another org lists and resolves none of them", func(t *testing.T) {
+		for _, path := range []string{"/v1/secrets", "/v1/secrets?app=web", "/v1/org/secrets", "/v1/apps/web/secrets", "/v1/layers"} {
+			r := e.do(t, "GET", path, ids.otherOrg, nil)
+			wantStatus(t, r, http.StatusOK)
+			if strings.Contains(string(r.Body), "ACME") || strings.Contains(string(r.Body), "web") {
+				t.Errorf("GET %s from another org shows acme's secrets: %s", path, r.Body)
+			}
+		}
+		if got := e.resolve(t, ids.otherOrg, map[string]any{"environment": "development", "app": "web"}); len(got) != 0 {
+			t.Errorf("another org resolves %v", got)
+		}
+	})
+	t.Run("the secrets are untouched", func(t *testing.T) {
+		if got := e.getSecret(t, ids.owner, sec.ID); got.Version != 1 {
+			t.Errorf("version = %d, want 1", got.Version)
+		}
+		if got := e.resolve(t, ids.owner, map[string]any{"environment": "development", "app": "web"}); got["ACME_ONLY"] != "acme-secret-value" || got["ACME_GLOBAL"] != "acme-global-value" {
+			t.Errorf("resolve = %v", got)
+		}
+	})
+}
+
+// TestServiceTokensMayOnlyResolve calls every route of httpapi.Routes() with
+// a service token: 403 everywhere but resolve, /v1/me and the public ones.
+func TestServiceTokensMayOnlyResolve(t *testing.T) {
+	e, ids := newAccessEnv(t)
+	sec := e.createSecret(t, ids.super, map[string]any{"name": "X", "app": "web", "machine": "m1", "values": map[string]string{"development": "x"}})
+	tok := e.mint(t, ids.super, map[string]any{"kind": "user", "subject": "z@acme.test", "name": "Z", "role": "member"})
+	fill := strings.NewReplacer("{app}", "web", "{machine}", "m1", "{name}", "X", "{n}", "1")
+	bodies := map[string]any{
+		"setOrgSecret": map[string]string{"name": "X", "value": "v"}, "setAppSecret": map[string]string{"name": "X", "value": "v"},
+		"setMachineSecret": map[string]string{"name": "X", "value": "v"},
+		"createSecret":     map[string]any{"name": "Y"},
+		"updateSecret":     map[string]any{"version": 1, "description": "d"},
+		"resolve":          map[string]string{"environment": "production"},
+		"createToken":      map[string]any{"kind": "service", "name": "again", "app": "web", "machine": "m1", "environments": []string{"production"}},
+		"updateOrg":        map[string]any{"user_resolve_environments": []string{"production"}},
+	}
+	allowed := map[string]int{"resolve": 200, "me": 200, "health": 200, "openapi": 200}
+	for _, rt := range httpapi.Routes() {
+		want, ok := allowed[rt.Name]
+		if !ok {
+			want = http.StatusForbidden
+		}
+		t.Run(fmt.Sprintf("%s by a service token is %d", rt.Name, want), func(t *testing.T) {
+			path := fill.Replace(rt.Pattern)
+			if rt.Name == "revokeToken" {
+				path = strings.Replace(path, "{id}", tok.ID, 1)
+			}
+			path = strings.Replace(path, "{id}", sec.ID, 1)
+			r := e.do(t, rt.Method, path, ids.service, bodies[rt.Name])
+			if want == http.StatusForbidden {
+				wantError(t, r, want, "forbidden")
+				return
+			}
+			wantStatus(t, r, want)
+		})
+	}
+	if got := e.getSecret(t, ids.super, sec.ID); got.Version != 1 {
+		t.Errorf("a service token changed a secret: version %d", got.Version)
+	}
+}
+
+func TestServiceTokenResolvesWithinItsScope(t *testing.T) {
+	e, ids := newAccessEnv(t)
+	for _, s := range []map[string]any{
+		{"name": "G", "values": map[string]string{"development": "g-dev", "production": "g-prd"}},
+		{"name": "A", "app": "web", "values": map[string]string{"production": "web-prd"}},
+		{"name": "M", "app": "web", "machine": "m1", "values": map[string]string{"production": "m1-prd"}},
+		{"name": "M", "app": "web", "machine": "m2", "values": map[string]string{"production": "m2-prd"}},
+		{"name": "API", "app": "api", "values": map[string]string{"production": "api-prd"}},
+	} {
+		e.createSecret(t, ids.super, s)
+	}
+	machineProd := e.mintService(t, ids.super, "web-m1-prod", "web", "m1", "production")
+	appProd := e.mintService(t, ids.super, "web-prod", "web", "", "production")
+	globalDev := e.mintService(t, ids.super, "global-dev", "", "", "development")
+
+	for _, tc := range []struct {
+		name  string
+		token string
+		body  map[string]any
+		want  map[string]string // nil: 403
+	}{
+		{"a machine token resolves its machine without naming it", machineProd, map[string]any{"environment": "production"},
+			map[string]string{"G": "g-prd", "A": "web-prd", "M": "m1-prd"}},
+		{"a machine token resolves its machine when naming it", machineProd, map[string]any{"environment": "production", "app": "web", "machine": "m1"},
+			map[string]string{"G": "g-prd", "A": "web-prd", "M": "m1-prd"}},
+		{"a machine token resolves its machine when naming its app only", machineProd, map[string]any{"environment": "production", "app": "web"},
+			map[string]string{"G": "g-prd", "A": "web-prd", "M": "m1-prd"}},
+		{"a machine token may not resolve another machine", machineProd, map[string]any{"environment": "production", "app": "web", "machine": "m2"}, nil},
+		{"a machine token may not resolve another app", machineProd, map[string]any{"environment": "production", "app": "api"}, nil},
+		{"a machine token may not resolve another environment", machineProd, map[string]any{"environment": "development"}, nil},
+		{"an app token resolves its app", appProd, map[string]any{"environment": "production"},
+			map[string]string{"G": "g-prd", "A": "web-prd"}},
+		{"an app token resolves a machine of its app", appProd, map[string]any{"environment": "production", "app": "web", "machine": "m2"},
+			map[string]string{"G": "g-prd", "A": "web-prd", "M": "m2-prd"}},
+		{"an app token may not resolve another app", appProd, map[string]any{"environment": "production", "app": "api"}, nil},
+		{"an app token may not resolve staging", appProd, map[string]any{"environment": "staging"}, nil},
+		{"a global token resolves the global layer", globalDev, map[string]any{"environment": "development"},
+			map[string]string{"G": "g-dev"}},
+		{"a global token may not resolve an app", globalDev, map[string]any{"environment": "development", "app": "web"}, nil},
+		{"a global token may not resolve production", globalDev, map[string]any{"environment": "production"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(t, "POST", "/v1/resolve", tc.token, tc.body)
+			if tc.want == nil {
+				wantError(t, r, http.StatusForbidden, "forbidden", "this service token may not resolve")
+				if strings.Contains(string(r.Body), "prd") {
+					t.Errorf("a refused resolve shows values: %s", r.Body)
+				}
+				return
+			}
+			wantStatus(t, r, http.StatusOK)
+			got := decode[struct {
+				Secrets map[string]string `json:"secrets"`
+			}](t, r).Secrets
+			if !mapsEqual(got, tc.want) {
+				t.Errorf("secrets = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestUserTokensResolveDevelopmentUnlessTheOrgWidensIt(t *testing.T) {
+	e, ids := newAccessEnv(t)
+	e.createSecret(t, ids.owner, map[string]any{"name": "K", "values": map[string]string{"development": "dev", "staging": "stg", "production": "prd"}})
+	users := []string{asOwner, asMember, asAdmin, asSuper}
+
+	t.Run("by default every user resolves development only", func(t *testing.T) {
+		for _, who := range users {
+			if got := e.resolve(t, ids.token(who), map[string]any{"environment": "development"}); got["K"] != "dev" {
+				t.Errorf("%s: development = %v", who, got)
+			}
+			for _, env := range []string{"staging", "production"} {
+				r := e.do(t, "POST", "/v1/resolve", ids.token(who), map[string]any{"environment": env})
+				wantError(t, r, http.StatusForbidden, "forbidden", "user tokens may resolve development only")
+			}
+		}
+	})
+	t.Run("only a superadmin may widen it", func(t *testing.T) {
+		body := map[string]any{"user_resolve_environments": []string{"development", "production"}}
+		for _, who := range []string{asOwner, asMember, asAdmin, asService} {
+			wantError(t, e.do(t, "PATCH", "/v1/org", ids.token(who), body), http.StatusForbidden, "forbidden")
+		}
+		wantStatus(t, e.do(t, "PATCH", "/v1/org", ids.super, body), http.StatusOK)
+	})
+	t.Run("once widened users resolve what it names and nothing more", func(t *testing.T) {
+		for _, who := range users {
+			if got := e.resolve(t, ids.token(who), map[string]any{"environment": "production"}); got["K"] != "prd" {
+				t.Errorf("%s: production = %v", who, got)
+			}
+			wantError(t, e.do(t, "POST", "/v1/resolve", ids.token(who), map[string]any{"environment": "staging"}), http.StatusForbidden, "forbidden")
+		}
+	})
+	t.Run("the setting of one org does not widen another", func(t *testing.T) {
+		e.createSecret(t, ids.otherOrg, map[string]any{"name": "K", "values": map[string]string{"production": "other-prd"}})
+		wantError(t, e.do(t, "POST", "/v1/resolve", ids.otherOrg, map[string]any{"environment": "production"}), http.StatusForbidden, "forbidden")
+	})
+}
+
+func TestAdminsCannotOutrankThemselves(t *testing.T) {
+	e, ids := newAccessEnv(t)
+	superTok := e.mint(t, ids.super, map[string]any{"kind": "user", "subject": "dan@acme.test", "name": "Dan", "role": "superadmin"})
+	adminTok := e.mint(t, ids.super, map[string]any{"kind": "user", "subject": "eve@acme.test", "name": "Eve", "role": "admin"})
+
+	t.Run("an admin cannot mint a superadmin token", func(t *testing.T) {
+		r := e.do(t, "POST", "/v1/tokens", ids.admin, map[string]any{"kind": "user", "subject": "x@acme.test", "name": "X", "role": "superadmin"})
+		wantError(t, r, http.StatusForbidden, "forbidden", "cannot create a superadmin token")
+	})
+	t.Run("an admin may mint admin, member and service tokens", func(t *testing.T) {
+		for _, role := range []string{"admin", "member"} {
+			e.mintUser(t, ids.admin, role+"@acme.test", role, role)
+		}
+		e.mintService(t, ids.admin, "svc", "web", "", "production")
+	})
+	t.Run("an admin cannot revoke a superadmin's token", func(t *testing.T) {
+		wantError(t, e.do(t, "DELETE", "/v1/tokens/"+superTok.ID, ids.admin, nil), http.StatusForbidden, "forbidden", "cannot revoke a superadmin token")
+		wantStatus(t, e.do(t, "GET", "/v1/me", superTok.Token, nil), http.StatusOK)
+	})
+	t.Run("an admin may revoke another admin's token", func(t *testing.T) {
+		wantStatus(t, e.do(t, "DELETE", "/v1/tokens/"+adminTok.ID, ids.admin, nil), http.StatusNoContent)
+		wantStatus(t, e.do(t, "GET", "/v1/me", adminTok.Token, nil), http.StatusUnauthorized)
+	})
+	t.Run("a superadmin may revoke a superadmin's token", func(t *testing.T) {
+		wantStatus(t, e.do(t, "DELETE", "/v1/tokens/"+superTok.ID, ids.super, nil), http.StatusNoContent)
+		wantStatus(t, e.do(t, "GET", "/v1/me", superTok.Token, nil), http.StatusUnauthorized)
+	})
+	t.Run("a member cannot mint or list tokens or read the audit", func(t *testing.T) {
+		for _, c := range []call{
+			{"POST", "/v1/tokens", map[string]any{"kind": "user", "subject": "y@acme.test", "name": "Y", "role": "member"}},
+			{"GET", "/v1/tokens", nil},
+			{"GET", "/v1/audit", nil},
+		} {
+			wantError(t, e.do(t, c.method, c.path, ids.member, c.body), http.StatusForbidden, "forbidden", "admin")
+		}
+	})
+}
