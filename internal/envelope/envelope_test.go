@@ -94,7 +94,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(ct, []byte(plain)) {
+		if len(plain) >= 8 && bytes.Contains(ct, []byte(plain)) { // a 1-byte value appears in random bytes by chance
 			t.Fatal("ciphertext contains the plaintext")
 		}
 		got, err := s.Open(ctx, base, ct)
