@@ -38,10 +38,11 @@ var (
 	bucketOrgTokens = []byte("org_tokens") // org, id → nothing: the org's tokens
 	bucketAudit     = []byte("audit")      // org, audit id → AuditRecord
 	bucketDataKeys  = []byte("datakeys")   // org, environment, generation → DataKey
+	bucketRotations = []byte("rotations")  // %020d next-at unix nanos, org, id → nothing: heads with a rotation policy
 
 	allBuckets = [][]byte{
 		bucketOrgs, bucketSecrets, bucketSecretIDs, bucketVersions,
-		bucketTokens, bucketOrgTokens, bucketAudit, bucketDataKeys,
+		bucketTokens, bucketOrgTokens, bucketAudit, bucketDataKeys, bucketRotations,
 	}
 )
 
@@ -255,6 +256,9 @@ func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
 		if err := put(heads, head, sec); err != nil {
 			return err
 		}
+		if err := indexRotation(tx, nil, sec); err != nil {
+			return err
+		}
 		return ids.Put(idKey, head)
 	})
 	if err != nil {
@@ -304,6 +308,9 @@ func (s *Store) UpdateSecret(ctx context.Context, sec *secrets.Secret, expected 
 		if stored.Layer != sec.Layer || stored.Name != sec.Name || stored.Owner != sec.Owner {
 			return secrets.Invalid("secret", "layer, name and owner of a secret never change")
 		}
+		if err := indexRotation(tx, stored, sec); err != nil {
+			return err
+		}
 		return put(tx.Bucket(bucketSecrets), head, sec)
 	})
 	if err != nil {
@@ -323,6 +330,9 @@ func (s *Store) DeleteSecret(ctx context.Context, org, id string, expected int64
 			return fmt.Errorf("stored version %d, expected %d: %w", stored.Version, expected, secrets.ErrStale)
 		}
 		idKey, _ := keyOf(org, id) // headByID checked the parts
+		if err := indexRotation(tx, stored, nil); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketSecrets).Delete(head); err != nil {
 			return err
 		}
@@ -335,6 +345,55 @@ func (s *Store) DeleteSecret(ctx context.Context, org, id string, expected int64
 		return fmt.Errorf("delete secret %s: %w", id, err)
 	}
 	return nil
+}
+
+// rotationKey is the key of a head in the rotation index: due time first,
+// so the index reads in due order.
+func rotationKey(sec *secrets.Secret) []byte {
+	return []byte(fmt.Sprintf("%020d%s%s%s%s", sec.Rotation.NextAt.UnixNano(), sep, sec.Org, sep, sec.ID))
+}
+
+// indexRotation moves a head's entry in the rotation index from old's due
+// time to next's; either may be nil or have no policy.
+func indexRotation(tx *bolt.Tx, old, next *secrets.Secret) error {
+	b := tx.Bucket(bucketRotations)
+	if old != nil && old.Rotation != nil {
+		if err := b.Delete(rotationKey(old)); err != nil {
+			return err
+		}
+	}
+	if next != nil && next.Rotation != nil {
+		return b.Put(rotationKey(next), nil)
+	}
+	return nil
+}
+
+// ListDueRotations implements secrets.SecretStore.
+func (s *Store) ListDueRotations(ctx context.Context, now time.Time, limit int) ([]*secrets.Secret, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("list due rotations: %w", secrets.Invalid("limit", "must be 1 or more"))
+	}
+	end := []byte(fmt.Sprintf("%020d%s", now.UnixNano(), string([]byte{sep[0] + 1})))
+	var due []*secrets.Secret
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketRotations).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k, end) < 0 && len(due) < limit; k, _ = c.Next() {
+			parts := strings.Split(string(k), sep)
+			if len(parts) != 3 {
+				return fmt.Errorf("malformed rotation key %q", k)
+			}
+			sec, _, err := headByID(tx, parts[1], parts[2])
+			if err != nil {
+				return fmt.Errorf("rotation index entry %q: %w", k, err)
+			}
+			due = append(due, sec)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list due rotations: %w", err)
+	}
+	return due, nil
 }
 
 // GetSecret implements secrets.SecretStore.

@@ -118,6 +118,25 @@ type Secret struct {
 	Change string `json:"change"`
 	// RestoredFrom is the version a restore copied, when Change is restore.
 	RestoredFrom int64 `json:"restored_from,omitempty"`
+	// Rotation is the secret's rotation policy, if it has one.
+	Rotation *Rotation `json:"rotation,omitempty"`
+}
+
+// Rotation is a policy that replaces a secret's values with new random ones
+// on a schedule.
+type Rotation struct {
+	// Every is the interval as written ("30d", "12h"); EverySeconds is it
+	// parsed.
+	Every        string        `json:"every"`
+	EverySeconds int64         `json:"every_seconds"`
+	Environments []Environment `json:"environments"`
+	Length       int           `json:"length"`
+	Alphabet     string        `json:"alphabet"`
+	// NextAt is when the values are next due; the sweep rotates secrets
+	// whose NextAt has passed.
+	NextAt time.Time `json:"next_at"`
+	// LastAt is when the values were last rotated, if ever.
+	LastAt *time.Time `json:"last_at,omitempty"`
 }
 
 // Has reports whether the secret holds a value for env.
@@ -158,25 +177,31 @@ type TokenKind string
 const (
 	TokenUser    TokenKind = "user"    // a person, with a role
 	TokenService TokenKind = "service" // a workload, which may only resolve
+	TokenIAM     TokenKind = "iam"     // an AWS IAM principal, which may only resolve
+	TokenSystem  TokenKind = "system"  // the service itself (the rotation schedule); never a stored token
 )
 
 // Token is an API token as stored: never the token itself, only its hash.
 // ID is derived from the hash (see TokenID), so a token is found by one
 // lookup of its ID.
 type Token struct {
-	ID        string     `json:"id"`
-	Org       string     `json:"org"`
-	Kind      TokenKind  `json:"kind"`
-	Hash      []byte     `json:"hash"`   // SHA-256 of the token
-	Prefix    string     `json:"prefix"` // the token's first characters, to recognise it
-	Subject   string     `json:"subject,omitempty"`
-	Name      string     `json:"name"`
-	Role      Role       `json:"role,omitempty"`
-	Scope     Scope      `json:"scope,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	CreatedBy Principal  `json:"created_by"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	ID      string    `json:"id"`
+	Org     string    `json:"org"`
+	Kind    TokenKind `json:"kind"`
+	Hash    []byte    `json:"hash"`   // SHA-256 of the token
+	Prefix  string    `json:"prefix"` // the token's first characters, to recognise it
+	Subject string    `json:"subject,omitempty"`
+	Name    string    `json:"name"`
+	Role    Role      `json:"role,omitempty"`
+	Scope   Scope     `json:"scope,omitempty"`
+	// PrincipalARN is the IAM principal an iam token stands for. Its id is
+	// derived from the ARN (see IAMTokenID), so a caller signed in as that
+	// principal is found with one lookup.
+	PrincipalARN string     `json:"principal_arn,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	CreatedBy    Principal  `json:"created_by"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
 }
 
 // Scope bounds what a service token may resolve: an app (or none: global
@@ -262,4 +287,7 @@ const (
 	ActionTokenRevoke   = "token.revoke"
 	ActionResolve       = "resolve"
 	ActionOrgUpdate     = "org.update"
+	ActionSecretRotate  = "secret.rotate"
+	ActionRotationSet   = "rotation.set"
+	ActionRotationClear = "rotation.clear"
 )

@@ -196,6 +196,9 @@ func CheckModify(id Identity, s *Secret) error {
 // hash compared.
 func TokenID(hash []byte) string { return hex.EncodeToString(hash[:16]) }
 
+// IAMTokenID is the id of the iam token registered for an IAM principal.
+func IAMTokenID(principalARN string) string { return TokenID(HashToken("iam:" + principalARN)) }
+
 // HashToken returns the SHA-256 of a token. Tokens carry 256 random bits, so
 // a fast hash is enough: there is nothing to guess.
 func HashToken(token string) []byte {

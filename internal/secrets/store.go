@@ -80,6 +80,12 @@ type SecretStore interface {
 
 	// PruneVersions deletes history records older than version keepFrom.
 	PruneVersions(ctx context.Context, org, id string, keepFrom int64) error
+
+	// ListDueRotations returns up to limit head records, of any org, whose
+	// Rotation.NextAt is at or before now, earliest first. The sweep
+	// re-reads each before rotating it, so a store may answer from an
+	// index that lags the heads a little (a DynamoDB GSI).
+	ListDueRotations(ctx context.Context, now time.Time, limit int) ([]*Secret, error)
 }
 
 // TokenStore keeps API tokens, by id (derived from the token's hash).

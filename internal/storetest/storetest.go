@@ -47,6 +47,11 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 		{"layers holding secrets are listed by app, each app before its machines, without the global layer", testListLayers},
 		{"a layer is no longer listed once its last secret is deleted", testListLayersAfterDelete},
 
+		// Rotation.
+		{"a rotation policy reads back equal", testRotationRoundTrip},
+		{"due rotations are listed earliest first across orgs, up to the limit", testListDueRotations},
+		{"a head leaves the due list when its policy moves on, is cleared or deleted", testDueRotationsFollowHeads},
+
 		// History.
 		{"putting a version twice is harmless", testPutVersionTwice},
 		{"versions are listed newest first without the head", testListVersions},
@@ -170,18 +175,19 @@ func newToken(t *testing.T, org string, created time.Time) *secrets.Token {
 	hash := secrets.HashToken("zw_" + uuid.NewString())
 	expires := created.Add(90 * 24 * time.Hour)
 	return &secrets.Token{
-		ID:        secrets.TokenID(hash),
-		Org:       org,
-		Kind:      secrets.TokenService,
-		Hash:      hash,
-		Prefix:    "zw_" + uuid.NewString()[:4],
-		Subject:   "deploy@example.com",
-		Name:      "deploy bot",
-		Role:      secrets.RoleMember,
-		Scope:     secrets.Scope{App: "billing", Machine: "web-1", Environments: []secrets.Environment{secrets.Staging, secrets.Production}},
-		CreatedAt: created,
-		CreatedBy: secrets.Principal{Subject: "ada@example.com", Name: "Ada Lovelace"},
-		ExpiresAt: &expires,
+		ID:           secrets.TokenID(hash),
+		Org:          org,
+		Kind:         secrets.TokenService,
+		Hash:         hash,
+		Prefix:       "zw_" + uuid.NewString()[:4],
+		Subject:      "deploy@example.com",
+		Name:         "deploy bot",
+		Role:         secrets.RoleMember,
+		Scope:        secrets.Scope{App: "billing", Machine: "web-1", Environments: []secrets.Environment{secrets.Staging, secrets.Production}},
+		PrincipalARN: "arn:aws:iam::123456789012:role/deploy",
+		CreatedAt:    created,
+		CreatedBy:    secrets.Principal{Subject: "ada@example.com", Name: "Ada Lovelace"},
+		ExpiresAt:    &expires,
 	}
 }
 
@@ -276,6 +282,17 @@ func diffSecret(got, want *secrets.Secret) []string {
 	d.eq("Version", got.Version, want.Version)
 	d.eq("Change", got.Change, want.Change)
 	d.eq("RestoredFrom", got.RestoredFrom, want.RestoredFrom)
+	d.eq("Rotation != nil", got.Rotation != nil, want.Rotation != nil)
+	if got.Rotation != nil && want.Rotation != nil {
+		g, w := got.Rotation, want.Rotation
+		d.eq("Rotation.Every", g.Every, w.Every)
+		d.eq("Rotation.EverySeconds", g.EverySeconds, w.EverySeconds)
+		sliceEq(&d, "Rotation.Environments", g.Environments, w.Environments)
+		d.eq("Rotation.Length", g.Length, w.Length)
+		d.eq("Rotation.Alphabet", g.Alphabet, w.Alphabet)
+		d.time("Rotation.NextAt", g.NextAt, w.NextAt)
+		d.timePtr("Rotation.LastAt", g.LastAt, w.LastAt)
+	}
 	d.eq("len(Values)", len(got.Values), len(want.Values))
 	for env, w := range want.Values {
 		g, ok := got.Values[env]
@@ -304,6 +321,7 @@ func checkToken(t *testing.T, what string, got, want *secrets.Token) {
 	d.eq("Subject", got.Subject, want.Subject)
 	d.eq("Name", got.Name, want.Name)
 	d.eq("Role", got.Role, want.Role)
+	d.eq("PrincipalARN", got.PrincipalARN, want.PrincipalARN)
 	d.eq("Scope.App", got.Scope.App, want.Scope.App)
 	d.eq("Scope.Machine", got.Scope.Machine, want.Scope.Machine)
 	sliceEq(&d, "Scope.Environments", got.Scope.Environments, want.Scope.Environments)
@@ -1561,4 +1579,100 @@ func testConcurrentDataKeys(t *testing.T, st secrets.Store) {
 		t.Fatalf("GetDataKey: %v", err)
 	}
 	checkDataKey(t, "the key every writer reads", got, winner)
+}
+
+// withRotation gives s a rotation policy due at next.
+func withRotation(s *secrets.Secret, next time.Time) *secrets.Secret {
+	last := next.Add(-24 * time.Hour)
+	s.Rotation = &secrets.Rotation{Every: "1d", EverySeconds: 86400, Environments: []secrets.Environment{secrets.Production},
+		Length: 40, Alphabet: "abcdefghijklmnopqrstuvwxyz0123456789", NextAt: next, LastAt: &last}
+	return s
+}
+
+func testRotationRoundTrip(t *testing.T, st secrets.Store) {
+	org := newOrgID()
+	s := withRotation(newSecret(t, org, secrets.Global, "ROTATED"), now().Add(time.Hour))
+	mustCreateSecret(t, st, s)
+	checkSecret(t, "GetSecret", mustGetSecret(t, st, org, s.ID), s)
+	next := nextVersion(t, s, "rotated once")
+	next.Rotation = nil
+	if err := st.UpdateSecret(t.Context(), next, s.Version); err != nil {
+		t.Fatalf("UpdateSecret: %v", err)
+	}
+	checkSecret(t, "GetSecret after clearing the policy", mustGetSecret(t, st, org, s.ID), next)
+}
+
+func dueIDs(t *testing.T, st secrets.Store, at time.Time, limit int) []string {
+	t.Helper()
+	due, err := st.ListDueRotations(t.Context(), at, limit)
+	if err != nil {
+		t.Fatalf("ListDueRotations: %v", err)
+	}
+	ids := make([]string, 0, len(due))
+	for _, s := range due {
+		if s.Rotation == nil || s.Rotation.NextAt.After(at) {
+			t.Errorf("ListDueRotations returned %s, which is not due at %s", s.ID, at)
+		}
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+func testListDueRotations(t *testing.T, st secrets.Store) {
+	base := now()
+	orgA, orgB := newOrgID(), newOrgID()
+	early := withRotation(newSecret(t, orgB, secrets.Layer{App: "web"}, "EARLY"), base.Add(-3*time.Hour))
+	middle := withRotation(newSecret(t, orgA, secrets.Global, "MIDDLE"), base.Add(-2*time.Hour))
+	late := withRotation(newSecret(t, orgA, secrets.Layer{App: "web", Machine: "m1"}, "LATE"), base.Add(-time.Hour))
+	future := withRotation(newSecret(t, orgB, secrets.Global, "FUTURE"), base.Add(time.Hour))
+	plain := newSecret(t, orgA, secrets.Global, "NO_POLICY")
+	for _, s := range []*secrets.Secret{late, future, plain, early, middle} {
+		mustCreateSecret(t, st, s)
+	}
+	if got, want := dueIDs(t, st, base, 10), []string{early.ID, middle.ID, late.ID}; !slices.Equal(got, want) {
+		t.Errorf("due = %v, want %v", got, want)
+	}
+	if got, want := dueIDs(t, st, base, 2), []string{early.ID, middle.ID}; !slices.Equal(got, want) {
+		t.Errorf("due with limit 2 = %v, want %v", got, want)
+	}
+	if got, want := dueIDs(t, st, future.Rotation.NextAt, 10), []string{early.ID, middle.ID, late.ID, future.ID}; !slices.Equal(got, want) {
+		t.Errorf("due at the future policy's time = %v, want %v (NextAt itself is due)", got, want)
+	}
+	if got := dueIDs(t, st, base.Add(-4*time.Hour), 10); len(got) != 0 {
+		t.Errorf("due before any policy = %v, want none", got)
+	}
+}
+
+func testDueRotationsFollowHeads(t *testing.T, st secrets.Store) {
+	ctx := t.Context()
+	base := now()
+	org := newOrgID()
+	a := withRotation(newSecret(t, org, secrets.Global, "A"), base.Add(-time.Hour))
+	b := withRotation(newSecret(t, org, secrets.Global, "B"), base.Add(-time.Hour))
+	c := withRotation(newSecret(t, org, secrets.Global, "C"), base.Add(-time.Hour))
+	for _, s := range []*secrets.Secret{a, b, c} {
+		mustCreateSecret(t, st, s)
+	}
+	// a is rotated: its policy moves a day on.
+	a2 := nextVersion(t, a, "rotated")
+	a2.Rotation = withRotation(newSecret(t, org, secrets.Global, "X"), base.Add(24*time.Hour)).Rotation
+	if err := st.UpdateSecret(ctx, a2, a.Version); err != nil {
+		t.Fatalf("UpdateSecret(a): %v", err)
+	}
+	// b's policy is cleared.
+	b2 := nextVersion(t, b, "no more rotation")
+	b2.Rotation = nil
+	if err := st.UpdateSecret(ctx, b2, b.Version); err != nil {
+		t.Fatalf("UpdateSecret(b): %v", err)
+	}
+	// c is deleted.
+	if err := st.DeleteSecret(ctx, org, c.ID, 0); err != nil {
+		t.Fatalf("DeleteSecret(c): %v", err)
+	}
+	if got := dueIDs(t, st, base, 10); len(got) != 0 {
+		t.Errorf("due = %v, want none", got)
+	}
+	if got, want := dueIDs(t, st, base.Add(25*time.Hour), 10), []string{a.ID}; !slices.Equal(got, want) {
+		t.Errorf("due a day later = %v, want %v", got, want)
+	}
 }
