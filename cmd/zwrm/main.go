@@ -49,6 +49,7 @@ func newDev() *cobra.Command {
 	cmd.Flags().StringVar(&data, "data", ".zwrm", "data directory (database, master key, dev token file)")
 	cmd.Flags().IntVar(&tuning.MaxVersions, "keep-versions", 20, "versions kept per secret, the current one included")
 	cmd.Flags().DurationVar(&tuning.KeyCacheTTL, "key-cache-ttl", 5*time.Minute, "how long unwrapped data keys stay in memory")
+	cmd.Flags().DurationVar(&tuning.RotateEvery, "rotate-every", time.Minute, "how often the rotation sweep runs")
 	return cmd
 }
 

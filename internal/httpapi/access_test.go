@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zwrm/secrets/internal/httpapi"
+	"github.com/zwrm/secrets/internal/secrets"
 )
 
 // identities are the callers of the access matrix: two members of acme
@@ -30,7 +32,11 @@ var ownerRoutes = map[string]bool{
 	"updateSecret": true, "deleteSecret": true, "restoreVersion": true,
 	"setOrgSecret": true, "setAppSecret": true, "setMachineSecret": true,
 	"deleteOrgSecret": true, "deleteAppSecret": true, "deleteMachineSecret": true,
+	"setRotation": true, "clearRotation": true,
 }
+
+// rotationPolicy is a valid body of PUT /v1/secrets/{id}/rotation.
+var rotationPolicy = map[string]any{"every": "30d", "environments": []string{"production"}}
 
 var callers = []string{asOwner, asMember, asAdmin, asSuper, asService, asOtherOrg}
 
@@ -151,6 +157,19 @@ func TestAccessMatrix(t *testing.T) {
 		row{"updateOrg", func(t *testing.T) call {
 			return call{"PATCH", "/v1/org", map[string]any{"user_resolve_environments": []string{"development"}}}
 		}, [6]int{403, 403, 403, 200, 403, 200}},
+		row{"setRotation", func(t *testing.T) call {
+			return call{"PUT", "/v1/secrets/" + ownedSecret(t).ID + "/rotation", rotationPolicy}
+		}, [6]int{200, 403, 200, 200, 403, 404}},
+		row{"clearRotation", func(t *testing.T) call {
+			s := ownedSecret(t)
+			e.setRotation(t, ids.owner, s.ID, rotationPolicy)
+			return call{"DELETE", "/v1/secrets/" + s.ID + "/rotation", nil}
+		}, [6]int{200, 403, 200, 200, 403, 404}},
+		// A bearer token is no identity on the IAM route, whoever holds it;
+		// IAM callers are TestIAMPrincipalsResolveWithinTheirScope's.
+		row{"resolveIAM", func(t *testing.T) call {
+			return call{"POST", "/v1/resolve/iam", map[string]any{"environment": "development"}}
+		}, [6]int{401, 401, 401, 401, 401, 401}},
 	)
 
 	for _, rw := range rows {
@@ -227,26 +246,35 @@ func TestOtherOrgsSecretsAreAbsent(t *testing.T) {
 }
 
 // TestServiceTokensMayOnlyResolve calls every route of httpapi.Routes() with
-// a service token: 403 everywhere but resolve, /v1/me and the public ones.
+// a service token: 403 everywhere but resolve, /v1/me and the public ones,
+// and 401 on the IAM resolve, where a bearer token is no identity. Each
+// call carries a valid body and names things that exist, so that nothing
+// but the token's kind can be what refuses it.
 func TestServiceTokensMayOnlyResolve(t *testing.T) {
 	e, ids := newAccessEnv(t)
 	sec := e.createSecret(t, ids.super, map[string]any{"name": "X", "app": "web", "machine": "m1", "values": map[string]string{"development": "x"}})
+	sec = e.setRotation(t, ids.super, sec.ID, rotationPolicy) // so that clearRotation has a policy to clear
 	tok := e.mint(t, ids.super, map[string]any{"kind": "user", "subject": "z@acme.test", "name": "Z", "role": "member"})
 	fill := strings.NewReplacer("{app}", "web", "{machine}", "m1", "{name}", "X", "{n}", "1")
 	bodies := map[string]any{
 		"setOrgSecret": map[string]string{"name": "X", "value": "v"}, "setAppSecret": map[string]string{"name": "X", "value": "v"},
 		"setMachineSecret": map[string]string{"name": "X", "value": "v"},
 		"createSecret":     map[string]any{"name": "Y"},
-		"updateSecret":     map[string]any{"version": 1, "description": "d"},
+		"updateSecret":     map[string]any{"version": sec.Version, "description": "d"},
+		"setRotation":      rotationPolicy,
+		"resolveIAM":       map[string]string{"environment": "production"},
 		"resolve":          map[string]string{"environment": "production"},
 		"createToken":      map[string]any{"kind": "service", "name": "again", "app": "web", "machine": "m1", "environments": []string{"production"}},
 		"updateOrg":        map[string]any{"user_resolve_environments": []string{"production"}},
 	}
-	allowed := map[string]int{"resolve": 200, "me": 200, "health": 200, "openapi": 200}
+	allowed := map[string]int{"resolve": 200, "me": 200, "health": 200, "openapi": 200, "resolveIAM": http.StatusUnauthorized}
 	for _, rt := range httpapi.Routes() {
 		want, ok := allowed[rt.Name]
 		if !ok {
 			want = http.StatusForbidden
+		}
+		if rt.Method != "GET" && rt.Method != "DELETE" && bodies[rt.Name] == nil && rt.Name != "restoreVersion" {
+			t.Errorf("%s (%s %s) takes a body and the test sends none: a 400 could hide the 403", rt.Name, rt.Method, rt.Pattern)
 		}
 		t.Run(fmt.Sprintf("%s by a service token is %d", rt.Name, want), func(t *testing.T) {
 			path := fill.Replace(rt.Pattern)
@@ -255,15 +283,18 @@ func TestServiceTokensMayOnlyResolve(t *testing.T) {
 			}
 			path = strings.Replace(path, "{id}", sec.ID, 1)
 			r := e.do(t, rt.Method, path, ids.service, bodies[rt.Name])
-			if want == http.StatusForbidden {
+			switch want {
+			case http.StatusForbidden:
 				wantError(t, r, want, "forbidden")
-				return
+			case http.StatusUnauthorized:
+				wantError(t, r, want, "unauthorized")
+			default:
+				wantStatus(t, r, want)
 			}
-			wantStatus(t, r, want)
 		})
 	}
-	if got := e.getSecret(t, ids.super, sec.ID); got.Version != 1 {
-		t.Errorf("a service token changed a secret: version %d", got.Version)
+	if got, want := e.getSecret(t, ids.super, sec.ID), sec; got.Version != want.Version || got.Rotation == nil {
+		t.Errorf("a service token changed a secret: version %d (want %d), rotation %+v", got.Version, want.Version, got.Rotation)
 	}
 }
 
@@ -401,4 +432,166 @@ func TestAdminsCannotOutrankThemselves(t *testing.T) {
 			wantError(t, e.do(t, c.method, c.path, ids.member, c.body), http.StatusForbidden, "forbidden", "admin")
 		}
 	})
+}
+
+// TestIAMPrincipalsResolveWithinTheirScope calls the IAM resolve as the IAM
+// principals an admin registered, and as others.
+func TestIAMPrincipalsResolveWithinTheirScope(t *testing.T) {
+	c := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
+	e := newEnvWithClock(t, c)
+	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	other := e.bootstrap(t, "globex", "root@globex.test", "Gus")
+	for _, s := range []map[string]any{
+		{"name": "G", "values": map[string]string{"development": "g-dev", "production": "g-prd"}},
+		{"name": "A", "app": "web", "values": map[string]string{"production": "web-prd"}},
+		{"name": "M", "app": "web", "machine": "m1", "values": map[string]string{"production": "m1-prd"}},
+		{"name": "API", "app": "api", "values": map[string]string{"production": "api-prd"}},
+	} {
+		e.createSecret(t, super, s)
+	}
+	e.createSecret(t, other, map[string]any{"name": "G", "values": map[string]string{"production": "globex-prd"}})
+
+	const (
+		webRole      = "arn:aws:iam::123456789012:role/web-prod"
+		webSession   = "arn:aws:sts::123456789012:assumed-role/web-prod/i-0abc1234"
+		m1Role       = "arn:aws:iam::123456789012:role/service-role/web-m1" // registered with a path
+		m1Session    = "arn:aws:sts::123456789012:assumed-role/web-m1/ecs-task-7"
+		ciUser       = "arn:aws:iam::123456789012:user/ci"
+		globexRole   = "arn:aws:iam::210987654321:role/globex-app"
+		revokedRole  = "arn:aws:iam::123456789012:role/retired"
+		expiringRole = "arn:aws:iam::123456789012:role/temporary"
+	)
+	e.mintIAM(t, super, "web-prod", webRole, "web", "", "production")
+	e.mintIAM(t, super, "web-m1", m1Role, "web", "m1", "production")
+	e.mintIAM(t, super, "ci", ciUser, "", "", "development")
+	e.mintIAM(t, other, "globex-app", globexRole, "", "", "production")
+	retired := e.mintIAM(t, super, "retired", revokedRole, "", "", "production")
+	wantStatus(t, e.do(t, "DELETE", "/v1/tokens/"+retired.ID, super, nil), http.StatusNoContent)
+	e.mint(t, super, map[string]any{"kind": "iam", "name": "temporary", "principal_arn": expiringRole, "environments": []string{"production"},
+		"expires_at": c.Now().Add(time.Hour)})
+
+	for _, tc := range []struct {
+		name string
+		arn  string
+		body map[string]any
+		want map[string]string // nil: 403
+	}{
+		{"a role resolves its app", webRole, map[string]any{"environment": "production"},
+			map[string]string{"G": "g-prd", "A": "web-prd"}},
+		{"a session of the role resolves as the role", webSession, map[string]any{"environment": "production"},
+			map[string]string{"G": "g-prd", "A": "web-prd"}},
+		{"a role resolves a machine of its app", webSession, map[string]any{"environment": "production", "app": "web", "machine": "m1"},
+			map[string]string{"G": "g-prd", "A": "web-prd", "M": "m1-prd"}},
+		{"a role may not resolve another app", webSession, map[string]any{"environment": "production", "app": "api"}, nil},
+		{"a role may not resolve an environment it was not given", webSession, map[string]any{"environment": "staging"}, nil},
+		{"a role registered with a path resolves its machine through its sessions", m1Session, map[string]any{"environment": "production"},
+			map[string]string{"G": "g-prd", "A": "web-prd", "M": "m1-prd"}},
+		{"a machine role may not resolve another machine", m1Session, map[string]any{"environment": "production", "app": "web", "machine": "m2"}, nil},
+		{"an IAM user resolves the global layer", ciUser, map[string]any{"environment": "development"},
+			map[string]string{"G": "g-dev"}},
+		{"an IAM user may not resolve an app", ciUser, map[string]any{"environment": "development", "app": "web"}, nil},
+		{"another org's principal resolves that org's secrets only", globexRole, map[string]any{"environment": "production"},
+			map[string]string{"G": "globex-prd"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			org := "acme"
+			if tc.arn == globexRole {
+				org = "globex"
+			}
+			r := e.resolveIAMIn(t, org, tc.arn, tc.body)
+			if tc.want == nil {
+				wantError(t, r, http.StatusForbidden, "forbidden", "this iam token may not resolve")
+				if strings.Contains(string(r.Body), "prd") {
+					t.Errorf("a refused resolve shows values: %s", r.Body)
+				}
+				return
+			}
+			wantStatus(t, r, http.StatusOK)
+			got := decode[struct {
+				Secrets map[string]string `json:"secrets"`
+			}](t, r).Secrets
+			if !mapsEqual(got, tc.want) {
+				t.Errorf("secrets = %v, want %v", got, tc.want)
+			}
+		})
+	}
+
+	for _, tc := range []struct {
+		name     string
+		arn      string
+		hdr      []string
+		contains string
+	}{
+		{"an unregistered role", "arn:aws:iam::123456789012:role/stranger", nil, "not registered"},
+		{"a session of an unregistered role", "arn:aws:sts::123456789012:assumed-role/stranger/s", nil, "not registered"},
+		{"a registered role's name in another account", "arn:aws:iam::999999999999:role/web-prod", nil, "not registered"},
+		{"a registered role's name in another partition", "arn:aws-cn:iam::123456789012:role/web-prod", nil, "not registered"},
+		{"something that is not an ARN", "web-prod", nil, "not an IAM role or user"},
+		{"a revoked registration", revokedRole, nil, "revoked"},
+		{"a request without an IAM caller", "", nil, "not signed"},
+		{"a bearer token without an IAM caller", "", []string{"Authorization", "Bearer " + super}, "not signed"},
+	} {
+		t.Run(tc.name+" is 401", func(t *testing.T) {
+			r := e.resolveIAM(t, tc.arn, map[string]any{"environment": "production"}, tc.hdr...)
+			wantError(t, r, http.StatusUnauthorized, "unauthorized", tc.contains)
+		})
+	}
+
+	t.Run("a registration works until it expires", func(t *testing.T) {
+		wantStatus(t, e.resolveIAM(t, expiringRole, map[string]any{"environment": "production"}), http.StatusOK)
+		c.Advance(time.Hour)
+		wantError(t, e.resolveIAM(t, expiringRole, map[string]any{"environment": "production"}), http.StatusUnauthorized, "unauthorized", "expired")
+	})
+
+	t.Run("a resolve by an IAM principal is audited under its registration, without values", func(t *testing.T) {
+		wantStatus(t, e.resolveIAM(t, webSession, map[string]any{"environment": "production"}), http.StatusOK)
+		c.Advance(time.Second)
+		r := e.do(t, "GET", "/v1/audit?limit=1", super, nil)
+		wantStatus(t, r, http.StatusOK)
+		records := decode[struct {
+			Records []auditJSON `json:"records"`
+		}](t, r).Records
+		if len(records) != 1 {
+			t.Fatalf("audit = %s", r.Body)
+		}
+		got := records[0]
+		if got.Action != "resolve" || got.Actor.Kind != "iam" || got.Actor.Subject != "iam:"+webRole || got.Actor.TokenID != secrets.IAMTokenID("acme", webRole) {
+			t.Errorf("newest record = %+v, want a resolve by the iam token of %s", got, webRole)
+		}
+		if strings.Contains(string(r.Body), "prd") {
+			t.Errorf("the audit holds a value: %s", r.Body)
+		}
+	})
+
+	t.Run("without an IAM authenticator even a registered principal is 401", func(t *testing.T) {
+		local := newBearerOnlyEnv(t)
+		admin := local.bootstrap(t, "acme", "root@acme.test", "Root")
+		local.mintIAM(t, admin, "web-prod", webRole, "web", "", "production")
+		r := local.resolveIAM(t, webRole, map[string]any{"environment": "production"}, "Authorization", "Bearer "+admin)
+		wantError(t, r, http.StatusUnauthorized, "unauthorized", "SigV4", "POST /v1/resolve")
+	})
+}
+
+// TestAnOrgClaimingAnotherOrgsRoleGainsNothing: registrations live in each
+// org's namespace and the caller names its org, so registering another
+// org's role neither hijacks that role's resolves nor tells the registrant
+// it is taken.
+func TestAnOrgClaimingAnotherOrgsRoleGainsNothing(t *testing.T) {
+	e := newEnv(t)
+	acme := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	globex := e.bootstrap(t, "globex", "root@globex.test", "Gus")
+	const role = "arn:aws:iam::210987654321:role/globex-app"
+	e.createSecret(t, acme, map[string]any{"name": "DATABASE_URL", "values": map[string]string{"production": "postgres://attacker.example/db"}})
+	e.createSecret(t, globex, map[string]any{"name": "DATABASE_URL", "values": map[string]string{"production": "postgres://globex.internal/db"}})
+	e.mintIAM(t, globex, "globex-app", role, "", "", "production")
+	// acme registers globex's role too: accepted (no sign that it is taken elsewhere).
+	e.mintIAM(t, acme, "squatter", role, "", "", "production")
+
+	r := e.resolveIAMIn(t, "globex", role, map[string]any{"environment": "production"})
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(string(r.Body), "globex.internal") || strings.Contains(string(r.Body), "attacker") {
+		t.Fatalf("globex's workload resolved %s, want globex's own secrets", r.Body)
+	}
+	wantStatus(t, e.resolveIAMIn(t, "initech", role, map[string]any{"environment": "production"}), http.StatusUnauthorized)
+	wantStatus(t, e.resolveIAMIn(t, "", role, map[string]any{"environment": "production"}), http.StatusUnauthorized)
 }

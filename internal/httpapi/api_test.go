@@ -43,6 +43,7 @@ type env struct {
 	store *boltstore.Store
 	path  string // the database file
 	logs  *syncBuffer
+	clock *clock // nil on the real clock
 
 	mu        sync.Mutex
 	exchanges []exchange
@@ -92,6 +93,25 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// principalHeader carries an IAM caller's principal ARN in tests; see
+// headerIAM.
+const principalHeader = "X-Test-Principal-Arn"
+
+// headerIAM stands in for API Gateway's verified IAM context. On AWS, API
+// Gateway checks the SigV4 signature and hands the handler the caller's
+// principal ARN in the request context, where no client can write it; here
+// a test header plays that part, and the rest (normalizing the ARN, finding
+// its registration) is the real service.
+type headerIAM struct{ svc *service.Service }
+
+func (h headerIAM) IdentifyIAM(r *http.Request) (secrets.Identity, error) {
+	arn := r.Header.Get(principalHeader)
+	if arn == "" {
+		return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized, "no IAM caller: the request was not signed")
+	}
+	return h.svc.AuthenticateIAM(r.Context(), httpapi.IAMOrg(r), arn)
+}
+
 // newEnv builds the whole stack on the real clock.
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
@@ -101,6 +121,18 @@ func newEnv(tb testing.TB) *env {
 // newEnvWithClock builds the whole stack; the service reads c for the time
 // when c is not nil.
 func newEnvWithClock(tb testing.TB, c *clock) *env {
+	tb.Helper()
+	return buildEnv(tb, c, true)
+}
+
+// newBearerOnlyEnv builds the whole stack without an IAM authenticator, as
+// the local server runs: no API Gateway verifies SigV4 in front of it.
+func newBearerOnlyEnv(tb testing.TB) *env {
+	tb.Helper()
+	return buildEnv(tb, nil, false)
+}
+
+func buildEnv(tb testing.TB, c *clock, withIAM bool) *env {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "db")
 	store, err := boltstore.Open(path, boltstore.Options{Timeout: time.Second})
@@ -123,10 +155,14 @@ func newEnvWithClock(tb testing.TB, c *clock) *env {
 		cfg.Now = c.Now
 	}
 	svc := service.New(store, envelope.New(wrapper, store, envelope.Options{}), cfg)
-	h := httpapi.New(svc, httpapi.Options{Logger: logger})
+	opts := httpapi.Options{Logger: logger}
+	if withIAM {
+		opts.IAM = headerIAM{svc}
+	}
+	h := httpapi.New(svc, opts)
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
-	return &env{srv: srv, h: h, svc: svc, store: store, path: path, logs: logs}
+	return &env{srv: srv, h: h, svc: svc, store: store, path: path, logs: logs, clock: c}
 }
 
 // response is an answer as the client received it.
@@ -348,6 +384,7 @@ type tokenJSON struct {
 	App          string     `json:"app"`
 	Machine      string     `json:"machine"`
 	Environments []string   `json:"environments"`
+	PrincipalARN string     `json:"principal_arn"`
 	Prefix       string     `json:"prefix"`
 	ExpiresAt    *time.Time `json:"expires_at"`
 	RevokedAt    *time.Time `json:"revoked_at"`
@@ -382,6 +419,33 @@ func (e *env) mintService(tb testing.TB, admin, name, app, machine string, envs 
 	return e.mint(tb, admin, body).Token
 }
 
+// mintIAM registers an IAM principal through POST /v1/tokens (kind iam),
+// scoped to app, machine and envs, and returns its record.
+func (e *env) mintIAM(tb testing.TB, admin, name, arn, app, machine string, envs ...string) tokenJSON {
+	tb.Helper()
+	body := map[string]any{"kind": "iam", "name": name, "principal_arn": arn, "environments": envs}
+	if app != "" {
+		body["app"] = app
+	}
+	if machine != "" {
+		body["machine"] = machine
+	}
+	return e.mint(tb, admin, body)
+}
+
+// resolveIAM calls POST /v1/resolve/iam as the IAM principal arn ("": an
+// unsigned request); hdr is passed on to do.
+func (e *env) resolveIAM(tb testing.TB, arn string, body any, hdr ...string) response {
+	tb.Helper()
+	return e.resolveIAMIn(tb, "acme", arn, body, hdr...)
+}
+
+// resolveIAMIn calls POST /v1/resolve/iam?org=ORG as the IAM principal arn.
+func (e *env) resolveIAMIn(tb testing.TB, org, arn string, body any, hdr ...string) response {
+	tb.Helper()
+	return e.do(tb, "POST", "/v1/resolve/iam?org="+org, "", body, append([]string{principalHeader, arn}, hdr...)...)
+}
+
 // secretJSON is a row of /v1/secrets, with the detail's masks.
 type secretJSON struct {
 	ID           string             `json:"id"`
@@ -395,7 +459,39 @@ type secretJSON struct {
 	UpdatedAt    time.Time          `json:"updated_at"`
 	Version      int64              `json:"version"`
 	Masked       map[string]*string `json:"masked"`
+	Rotation     *rotationJSON      `json:"rotation"`
 	CanModify    *bool              `json:"can_modify"`
+}
+
+// rotationJSON is the rotation policy of a secret's detail.
+type rotationJSON struct {
+	Every        string     `json:"every"`
+	Environments []string   `json:"environments"`
+	Length       int        `json:"length"`
+	Alphabet     string     `json:"alphabet"`
+	NextAt       time.Time  `json:"next_at"`
+	LastAt       *time.Time `json:"last_at"`
+}
+
+// setRotation sets a rotation policy through PUT /v1/secrets/{id}/rotation.
+func (e *env) setRotation(tb testing.TB, token, id string, body map[string]any) secretJSON {
+	tb.Helper()
+	r := e.do(tb, "PUT", "/v1/secrets/"+id+"/rotation", token, body)
+	if r.Status != http.StatusOK {
+		tb.Fatalf("set rotation %v: %s", body, r)
+	}
+	return decode[secretJSON](tb, r)
+}
+
+// rotateDue runs the rotation sweep as the scheduled trigger does and
+// returns its report.
+func (e *env) rotateDue(tb testing.TB, schedule string) service.RotationReport {
+	tb.Helper()
+	rep, err := e.svc.RotateDue(context.Background(), schedule)
+	if err != nil {
+		tb.Fatalf("RotateDue: %v", err)
+	}
+	return rep
 }
 
 // createSecret creates a secret through POST /v1/secrets.
@@ -507,7 +603,7 @@ func TestEveryRouteAnswersItsHappyPath(t *testing.T) {
 
 		r = e.do(t, "GET", "/v1/secrets/"+id, super, nil)
 		wantStatus(t, r, 200)
-		wantHasKeys(t, "detail", object(t, r), append(rowKeys, "masked", "can_modify")...)
+		wantHasKeys(t, "detail", object(t, r), append(rowKeys, "masked", "rotation", "can_modify")...)
 
 		r = e.do(t, "PATCH", "/v1/secrets/"+id, super, map[string]any{"version": 1, "description": "e"})
 		wantStatus(t, r, 200)
@@ -520,6 +616,21 @@ func TestEveryRouteAnswersItsHappyPath(t *testing.T) {
 		r = e.do(t, "POST", "/v1/secrets/"+id+"/versions/1/restore", super, nil)
 		wantStatus(t, r, 200)
 		wantHasKeys(t, "restored row", object(t, r), rowKeys...)
+
+		r = e.do(t, "PUT", "/v1/secrets/"+id+"/rotation", super, map[string]any{"every": "30d", "environments": []string{"production"}})
+		wantStatus(t, r, 200)
+		detail := object(t, r)
+		wantHasKeys(t, "detail with a policy", detail, append(rowKeys, "masked", "rotation", "can_modify")...)
+		policy, _ := detail["rotation"].(map[string]any)
+		wantKeys(t, "rotation", policy, "every", "environments", "length", "alphabet", "next_at", "last_at")
+
+		r = e.do(t, "DELETE", "/v1/secrets/"+id+"/rotation", super, nil)
+		wantStatus(t, r, 200)
+		detail = object(t, r)
+		wantHasKeys(t, "detail without a policy", detail, append(rowKeys, "masked", "rotation", "can_modify")...)
+		if got := detail["rotation"]; got != nil {
+			t.Errorf("rotation after DELETE = %v, want null", got)
+		}
 
 		r = e.do(t, "POST", "/v1/resolve", super, map[string]string{"environment": "development", "app": "web"})
 		wantStatus(t, r, 200)
@@ -542,6 +653,19 @@ func TestEveryRouteAnswersItsHappyPath(t *testing.T) {
 		wantStatus(t, r, 200)
 		r = e.do(t, "PATCH", "/v1/org", super, map[string]any{"user_resolve_environments": []string{"development"}})
 		wantStatus(t, r, 200)
+	})
+	t.Run("an admin registers an IAM role, which resolves with SigV4 and no token", func(t *testing.T) {
+		const role = "arn:aws:iam::123456789012:role/web-tour"
+		r := e.do(t, "POST", "/v1/tokens", super, map[string]any{"kind": "iam", "name": "web-tour", "principal_arn": role, "app": "web", "environments": []string{"development"}})
+		wantStatus(t, r, 201)
+		created := object(t, r)
+		wantHasKeys(t, "created iam token", created, "id", "kind", "name", "principal_arn", "prefix", "created_at", "expires_at")
+		if _, ok := created["token"]; ok {
+			t.Errorf("an iam token was answered with a token: %s", r.Body)
+		}
+		r = e.resolveIAM(t, role, map[string]string{"environment": "development"})
+		wantStatus(t, r, 200)
+		wantKeys(t, "resolve as an IAM role", object(t, r), "environment", "secrets")
 	})
 
 	e.stop()
@@ -1247,6 +1371,233 @@ func TestTokens(t *testing.T) {
 	})
 }
 
+func TestIAMTokens(t *testing.T) {
+	e := newEnv(t)
+	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	const (
+		role    = "arn:aws:iam::123456789012:role/web-prod"
+		session = "arn:aws:sts::123456789012:assumed-role/web-prod/i-0abc1234"
+	)
+	r := e.do(t, "POST", "/v1/tokens", super, map[string]any{"kind": "iam", "name": "web-prod", "principal_arn": session, "app": "web", "environments": []string{"production"}})
+	wantStatus(t, r, http.StatusCreated)
+	created := object(t, r)
+	iam := decode[tokenJSON](t, r)
+
+	t.Run("an IAM token has no token and is registered under its role", func(t *testing.T) {
+		if _, ok := created["token"]; ok {
+			t.Errorf("the answer has a token: %s", r.Body)
+		}
+		if got, want := iam.PrincipalARN, role; got != want {
+			t.Errorf("principal_arn = %q, want the session's role %q", got, want)
+		}
+		if got, want := iam.ID, secrets.IAMTokenID("acme", role); got != want {
+			t.Errorf("id = %q, want %q, derived from the role", got, want)
+		}
+		if got, want := iam.Prefix, "iam"; got != want {
+			t.Errorf("prefix = %q, want %q", got, want)
+		}
+		if iam.Kind != "iam" || iam.App != "web" || iam.Machine != "" || !slices.Equal(iam.Environments, []string{"production"}) || iam.Role != "" {
+			t.Errorf("iam token record = %+v", iam)
+		}
+	})
+	t.Run("a role registered with a path is registered by its name, as sessions name it", func(t *testing.T) {
+		tk := e.mintIAM(t, super, "batch", "arn:aws:iam::123456789012:role/service-role/batch", "", "", "staging")
+		if got, want := tk.PrincipalARN, "arn:aws:iam::123456789012:role/batch"; got != want {
+			t.Errorf("principal_arn = %q, want %q", got, want)
+		}
+	})
+	t.Run("an IAM user is registered as it is", func(t *testing.T) {
+		const user = "arn:aws:iam::123456789012:user/ci"
+		if got, want := e.mintIAM(t, super, "ci", user, "", "", "development").PrincipalARN, user; got != want {
+			t.Errorf("principal_arn = %q, want %q", got, want)
+		}
+	})
+	t.Run("registering a principal twice is 409 naming principal_arn", func(t *testing.T) {
+		for _, arn := range []string{role, session, "arn:aws:iam::123456789012:role/some/path/web-prod"} {
+			r := e.do(t, "POST", "/v1/tokens", super, map[string]any{"kind": "iam", "name": "again", "principal_arn": arn, "environments": []string{"development"}})
+			got := wantError(t, r, http.StatusConflict, "conflict", "already registered")
+			if got.Field != "principal_arn" {
+				t.Errorf("%s: field = %q, want principal_arn", arn, got.Field)
+			}
+		}
+	})
+	t.Run("the list shows the principal and never a token", func(t *testing.T) {
+		r := e.do(t, "GET", "/v1/tokens", super, nil)
+		wantStatus(t, r, http.StatusOK)
+		list := decode[struct {
+			Tokens []map[string]any `json:"tokens"`
+		}](t, r)
+		found := false
+		for _, tk := range list.Tokens {
+			if _, ok := tk["token"]; ok {
+				t.Errorf("a listed token has its token: %v", tk["id"])
+			}
+			if tk["id"] == iam.ID {
+				found = true
+				if got, want := tk["principal_arn"], role; got != want {
+					t.Errorf("listed principal_arn = %v, want %q", got, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the iam token %s is not listed: %s", iam.ID, r.Body)
+		}
+	})
+	t.Run("a revoked registration no longer resolves", func(t *testing.T) {
+		wantStatus(t, e.resolveIAM(t, role, map[string]string{"environment": "production"}), http.StatusOK)
+		wantStatus(t, e.do(t, "DELETE", "/v1/tokens/"+iam.ID, super, nil), http.StatusNoContent)
+		wantError(t, e.resolveIAM(t, session, map[string]string{"environment": "production"}), http.StatusUnauthorized, "unauthorized", "revoked")
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Rotation policies.
+
+func TestRotationPolicies(t *testing.T) {
+	c := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
+	e := newEnvWithClock(t, c)
+	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	sec := e.createSecret(t, super, map[string]any{"name": "DB_PASSWORD", "app": "web",
+		"values": map[string]string{"development": "dev-password-0123456789", "production": "prod-password-0123456789"}})
+	before := e.getSecret(t, super, sec.ID)
+	path := "/v1/secrets/" + sec.ID + "/rotation"
+	c.Advance(time.Minute) // so that the audit orders each step after the one before
+
+	t.Run("a secret without a policy shows rotation null", func(t *testing.T) {
+		d := object(t, e.do(t, "GET", "/v1/secrets/"+sec.ID, super, nil))
+		if got, ok := d["rotation"]; !ok || got != nil {
+			t.Errorf("rotation = %v (present %v), want null", got, ok)
+		}
+	})
+	t.Run("setting a policy is a new version, due one interval from now, with the values kept", func(t *testing.T) {
+		got := e.setRotation(t, super, sec.ID, map[string]any{"every": "30d", "environments": []string{"production", "production"},
+			"length": 40, "alphabet": "abcdefghijklmnopqrstuvwxyz0123456789"})
+		if got, want := got.Version, int64(2); got != want {
+			t.Errorf("version = %d, want %d", got, want)
+		}
+		p := got.Rotation
+		if p == nil {
+			t.Fatal("rotation = null")
+		}
+		if p.Every != "30d" || !slices.Equal(p.Environments, []string{"production"}) || p.Length != 40 || p.Alphabet != "abcdefghijklmnopqrstuvwxyz0123456789" {
+			t.Errorf("rotation = %+v", p)
+		}
+		if got, want := p.NextAt, c.Now().Add(30*24*time.Hour); !got.Equal(want) {
+			t.Errorf("next_at = %v, want %v", got, want)
+		}
+		if p.LastAt != nil {
+			t.Errorf("last_at = %v, want null before the first rotation", p.LastAt)
+		}
+		if !masksEqual(got.Masked, before.Masked) {
+			t.Errorf("masks = %s, want them unchanged: %s", showMasks(got.Masked), showMasks(before.Masked))
+		}
+		c.Advance(time.Minute)
+	})
+	t.Run("a new policy replaces the old; length and alphabet default to 32 letters and digits", func(t *testing.T) {
+		got := e.setRotation(t, super, sec.ID, map[string]any{"every": "12h", "environments": []string{"staging"}})
+		p := got.Rotation
+		if p == nil {
+			t.Fatal("rotation = null")
+		}
+		if p.Every != "12h" || !slices.Equal(p.Environments, []string{"staging"}) || p.Length != service.DefaultRotationLength || p.Alphabet != service.DefaultAlphabet {
+			t.Errorf("rotation = %+v", p)
+		}
+		if got, want := p.NextAt, c.Now().Add(12*time.Hour); !got.Equal(want) {
+			t.Errorf("next_at = %v, want %v", got, want)
+		}
+	})
+	t.Run("nothing rotates before the policy is due", func(t *testing.T) {
+		c.Advance(12*time.Hour - time.Second)
+		if got := e.rotateDue(t, "every-5-minutes"); got.Rotated != 0 {
+			t.Errorf("report = %+v, want nothing rotated", got)
+		}
+		if got, want := e.getSecret(t, super, sec.ID).Version, int64(3); got != want {
+			t.Errorf("version = %d, want %d", got, want)
+		}
+	})
+	t.Run("once due the sweep rotates the policy's environments and the detail shows masks only", func(t *testing.T) {
+		c.Advance(time.Second)
+		if got := e.rotateDue(t, "every-5-minutes"); got.Rotated != 1 {
+			t.Fatalf("report = %+v, want one rotated", got)
+		}
+		got := e.getSecret(t, super, sec.ID)
+		if got, want := got.Version, int64(4); got != want {
+			t.Errorf("version = %d, want %d", got, want)
+		}
+		if got, want := got.Environments, map[string]bool{"development": true, "staging": true, "production": true}; !mapsEqual(got, want) {
+			t.Errorf("environments = %v, want staging filled in by the rotation: %v", got, want)
+		}
+		if m := got.Masked["staging"]; m == nil || !strings.HasPrefix(*m, "***") || len(*m) != len("***")+4 {
+			t.Errorf("staging mask = %v, want *** and 4 characters", showMasks(got.Masked))
+		}
+		for _, env := range []string{"development", "production"} {
+			if !masksEqual(map[string]*string{env: got.Masked[env]}, map[string]*string{env: before.Masked[env]}) {
+				t.Errorf("%s changed; the policy rotates staging only: %s", env, showMasks(got.Masked))
+			}
+		}
+		p := got.Rotation
+		if p == nil || p.LastAt == nil || !p.LastAt.Equal(c.Now()) || !p.NextAt.Equal(c.Now().Add(12*time.Hour)) {
+			t.Errorf("rotation = %+v, want last_at now and next_at 12h on", p)
+		}
+	})
+	t.Run("the new version says rotate and who rotated it: the schedule", func(t *testing.T) {
+		r := e.do(t, "GET", "/v1/secrets/"+sec.ID+"/versions", super, nil)
+		wantStatus(t, r, http.StatusOK)
+		versions := decode[struct {
+			Versions []struct {
+				Version   int64             `json:"version"`
+				Change    string            `json:"change"`
+				UpdatedBy secrets.Principal `json:"updated_by"`
+			} `json:"versions"`
+		}](t, r).Versions
+		var changes []string
+		for _, v := range versions {
+			changes = append(changes, v.Change)
+		}
+		if want := []string{"rotate", "rotation-policy", "rotation-policy", "create"}; !slices.Equal(changes, want) {
+			t.Errorf("changes = %v, want %v", changes, want)
+		}
+		if got, want := versions[0].UpdatedBy.Subject, "schedule:every-5-minutes"; got != want {
+			t.Errorf("updated_by = %q, want %q", got, want)
+		}
+	})
+	t.Run("the audit names the schedule", func(t *testing.T) {
+		all, _ := auditAll(t, e, super, 100)
+		var records []auditJSON
+		var actions []string
+		for _, rec := range all {
+			if rec.SecretID == sec.ID {
+				records = append(records, rec)
+				actions = append(actions, rec.Action)
+			}
+		}
+		if want := []string{"secret.rotate", "rotation.set", "rotation.set", "secret.create"}; !slices.Equal(actions, want) {
+			t.Fatalf("actions on the secret = %v, want %v", actions, want)
+		}
+		if got := records[0].Actor; got.Kind != "system" || got.Subject != "schedule:every-5-minutes" {
+			t.Errorf("rotation actor = %+v, want the schedule", got)
+		}
+	})
+	t.Run("clearing the policy is a new version and stops rotation", func(t *testing.T) {
+		r := e.do(t, "DELETE", path, super, nil)
+		wantStatus(t, r, http.StatusOK)
+		got := decode[secretJSON](t, r)
+		if got.Rotation != nil || got.Version != 5 {
+			t.Errorf("after DELETE: rotation %+v, version %d; want null, 5", got.Rotation, got.Version)
+		}
+		c.Advance(48 * time.Hour)
+		if got := e.rotateDue(t, "every-5-minutes"); got.Due != 0 || got.Rotated != 0 {
+			t.Errorf("report = %+v, want nothing due", got)
+		}
+		if got, want := e.getSecret(t, super, sec.ID).Version, int64(5); got != want {
+			t.Errorf("version = %d, want %d", got, want)
+		}
+	})
+	t.Run("clearing a policy that is not there is 404", func(t *testing.T) {
+		wantError(t, e.do(t, "DELETE", path, super, nil), http.StatusNotFound, "not_found", "DB_PASSWORD has no rotation policy")
+	})
+}
+
 // ---------------------------------------------------------------------------
 // Audit, layers, org.
 
@@ -1444,6 +1795,7 @@ func TestValidationErrors(t *testing.T) {
 	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
 	sec := e.createSecret(t, super, map[string]any{"name": "EXISTING", "values": map[string]string{"development": "d"}})
 	patch := "/v1/secrets/" + sec.ID
+	rotation := patch + "/rotation"
 	big := strings.Repeat("v", 64*1024+1)
 
 	for _, tc := range []struct {
@@ -1502,7 +1854,7 @@ func TestValidationErrors(t *testing.T) {
 		{"a restore with an unknown field", "POST", patch + "/versions/1/restore", map[string]any{"force": true}, "force", "not a field"},
 		{"an audit limit of zero", "GET", "/v1/audit?limit=0", nil, "limit", "1 to 500"},
 		{"an audit limit over 500", "GET", "/v1/audit?limit=501", nil, "limit", "500"},
-		{"a token of an unknown kind", "POST", "/v1/tokens", map[string]any{"kind": "robot", "name": "r"}, "kind", "user or service"},
+		{"a token of an unknown kind", "POST", "/v1/tokens", map[string]any{"kind": "robot", "name": "r"}, "kind", "user, service or iam"},
 		{"a user token with an unknown role", "POST", "/v1/tokens", map[string]any{"kind": "user", "subject": "x@y", "name": "X", "role": "root"}, "role", "member, admin or superadmin"},
 		{"a user token without a subject", "POST", "/v1/tokens", map[string]any{"kind": "user", "name": "X", "role": "member"}, "subject", "required"},
 		{"a token without a name", "POST", "/v1/tokens", map[string]any{"kind": "user", "subject": "x@y", "role": "member"}, "name", "required"},
@@ -1511,6 +1863,33 @@ func TestValidationErrors(t *testing.T) {
 		{"a service token with a role", "POST", "/v1/tokens", map[string]any{"kind": "service", "name": "s", "role": "admin", "environments": []string{"production"}}, "role", "service tokens"},
 		{"a token that expired before it was made", "POST", "/v1/tokens", map[string]any{"kind": "user", "subject": "x@y", "name": "X", "role": "member", "expires_at": "2001-01-01T00:00:00Z"}, "expires_at", "future"},
 		{"an org setting with an unknown environment", "PATCH", "/v1/org", map[string]any{"user_resolve_environments": []string{"prod"}}, "user_resolve_environments", "development, staging or production"},
+		{"an iam token with an ARN of a short account", "POST", "/v1/tokens", map[string]any{"kind": "iam", "name": "r", "principal_arn": "arn:aws:iam::12345:role/web", "environments": []string{"production"}}, "principal_arn", "IAM role or user ARN"},
+		{"an iam token for a group", "POST", "/v1/tokens", map[string]any{"kind": "iam", "name": "r", "principal_arn": "arn:aws:iam::123456789012:group/devs", "environments": []string{"production"}}, "principal_arn", "IAM role or user ARN"},
+		{"an iam token for something that is not an ARN", "POST", "/v1/tokens", map[string]any{"kind": "iam", "name": "r", "principal_arn": "web-prod", "environments": []string{"production"}}, "principal_arn", "IAM role or user ARN"},
+		{"an iam token without a principal ARN", "POST", "/v1/tokens", map[string]any{"kind": "iam", "name": "r", "environments": []string{"production"}}, "principal_arn", "IAM role or user ARN"},
+		{"an iam token without environments", "POST", "/v1/tokens", map[string]any{"kind": "iam", "name": "r", "principal_arn": "arn:aws:iam::123456789012:role/web"}, "environments", "required"},
+		{"an iam token with a role", "POST", "/v1/tokens", map[string]any{"kind": "iam", "name": "r", "role": "admin", "principal_arn": "arn:aws:iam::123456789012:role/web", "environments": []string{"production"}}, "role", "user tokens"},
+		{"a user token with a principal ARN", "POST", "/v1/tokens", map[string]any{"kind": "user", "subject": "x@y", "name": "X", "role": "member", "principal_arn": "arn:aws:iam::123456789012:role/web"}, "principal_arn", "iam tokens"},
+		{"a service token with a principal ARN", "POST", "/v1/tokens", map[string]any{"kind": "service", "name": "s", "environments": []string{"production"}, "principal_arn": "arn:aws:iam::123456789012:role/web"}, "principal_arn", "iam tokens"},
+		{"a rotation every 0 days", "PUT", rotation, map[string]any{"every": "0d", "environments": []string{"production"}}, "every", "between 1m and 366d"},
+		{"a rotation in an unknown unit", "PUT", rotation, map[string]any{"every": "5x", "environments": []string{"production"}}, "every", "unit d, h, m or s"},
+		{"a rotation with an empty interval", "PUT", rotation, map[string]any{"every": "", "environments": []string{"production"}}, "every", "e.g. \"30d\""},
+		{"a rotation without an interval", "PUT", rotation, map[string]any{"environments": []string{"production"}}, "every", "e.g. \"30d\""},
+		{"a rotation every 400 days", "PUT", rotation, map[string]any{"every": "400d", "environments": []string{"production"}}, "every", "366d"},
+		{"a rotation every 30 seconds", "PUT", rotation, map[string]any{"every": "30s", "environments": []string{"production"}}, "every", "between 1m"},
+		{"a rotation of 8 characters", "PUT", rotation, map[string]any{"every": "30d", "environments": []string{"production"}, "length": 8}, "length", "16 to 4096"},
+		{"a rotation of 5000 characters", "PUT", rotation, map[string]any{"every": "30d", "environments": []string{"production"}, "length": 5000}, "length", "16 to 4096"},
+		{"a rotation of too little entropy", "PUT", rotation, map[string]any{"every": "30d", "environments": []string{"production"}, "length": 20, "alphabet": "ab"}, "length", "16 bits of entropy"},
+		{"a rotation alphabet with a space", "PUT", rotation, map[string]any{"every": "30d", "environments": []string{"production"}, "alphabet": "abcdefghij klmnopqrstuvwxyz"}, "alphabet", "no spaces"},
+		{"a rotation alphabet with a character twice", "PUT", rotation, map[string]any{"every": "30d", "environments": []string{"production"}, "alphabet": "abcdefghijklmnopqrstuvwxyza"}, "alphabet", "'a' twice"},
+		{"a rotation alphabet of one character", "PUT", rotation, map[string]any{"every": "30d", "environments": []string{"production"}, "length": 4096, "alphabet": "a"}, "alphabet", "2 to 95"},
+		{"a rotation alphabet beyond ASCII", "PUT", rotation, map[string]any{"every": "30d", "environments": []string{"production"}, "alphabet": "abcdefghijklmnopqrstuvwxyzé"}, "alphabet", "printable ASCII"},
+		{"a rotation without environments", "PUT", rotation, map[string]any{"every": "30d"}, "environments", "required"},
+		{"a rotation of no environments", "PUT", rotation, map[string]any{"every": "30d", "environments": []string{}}, "environments", "required"},
+		{"a rotation of an unknown environment", "PUT", rotation, map[string]any{"every": "30d", "environments": []string{"prod"}}, "environments", "development, staging or production"},
+		{"a rotation with an unknown field", "PUT", rotation, map[string]any{"every": "30d", "environments": []string{"production"}, "jitter": "1h"}, "jitter", "not a field"},
+		{"a rotation with a string for a length", "PUT", rotation, `{"every":"30d","environments":["production"],"length":"32"}`, "length", "an integer"},
+		{"a rotation without a body", "PUT", rotation, "", "", "JSON body is required"},
 	} {
 		t.Run(tc.name+" is 400", func(t *testing.T) {
 			r := e.do(t, tc.method, tc.path, super, tc.body)
@@ -1586,6 +1965,7 @@ func TestUnauthorized(t *testing.T) {
 				{"POST", "/v1/secrets", map[string]string{"name": "A"}},
 				{"POST", "/v1/resolve", map[string]string{"environment": "development"}},
 				{"GET", "/v1/audit", nil},
+				{"PUT", "/v1/secrets/8f0c6a4e-2b1d-4c3e-9f7a-5d6b8e9c0a1b/rotation", map[string]any{"every": "30d", "environments": []string{"production"}}},
 			} {
 				r := e.do(t, call.method, call.path, "", call.body, "Authorization", tc.header)
 				wantError(t, r, http.StatusUnauthorized, "unauthorized", tc.contains)
@@ -1625,6 +2005,8 @@ func TestForbiddenNamesTheOwner(t *testing.T) {
 		{"a restore", "POST", "/v1/secrets/" + sec.ID + "/versions/1/restore", nil},
 		{"a set by name", "POST", "/v1/apps/web/secrets", map[string]string{"name": "ANNS_APP", "value": "b"}},
 		{"a delete by name", "DELETE", "/v1/apps/web/secrets/ANNS_APP", nil},
+		{"a rotation policy", "PUT", "/v1/secrets/" + sec.ID + "/rotation", map[string]any{"every": "30d", "environments": []string{"production"}}},
+		{"clearing a rotation policy", "DELETE", "/v1/secrets/" + sec.ID + "/rotation", nil},
 	} {
 		t.Run(tc.name+" by a non-owner member is 403 with the owner's name", func(t *testing.T) {
 			r := e.do(t, tc.method, tc.path, bob, tc.body)
@@ -1643,6 +2025,8 @@ func TestNotFound(t *testing.T) {
 	e := newEnv(t)
 	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
 	absent := uuid.NewString()
+	unrotated := e.createSecret(t, super, map[string]any{"name": "UNROTATED"})
+	policy := map[string]any{"every": "30d", "environments": []string{"production"}}
 	for _, tc := range []struct {
 		name         string
 		method, path string
@@ -1656,6 +2040,9 @@ func TestNotFound(t *testing.T) {
 		{"a DELETE of a non-UUID id", "DELETE", "/v1/secrets/DATADOG_API_KEY", super, nil},
 		{"the versions of an absent id", "GET", "/v1/secrets/" + absent + "/versions", super, nil},
 		{"a restore of an absent id", "POST", "/v1/secrets/" + absent + "/versions/1/restore", super, nil},
+		{"a rotation policy for an absent id", "PUT", "/v1/secrets/" + absent + "/rotation", super, policy},
+		{"clearing the rotation policy of an absent id", "DELETE", "/v1/secrets/" + absent + "/rotation", super, nil},
+		{"clearing a rotation policy that was never set", "DELETE", "/v1/secrets/" + unrotated.ID + "/rotation", super, nil},
 		{"a delete by an absent name", "DELETE", "/v1/org/secrets/NOPE", super, nil},
 		{"a delete by an absent name at an app", "DELETE", "/v1/apps/web/secrets/NOPE", super, nil},
 		{"a delete by an absent name at a machine", "DELETE", "/v1/apps/web/machines/m1/secrets/NOPE", super, nil},
@@ -1688,6 +2075,9 @@ func TestMethodNotAllowed(t *testing.T) {
 		{"GET", "/v1/secrets/" + id + "/versions/1/restore", "POST"},
 		{"PUT", "/v1/org", "GET, PATCH"},
 		{"PATCH", "/v1/tokens", "GET, POST"},
+		{"GET", "/v1/secrets/" + id + "/rotation", "DELETE, PUT"},
+		{"POST", "/v1/secrets/" + id + "/rotation", "DELETE, PUT"},
+		{"GET", "/v1/resolve/iam", "POST"},
 	} {
 		t.Run(tc.method+" "+tc.path+" is 405 and says what is allowed", func(t *testing.T) {
 			r := e.do(t, tc.method, tc.path, super, nil)
@@ -1738,7 +2128,7 @@ func TestBodyLimits(t *testing.T) {
 		for _, c := range []struct{ method, path string }{
 			{"POST", "/v1/secrets"}, {"POST", "/v1/org/secrets"}, {"PATCH", "/v1/secrets/" + sec.ID},
 			{"POST", "/v1/resolve"}, {"POST", "/v1/tokens"}, {"PATCH", "/v1/org"},
-			{"POST", "/v1/secrets/" + sec.ID + "/versions/1/restore"},
+			{"POST", "/v1/secrets/" + sec.ID + "/versions/1/restore"}, {"PUT", "/v1/secrets/" + sec.ID + "/rotation"},
 		} {
 			wantError(t, e.do(t, c.method, c.path, super, huge), http.StatusRequestEntityTooLarge, "too_large", "256 KiB")
 		}
@@ -1755,6 +2145,7 @@ func TestBodyLimits(t *testing.T) {
 			{"PATCH", "/v1/secrets/" + sec.ID, `{"version":1,"description":"x"}`},
 			{"POST", "/v1/resolve", `{"environment":"development"}`},
 			{"POST", "/v1/secrets/" + sec.ID + "/versions/1/restore", `{}`},
+			{"PUT", "/v1/secrets/" + sec.ID + "/rotation", `{"every":"30d","environments":["production"]}`},
 		} {
 			r := e.do(t, c.method, c.path, super, c.body, "Content-Type", "text/plain")
 			wantError(t, r, http.StatusUnsupportedMediaType, "unsupported_media_type", "application/json")
@@ -1767,6 +2158,13 @@ func TestBodyLimits(t *testing.T) {
 	t.Run("a form post is 415", func(t *testing.T) {
 		r := e.do(t, "POST", "/v1/org/secrets", super, `name=C&value=v`, "Content-Type", "application/x-www-form-urlencoded")
 		wantError(t, r, http.StatusUnsupportedMediaType, "unsupported_media_type")
+	})
+	t.Run("the IAM resolve bounds and types its body too", func(t *testing.T) {
+		const role = "arn:aws:iam::123456789012:role/limits"
+		e.mintIAM(t, super, "limits", role, "", "", "development")
+		wantError(t, e.resolveIAM(t, role, huge), http.StatusRequestEntityTooLarge, "too_large", "256 KiB")
+		r := e.resolveIAM(t, role, `{"environment":"development"}`, "Content-Type", "text/plain")
+		wantError(t, r, http.StatusUnsupportedMediaType, "unsupported_media_type", "application/json")
 	})
 	t.Run("application/json with a charset is accepted", func(t *testing.T) {
 		r := e.do(t, "POST", "/v1/org/secrets", super, `{"name":"C","value":"v"}`, "Content-Type", "application/json; charset=utf-8")

@@ -36,11 +36,30 @@ type secretRow struct {
 	Version      int64             `json:"version"`
 }
 
-// secretDetail is a row with the masks and whether the caller may modify it.
+// secretDetail is a row with the masks, the rotation policy and whether the
+// caller may modify it.
 type secretDetail struct {
 	secretRow
 	Masked    map[secrets.Environment]*string `json:"masked"`
+	Rotation  *rotationView                   `json:"rotation"`
 	CanModify bool                            `json:"can_modify"`
+}
+
+// rotationView is a rotation policy.
+type rotationView struct {
+	Every        string                `json:"every"`
+	Environments []secrets.Environment `json:"environments"`
+	Length       int                   `json:"length"`
+	Alphabet     string                `json:"alphabet"`
+	NextAt       time.Time             `json:"next_at"`
+	LastAt       *time.Time            `json:"last_at"`
+}
+
+func rotationOf(r *secrets.Rotation) *rotationView {
+	if r == nil {
+		return nil
+	}
+	return &rotationView{Every: r.Every, Environments: r.Environments, Length: r.Length, Alphabet: r.Alphabet, NextAt: r.NextAt, LastAt: r.LastAt}
 }
 
 // versionRow is one version of a secret, with masks only.
@@ -85,7 +104,7 @@ func rowOf(s *secrets.Secret) secretRow {
 }
 
 func detailOf(s *secrets.Secret, id secrets.Identity) secretDetail {
-	return secretDetail{secretRow: rowOf(s), Masked: masksOf(s), CanModify: secrets.CanModify(id, s)}
+	return secretDetail{secretRow: rowOf(s), Masked: masksOf(s), Rotation: rotationOf(s.Rotation), CanModify: secrets.CanModify(id, s)}
 }
 
 // tokenView is a token's record, never the token or its hash.
@@ -99,6 +118,7 @@ type tokenView struct {
 	App          string                `json:"app,omitempty"`
 	Machine      string                `json:"machine,omitempty"`
 	Environments []secrets.Environment `json:"environments,omitempty"`
+	PrincipalARN string                `json:"principal_arn,omitempty"`
 	Prefix       string                `json:"prefix"`
 	CreatedAt    time.Time             `json:"created_at"`
 	CreatedBy    secrets.Principal     `json:"created_by"`
@@ -113,7 +133,7 @@ func tokenViewOf(t *secrets.Token) tokenView {
 	if t.Kind == secrets.TokenUser {
 		v.Subject, v.Role, v.RolePriority = t.Subject, t.Role, t.Role.Priority()
 	} else {
-		v.App, v.Machine, v.Environments = t.Scope.App, t.Scope.Machine, t.Scope.Environments
+		v.App, v.Machine, v.Environments, v.PrincipalARN = t.Scope.App, t.Scope.Machine, t.Scope.Environments, t.PrincipalARN
 	}
 	return v
 }

@@ -25,6 +25,26 @@ type Authenticator interface {
 	Identify(r *http.Request) (secrets.Identity, error)
 }
 
+// IAMAuthenticator establishes an IAM caller's identity from what API
+// Gateway verified (SigV4) for the AuthIAM routes.
+type IAMAuthenticator interface {
+	IdentifyIAM(r *http.Request) (secrets.Identity, error)
+}
+
+// IAMOrg is the organization an IAM caller resolves from: the org query
+// parameter (POST /v1/resolve/iam?org=ORG), part of the signed request.
+// Registrations are per org, so naming another org finds no registration.
+func IAMOrg(r *http.Request) string { return r.URL.Query().Get("org") }
+
+// noIAM answers AuthIAM routes where there is no API Gateway to verify a
+// signature: the local server.
+type noIAM struct{}
+
+func (noIAM) IdentifyIAM(*http.Request) (secrets.Identity, error) {
+	return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized,
+		"this route takes AWS SigV4-signed requests through API Gateway; here, use POST /v1/resolve with a service token")
+}
+
 // BearerAuth authenticates the bearer token of each request with svc.
 func BearerAuth(svc *service.Service) Authenticator { return bearer{svc} }
 
@@ -46,6 +66,12 @@ func (b bearer) Identify(r *http.Request) (secrets.Identity, error) {
 type Options struct {
 	// Auth establishes identity; BearerAuth(svc) by default.
 	Auth Authenticator
+	// IAM establishes identity on AuthIAM routes; without it they answer 401.
+	IAM IAMAuthenticator
+	// Function, when set, serves only that Lambda function's routes; the
+	// others answer 404, so a function can do no more than its routes even
+	// if API Gateway were misconfigured.
+	Function Function
 	// Logger gets one JSON line per request; never a body or a token.
 	Logger *slog.Logger
 	// RequestID returns the id of a request when the platform assigns one
@@ -66,6 +92,9 @@ func New(svc *service.Service, opts Options) http.Handler {
 	if opts.Auth == nil {
 		opts.Auth = BearerAuth(svc)
 	}
+	if opts.IAM == nil {
+		opts.IAM = noIAM{}
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -74,6 +103,9 @@ func New(svc *service.Service, opts Options) http.Handler {
 	byPattern := map[string]map[string]Route{}
 	var patterns []string
 	for _, rt := range Routes() {
+		if opts.Function != "" && rt.Function != opts.Function {
+			continue
+		}
 		if byPattern[rt.Pattern] == nil {
 			byPattern[rt.Pattern] = map[string]Route{}
 			patterns = append(patterns, rt.Pattern)
@@ -109,14 +141,18 @@ func (a *api) dispatch(methods map[string]Route) http.Handler {
 		}
 		setRouteName(r.Context(), rt.Name)
 		var id secrets.Identity
-		if !rt.Public {
-			var err error
-			if id, err = a.auth.Identify(r); err != nil {
-				a.writeError(w, r, err)
-				return
-			}
-			setIdentity(r.Context(), id)
+		var err error
+		switch rt.Auth {
+		case AuthBearer:
+			id, err = a.auth.Identify(r)
+		case AuthIAM:
+			id, err = a.opts.IAM.IdentifyIAM(r)
 		}
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		setIdentity(r.Context(), id)
 		if err := rt.handle(a, w, r, id); err != nil {
 			a.writeError(w, r, err)
 		}

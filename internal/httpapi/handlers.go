@@ -260,6 +260,36 @@ func (a *api) restoreVersion(w http.ResponseWriter, r *http.Request, id secrets.
 	return nil
 }
 
+// RotationRequest is the body of PUT /v1/secrets/{id}/rotation.
+type RotationRequest struct {
+	Every        string   `json:"every"`
+	Environments []string `json:"environments"`
+	Length       int      `json:"length"`
+	Alphabet     string   `json:"alphabet"`
+}
+
+func (a *api) setRotation(w http.ResponseWriter, r *http.Request, id secrets.Identity) error {
+	var in RotationRequest
+	if err := decodeJSON(r, &in, false); err != nil {
+		return err
+	}
+	sec, err := a.svc.SetRotation(r.Context(), id, r.PathValue("id"), service.RotationInput{Every: in.Every, Environments: in.Environments, Length: in.Length, Alphabet: in.Alphabet})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, detailOf(sec, id))
+	return nil
+}
+
+func (a *api) clearRotation(w http.ResponseWriter, r *http.Request, id secrets.Identity) error {
+	sec, err := a.svc.ClearRotation(r.Context(), id, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, detailOf(sec, id))
+	return nil
+}
+
 // ResolveRequest is the body of POST /v1/resolve.
 type ResolveRequest struct {
 	Environment string `json:"environment"`
@@ -297,6 +327,7 @@ type CreateTokenRequest struct {
 	App          string     `json:"app"`
 	Machine      string     `json:"machine"`
 	Environments []string   `json:"environments"`
+	PrincipalARN string     `json:"principal_arn"`
 	ExpiresAt    *time.Time `json:"expires_at"`
 }
 
@@ -306,7 +337,7 @@ func (a *api) createToken(w http.ResponseWriter, r *http.Request, id secrets.Ide
 		return err
 	}
 	token, t, err := a.svc.CreateToken(r.Context(), id, service.TokenInput{Kind: secrets.TokenKind(in.Kind), Subject: in.Subject, Name: in.Name,
-		Role: secrets.Role(in.Role), App: in.App, Machine: in.Machine, Envs: in.Environments, ExpiresAt: in.ExpiresAt})
+		Role: secrets.Role(in.Role), App: in.App, Machine: in.Machine, Envs: in.Environments, PrincipalARN: in.PrincipalARN, ExpiresAt: in.ExpiresAt})
 	if err != nil {
 		return err
 	}

@@ -137,13 +137,20 @@ func TestOpenAPI(t *testing.T) {
 		}
 	})
 
-	t.Run("bearer auth applies to every route but the public ones", func(t *testing.T) {
+	t.Run("bearer auth applies to every route but the public ones, SigV4 to the IAM ones", func(t *testing.T) {
 		scheme := openAPIObject(t, openAPIObject(t, openAPIObject(t, doc, "components"), "securitySchemes"), "bearerAuth")
 		if got, want := scheme["type"], "http"; got != want {
 			t.Errorf("bearerAuth type = %v, want %q", got, want)
 		}
 		if got, want := scheme["scheme"], "bearer"; got != want {
 			t.Errorf("bearerAuth scheme = %v, want %q", got, want)
+		}
+		sigv4, err := json.Marshal(openAPIObject(t, openAPIObject(t, openAPIObject(t, doc, "components"), "securitySchemes"), "awsSigV4"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := string(sigv4), `{"description":"AWS Signature Version 4, verified by API Gateway (IAM authorization)","in":"header","name":"Authorization","type":"apiKey"}`; got != want {
+			t.Errorf("awsSigV4 = %s, want %s", got, want)
 		}
 		global, err := json.Marshal(doc["security"])
 		if err != nil {
@@ -159,9 +166,13 @@ func TestOpenAPI(t *testing.T) {
 			}
 			sec, overrides := op["security"]
 			switch {
-			case rt.Public && !overrides:
+			case rt.Auth == httpapi.AuthIAM:
+				if got, _ := json.Marshal(sec); string(got) != `[{"awsSigV4":[]}]` {
+					t.Errorf("%s %s takes IAM callers: security = %s, want [{\"awsSigV4\":[]}]", rt.Method, rt.Pattern, got)
+				}
+			case rt.Auth == httpapi.AuthNone && !overrides:
 				t.Errorf("%s %s is public but does not set security: []", rt.Method, rt.Pattern)
-			case rt.Public:
+			case rt.Auth == httpapi.AuthNone:
 				if list, ok := sec.([]any); !ok || len(list) != 0 {
 					t.Errorf("%s %s is public: security = %v, want []", rt.Method, rt.Pattern, sec)
 				}
@@ -178,7 +189,7 @@ func TestOpenAPI(t *testing.T) {
 				continue
 			}
 			_, has := openAPIObject(t, op, "responses")["401"]
-			if got, want := has, !rt.Public; got != want {
+			if got, want := has, rt.Auth != httpapi.AuthNone; got != want {
 				t.Errorf("%s %s: documents 401 = %v, want %v", rt.Method, rt.Pattern, got, want)
 			}
 		}
@@ -221,13 +232,14 @@ func TestOpenAPI(t *testing.T) {
 		}
 	})
 
-	t.Run("resolve is the only operation marked as returning plaintext", func(t *testing.T) {
+	t.Run("the two resolves are the only operations marked as returning plaintext", func(t *testing.T) {
+		plaintext := map[string]bool{"resolve": true, "resolveIAM": true}
 		for _, rt := range routes {
 			op := openAPIOperation(t, doc, rt)
 			if op == nil {
 				continue
 			}
-			if got, want := op["x-plaintext"] == true, rt.Name == "resolve"; got != want {
+			if got, want := op["x-plaintext"] == true, plaintext[rt.Name]; got != want {
 				t.Errorf("%s %s: x-plaintext = %v, want %v", rt.Method, rt.Pattern, got, want)
 			}
 		}

@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/zwrm/secrets/internal/service"
 )
 
 // plain returns the i-th distinctive plaintext of the security tests. Its
@@ -42,9 +46,11 @@ func leaks(text []byte, values []string) string {
 }
 
 // scenario drives every route, successes and failures, with distinctive
-// values, and returns the values and tokens it used.
+// values, and returns the values (those rotation drew too) and tokens it
+// used. e needs a clock: the scenario moves it to make a rotation due.
 func scenario(t *testing.T, e *env) (values, tokens []string) {
 	t.Helper()
+	ctx := context.Background()
 	for i := 0; i < 30; i++ {
 		values = append(values, plain(i))
 	}
@@ -87,6 +93,46 @@ func scenario(t *testing.T, e *env) (values, tokens []string) {
 	wantStatus(t, e.do(t, "POST", "/v1/secrets/"+id+"/versions/1/restore", ann, nil), 200)
 	wantStatus(t, e.do(t, "GET", "/v1/secrets/"+id, ann, nil), 200)
 	wantStatus(t, e.do(t, "GET", "/v1/layers", ann, nil), 200)
+
+	// Rotation: the policy, refusals that carry values, a sweep, and the
+	// rotated values (which only the resolves below may show).
+	rotation := "/v1/secrets/" + id + "/rotation"
+	policy := map[string]any{"every": "1h", "environments": []string{"development", "production"}}
+	wantStatus(t, e.do(t, "PUT", rotation, ann, policy), 200)
+	wantStatus(t, e.do(t, "PUT", rotation, bob, policy), 403)
+	wantStatus(t, e.do(t, "PUT", rotation, svc, policy), 403)
+	wantStatus(t, e.do(t, "PUT", rotation, other, policy), 404)
+	wantStatus(t, e.do(t, "PUT", rotation, ann, map[string]any{"every": v(24), "environments": []string{"production"}}), 400)
+	wantStatus(t, e.do(t, "PUT", rotation, ann, map[string]any{"every": "1h", "environments": []string{"production"}, "alphabet": v(24)}), 400)
+	e.clock.Advance(time.Hour)
+	if rep, err := e.svc.RotateDue(ctx, "scenario"); err != nil || rep.Rotated != 1 {
+		t.Fatalf("RotateDue = %+v, %v; want one rotated", rep, err)
+	}
+	wantStatus(t, e.do(t, "GET", "/v1/secrets/"+id, ann, nil), 200)
+	wantStatus(t, e.do(t, "GET", "/v1/secrets/"+id+"/versions", ann, nil), 200)
+	wantStatus(t, e.do(t, "GET", "/v1/secrets?app=web", ann, nil), 200)
+	rotatedDev := e.resolve(t, ann, map[string]any{"environment": "development", "app": "web"})["GRID"]
+	rotatedPrd := e.resolve(t, svc, map[string]any{"environment": "production"})["GRID"]
+	for _, r := range []string{rotatedDev, rotatedPrd} {
+		if len(r) != service.DefaultRotationLength || slices.Contains(values, r) {
+			t.Fatalf("rotated value %d characters long, or not new", len(r))
+		}
+	}
+	values = append(values, rotatedDev, rotatedPrd)
+	wantStatus(t, e.do(t, "DELETE", rotation, bob, nil), 403)
+	wantStatus(t, e.do(t, "DELETE", rotation, ann, nil), 200)
+	wantStatus(t, e.do(t, "DELETE", rotation, ann, nil), 404)
+
+	// An IAM principal: registered, resolving, and refused.
+	const role = "arn:aws:iam::123456789012:role/web-m1"
+	wantStatus(t, e.do(t, "POST", "/v1/tokens", super, map[string]any{"kind": "iam", "name": "web-m1", "principal_arn": role,
+		"app": "web", "machine": "m1", "environments": []string{"production"}}), 201)
+	wantStatus(t, e.do(t, "POST", "/v1/tokens", super, map[string]any{"kind": "iam", "name": "again", "principal_arn": role,
+		"environments": []string{"production"}}), 409)
+	wantStatus(t, e.resolveIAM(t, "arn:aws:sts::123456789012:assumed-role/web-m1/task", map[string]string{"environment": "production"}), 200)
+	wantStatus(t, e.resolveIAM(t, role, map[string]string{"environment": "development"}), 403)
+	wantStatus(t, e.resolveIAM(t, "arn:aws:iam::123456789012:role/stranger", map[string]string{"environment": "production"}), 401)
+	wantStatus(t, e.resolveIAM(t, "", map[string]string{"environment": "production"}, "Authorization", "Bearer "+svc), 401)
 
 	// Resolves, the one place plaintext may appear.
 	wantStatus(t, e.do(t, "POST", "/v1/resolve", ann, map[string]string{"environment": "development", "app": "web", "machine": "m1"}), 200)
@@ -137,18 +183,19 @@ func scenario(t *testing.T, e *env) (values, tokens []string) {
 	return values, tokens
 }
 
-// TestNoPlaintextLeaves runs the broad scenario and looks for its values
-// everywhere but in resolve's answers: every other response, the log, the
-// audit records and the database file.
+// TestNoPlaintextLeaves runs the broad scenario and looks for its values,
+// the rotated ones included, everywhere but in the resolves' answers: every
+// other response (rotation's show masks only), the log, the audit records
+// and the database file.
 func TestNoPlaintextLeaves(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithClock(t, &clock{t: time.Now()})
 	values, tokens := scenario(t, e)
 	e.stop() // every access log line is written once the handlers return
 
 	t.Run("no response but resolve's holds any part of a value", func(t *testing.T) {
 		resolves, resolvedValues := 0, 0
 		for _, x := range e.exchanges {
-			if x.method == "POST" && x.path == "/v1/resolve" {
+			if x.method == "POST" && (x.path == "/v1/resolve" || strings.HasPrefix(x.path, "/v1/resolve/iam")) {
 				resolves++
 				if x.status == http.StatusOK && leaks(x.body, values) != "" {
 					resolvedValues++

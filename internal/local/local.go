@@ -47,6 +47,8 @@ type Data struct {
 type Tuning struct {
 	MaxVersions int           // versions kept per secret; 0 means 20
 	KeyCacheTTL time.Duration // how long unwrapped data keys stay cached; 0 means 5 minutes
+	// RotateEvery is how often the rotation sweep runs; 0 means every minute.
+	RotateEvery time.Duration
 }
 
 // Open opens (creating if needed) the data directory: the database, locked
@@ -124,6 +126,7 @@ func Serve(ctx context.Context, opts Options) error {
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr().String())
 	}
+	go rotateLoop(ctx, data, opts.Tuning.RotateEvery, opts.Logger)
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -162,4 +165,27 @@ func firstStart(ctx context.Context, data *Data, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "zwrm dev: created org %q. Its superadmin token, shown once (also saved to %s):\n\n  %s\n\n", DevOrg, path, token)
 	return nil
+}
+
+// rotateLoop runs the rotation sweep on a ticker, as the schedule does on
+// AWS, until ctx is done.
+func rotateLoop(ctx context.Context, data *Data, every time.Duration, logger *slog.Logger) {
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rep, err := data.Service.RotateDue(ctx, "local")
+			if err != nil {
+				logger.ErrorContext(ctx, "rotation sweep failed", "error", err.Error())
+			} else if rep.Due > 0 {
+				logger.InfoContext(ctx, "rotation sweep", "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed)
+			}
+		}
+	}
 }

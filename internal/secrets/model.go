@@ -195,8 +195,8 @@ type Token struct {
 	Role    Role      `json:"role,omitempty"`
 	Scope   Scope     `json:"scope,omitempty"`
 	// PrincipalARN is the IAM principal an iam token stands for. Its id is
-	// derived from the ARN (see IAMTokenID), so a caller signed in as that
-	// principal is found with one lookup.
+	// derived from the org and the ARN (see IAMTokenID), so a caller signed
+	// in as that principal is found with one lookup.
 	PrincipalARN string     `json:"principal_arn,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	CreatedBy    Principal  `json:"created_by"`

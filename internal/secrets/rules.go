@@ -196,8 +196,13 @@ func CheckModify(id Identity, s *Secret) error {
 // hash compared.
 func TokenID(hash []byte) string { return hex.EncodeToString(hash[:16]) }
 
-// IAMTokenID is the id of the iam token registered for an IAM principal.
-func IAMTokenID(principalARN string) string { return TokenID(HashToken("iam:" + principalARN)) }
+// IAMTokenID is the id of the iam token an org registered for an IAM
+// principal. The org is part of it: each org registers principals in its
+// own namespace, and a caller names the org it resolves from, so one org
+// registering another's role gains nothing and learns nothing.
+func IAMTokenID(org, principalARN string) string {
+	return TokenID(HashToken("iam:" + org + ":" + principalARN))
+}
 
 // HashToken returns the SHA-256 of a token. Tokens carry 256 random bits, so
 // a fast hash is enough: there is nothing to guess.

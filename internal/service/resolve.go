@@ -81,10 +81,10 @@ func (s *Service) Resolve(ctx context.Context, id secrets.Identity, in ResolveIn
 // the environments the org allows them (development by default).
 func (s *Service) resolveLayer(ctx context.Context, id secrets.Identity, in ResolveInput) (secrets.Layer, error) {
 	switch id.Kind {
-	case secrets.TokenService:
+	case secrets.TokenService, secrets.TokenIAM:
 		sc := id.Scope
 		if !slices.Contains(sc.Environments, in.Environment) {
-			return secrets.Layer{}, secrets.Errorf(secrets.CodeForbidden, "this service token may not resolve %s; it may resolve %s", in.Environment, envList(sc.Environments))
+			return secrets.Layer{}, secrets.Errorf(secrets.CodeForbidden, "this %s token may not resolve %s; it may resolve %s", id.Kind, in.Environment, envList(sc.Environments))
 		}
 		layer := in.Layer
 		if layer.App == "" && sc.App != "" {
@@ -94,7 +94,7 @@ func (s *Service) resolveLayer(ctx context.Context, id secrets.Identity, in Reso
 			layer.Machine = sc.Machine
 		}
 		if layer.App != sc.App || (sc.Machine != "" && layer.Machine != sc.Machine) {
-			return secrets.Layer{}, secrets.Errorf(secrets.CodeForbidden, "this service token may not resolve at the %s layer; it is scoped to %s", layer, secrets.Layer{App: sc.App, Machine: sc.Machine})
+			return secrets.Layer{}, secrets.Errorf(secrets.CodeForbidden, "this %s token may not resolve at the %s layer; it is scoped to %s", id.Kind, layer, secrets.Layer{App: sc.App, Machine: sc.Machine})
 		}
 		return layer, nil
 	case secrets.TokenUser:

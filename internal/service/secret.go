@@ -16,6 +16,8 @@ const (
 	changeCreate  = "create"
 	changeUpdate  = "update"
 	changeRestore = "restore"
+	changeRotate  = "rotate"
+	changePolicy  = "rotation-policy"
 )
 
 // maxWriteAttempts bounds the retries of a write that carries no expected
@@ -120,15 +122,17 @@ func (s *Service) open(ctx context.Context, sec *secrets.Secret) (map[secrets.En
 // replace writes the next version of head: it keeps head in history, seals
 // the values again under the new version's identity (ciphertexts are bound
 // to their version), and replaces head if nobody changed it meanwhile.
-func (s *Service) replace(ctx context.Context, id secrets.Identity, head *secrets.Secret, description string,
-	plain map[secrets.Environment]string, change string, restoredFrom int64) (*secrets.Secret, error) {
+//
+// edit sets what else changes (description, change, rotation) on the next
+// version, which starts as a copy of head at the next version number.
+func (s *Service) replace(ctx context.Context, id secrets.Identity, head *secrets.Secret,
+	plain map[secrets.Environment]string, edit func(next *secrets.Secret)) (*secrets.Secret, error) {
 	next := *head
-	next.Description = description
 	next.Version = head.Version + 1
 	next.UpdatedAt = s.now()
 	next.UpdatedBy = id.Principal()
-	next.Change = change
-	next.RestoredFrom = restoredFrom
+	next.RestoredFrom = 0
+	edit(&next)
 	if err := s.seal(ctx, &next, plain); err != nil {
 		return nil, err
 	}
@@ -221,7 +225,9 @@ func (s *Service) Update(ctx context.Context, id secrets.Identity, secretID stri
 	if in.Description != nil {
 		description = *in.Description
 	}
-	next, err := s.replace(ctx, id, head, description, plain, changeUpdate, 0)
+	next, err := s.replace(ctx, id, head, plain, func(next *secrets.Secret) {
+		next.Description, next.Change = description, changeUpdate
+	})
 	if errors.Is(err, secrets.ErrStale) {
 		return nil, staleError(in.Version, 0)
 	}
@@ -358,7 +364,9 @@ func (s *Service) Restore(ctx context.Context, id secrets.Identity, secretID str
 	if err != nil {
 		return nil, err
 	}
-	next, err := s.replace(ctx, id, head, old.Description, plain, changeRestore, n)
+	next, err := s.replace(ctx, id, head, plain, func(next *secrets.Secret) {
+		next.Description, next.Change, next.RestoredFrom = old.Description, changeRestore, n
+	})
 	if errors.Is(err, secrets.ErrStale) {
 		return nil, staleError(head.Version, 0)
 	}
@@ -414,7 +422,7 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 		for _, e := range envs {
 			plain[e] = value
 		}
-		next, err := s.replace(ctx, id, head, head.Description, plain, changeUpdate, 0)
+		next, err := s.replace(ctx, id, head, plain, func(next *secrets.Secret) { next.Change = changeUpdate })
 		if errors.Is(err, secrets.ErrStale) || secrets.IsCode(err, secrets.CodeNotFound) {
 			continue // changed or deleted meanwhile: read again
 		}

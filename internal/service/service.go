@@ -83,7 +83,7 @@ func (s *Service) audit(ctx context.Context, id secrets.Identity, r *secrets.Aud
 
 func requireUser(id secrets.Identity) error {
 	if id.Kind != secrets.TokenUser {
-		return secrets.Errorf(secrets.CodeForbidden, "service tokens may only resolve secrets")
+		return secrets.Errorf(secrets.CodeForbidden, "%s tokens may only resolve secrets", id.Kind)
 	}
 	return nil
 }

@@ -37,6 +37,7 @@ var errBadToken = secrets.Errorf(secrets.CodeUnauthorized, "the token is not val
 // Authenticate returns the identity behind a bearer token.
 func (s *Service) Authenticate(ctx context.Context, token string) (secrets.Identity, error) {
 	if !strings.HasPrefix(token, UserTokenPrefix) && !strings.HasPrefix(token, ServiceTokenPrefix) || len(token) > 200 {
+		// iam tokens have no bearer form: they never match a prefix.
 		return secrets.Identity{}, errBadToken
 	}
 	hash := secrets.HashToken(token)
@@ -66,14 +67,16 @@ func IdentityOf(t *secrets.Token) secrets.Identity {
 
 // TokenInput is a token to create.
 type TokenInput struct {
-	Kind      secrets.TokenKind
-	Subject   string // user
-	Name      string
-	Role      secrets.Role // user
-	App       string       // service
-	Machine   string       // service
-	Envs      []string     // service
-	ExpiresAt *time.Time
+	Kind    secrets.TokenKind
+	Subject string // user
+	Name    string
+	Role    secrets.Role // user
+	App     string       // service
+	Machine string       // service
+	Envs    []string     // service
+	// PrincipalARN is the IAM role or user an iam token registers.
+	PrincipalARN string
+	ExpiresAt    *time.Time
 }
 
 // CreateToken makes a token and returns it with its record. The token
@@ -103,7 +106,7 @@ func (s *Service) CreateToken(ctx context.Context, id secrets.Identity, in Token
 			}
 		}
 		t.Subject, t.Role = in.Subject, in.Role
-	case secrets.TokenService:
+	case secrets.TokenService, secrets.TokenIAM:
 		if in.Subject != "" {
 			return "", nil, secrets.Invalid("subject", "belongs to user tokens; service tokens have a name and may only resolve")
 		}
@@ -129,8 +132,20 @@ func (s *Service) CreateToken(ctx context.Context, id secrets.Identity, in Token
 		}
 		t.Subject = "service:" + in.Name
 		t.Scope = secrets.Scope{App: layer.App, Machine: layer.Machine, Environments: envs}
+		if in.Kind == secrets.TokenIAM {
+			arn, err := NormalizePrincipalARN(in.PrincipalARN)
+			if err != nil {
+				return "", nil, err
+			}
+			t.Subject, t.PrincipalARN = "iam:"+arn, arn
+		} else if in.PrincipalARN != "" {
+			return "", nil, secrets.Invalid("principal_arn", "belongs to iam tokens")
+		}
 	default:
-		return "", nil, secrets.Invalid("kind", "must be user or service")
+		return "", nil, secrets.Invalid("kind", "must be user, service or iam")
+	}
+	if in.Kind != secrets.TokenIAM && in.PrincipalARN != "" {
+		return "", nil, secrets.Invalid("principal_arn", "belongs to iam tokens")
 	}
 	if in.ExpiresAt != nil {
 		if !in.ExpiresAt.After(s.now()) {
@@ -139,7 +154,13 @@ func (s *Service) CreateToken(ctx context.Context, id secrets.Identity, in Token
 		exp := in.ExpiresAt.UTC()
 		t.ExpiresAt = &exp
 	}
-	token, err := s.storeToken(ctx, t)
+	var token string
+	var err error
+	if t.Kind == secrets.TokenIAM {
+		err = s.storeIAMToken(ctx, t)
+	} else {
+		token, err = s.storeToken(ctx, t)
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -167,6 +188,80 @@ func (s *Service) storeToken(ctx context.Context, t *secrets.Token) (string, err
 		return "", wrap(err, "store token")
 	}
 	return token, nil
+}
+
+// storeIAMToken stores t under the id its principal derives: there is no
+// secret to hand out, the caller proves itself to AWS with SigV4.
+func (s *Service) storeIAMToken(ctx context.Context, t *secrets.Token) error {
+	t.Hash = secrets.HashToken("iam:" + t.Org + ":" + t.PrincipalARN)
+	t.ID = secrets.TokenID(t.Hash)
+	t.Prefix = "iam"
+	err := s.store.CreateToken(ctx, t)
+	if errors.Is(err, secrets.ErrExists) {
+		return &secrets.Error{Code: secrets.CodeConflict, Field: "principal_arn", Message: "this IAM principal is already registered in this organization (a revoked registration stays on record); list tokens to find it"}
+	}
+	if err != nil {
+		return wrap(err, "store iam token")
+	}
+	return nil
+}
+
+// NormalizePrincipalARN turns the ARN API Gateway reports for a SigV4
+// caller into the one an admin registers: an assumed-role session
+// (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION) becomes its role
+// (arn:aws:iam::ACCOUNT:role/ROLE); role and user ARNs stay as they are.
+// A role registered with a path is matched by its name only, as STS drops
+// the path from session ARNs.
+func NormalizePrincipalARN(arn string) (string, error) {
+	bad := secrets.Invalid("principal_arn", "must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/web-prod")
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || len(parts[4]) != 12 || strings.Trim(parts[4], "0123456789") != "" {
+		return "", bad
+	}
+	partition, account, resource := parts[1], parts[4], parts[5]
+	switch {
+	case parts[2] == "sts" && strings.HasPrefix(resource, "assumed-role/"):
+		role, _, ok := strings.Cut(strings.TrimPrefix(resource, "assumed-role/"), "/")
+		if !ok || role == "" {
+			return "", bad
+		}
+		return "arn:" + partition + ":iam::" + account + ":role/" + role, nil
+	case parts[2] == "iam" && strings.HasPrefix(resource, "role/"):
+		name := resource[strings.LastIndexByte(resource, '/')+1:]
+		if name == "" {
+			return "", bad
+		}
+		return "arn:" + partition + ":iam::" + account + ":role/" + name, nil
+	case parts[2] == "iam" && strings.HasPrefix(resource, "user/") && len(resource) > len("user/"):
+		return arn, nil
+	}
+	return "", bad
+}
+
+// AuthenticateIAM returns the identity org registered for the IAM
+// principal that API Gateway verified (SigV4) for POST /v1/resolve/iam.
+func (s *Service) AuthenticateIAM(ctx context.Context, org, principalARN string) (secrets.Identity, error) {
+	if err := secrets.ValidateOrgID(org); err != nil {
+		return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized, "name the organization to resolve from: POST /v1/resolve/iam?org=ORG")
+	}
+	arn, err := NormalizePrincipalARN(principalARN)
+	if err != nil {
+		return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized, "the caller is not an IAM role or user")
+	}
+	t, err := s.store.GetToken(ctx, secrets.IAMTokenID(org, arn))
+	if secrets.IsCode(err, secrets.CodeNotFound) || (err == nil && (t.Kind != secrets.TokenIAM || t.PrincipalARN != arn || t.Org != org)) {
+		return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized, "the IAM principal %s is not registered in organization %s; an admin registers it with POST /v1/tokens (kind iam)", arn, org)
+	}
+	if err != nil {
+		return secrets.Identity{}, wrap(err, "get iam token")
+	}
+	if t.RevokedAt != nil {
+		return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized, "the registration of %s was revoked", arn)
+	}
+	if t.ExpiresAt != nil && !s.now().Before(*t.ExpiresAt) {
+		return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized, "the registration of %s expired", arn)
+	}
+	return IdentityOf(t), nil
 }
 
 // ListTokens returns the org's tokens (never the tokens themselves).

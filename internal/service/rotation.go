@@ -1,0 +1,272 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"math"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// Rotation limits.
+const (
+	DefaultRotationLength = 32
+	MinRotationLength     = 16
+	MaxRotationLength     = 4096
+	minRotationEvery      = time.Minute
+	maxRotationEvery      = 366 * 24 * time.Hour
+	// minRotationBits is the least entropy a rotated value may have.
+	minRotationBits = 128
+	// DefaultAlphabet is letters and digits: safe in URLs, shells and
+	// connection strings.
+	DefaultAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+// RotationInput is a rotation policy to set.
+type RotationInput struct {
+	Every        string
+	Environments []string
+	Length       int
+	Alphabet     string
+}
+
+// ParseEvery reads an interval: a number and a unit, d (days), h, m or s,
+// e.g. "30d", "12h", "90m".
+func ParseEvery(s string) (time.Duration, error) {
+	bad := secrets.Invalid("every", "must be a number and a unit d, h, m or s between 1m and 366d, e.g. \"30d\" or \"12h\"")
+	if len(s) < 2 {
+		return 0, bad
+	}
+	digits := s[:len(s)-1]
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n < 1 || strings.Trim(digits, "0123456789") != "" || digits[0] == '0' {
+		return 0, bad
+	}
+	unit := map[byte]time.Duration{'d': 24 * time.Hour, 'h': time.Hour, 'm': time.Minute, 's': time.Second}[s[len(s)-1]]
+	if unit == 0 || n > int64(maxRotationEvery/unit) {
+		return 0, bad
+	}
+	d := time.Duration(n) * unit
+	if d < minRotationEvery || d > maxRotationEvery {
+		return 0, bad
+	}
+	return d, nil
+}
+
+func validateAlphabet(a string) error {
+	if len(a) < 2 || len(a) > 95 {
+		return secrets.Invalid("alphabet", "must hold 2 to 95 distinct printable ASCII characters (no spaces)")
+	}
+	for i := 0; i < len(a); i++ {
+		if a[i] < 0x21 || a[i] > 0x7e {
+			return secrets.Invalid("alphabet", "must hold printable ASCII characters only (no spaces or control characters)")
+		}
+		if strings.IndexByte(a[:i], a[i]) >= 0 {
+			return secrets.Invalid("alphabet", "holds %q twice; each character must appear once", a[i])
+		}
+	}
+	return nil
+}
+
+// policy validates in and returns the policy it describes, due one
+// interval from now.
+func (s *Service) policy(in RotationInput) (*secrets.Rotation, error) {
+	every, err := ParseEvery(in.Every)
+	if err != nil {
+		return nil, err
+	}
+	r := &secrets.Rotation{Every: in.Every, EverySeconds: int64(every / time.Second), Length: in.Length, Alphabet: in.Alphabet}
+	if r.Length == 0 {
+		r.Length = DefaultRotationLength
+	}
+	if r.Length < MinRotationLength || r.Length > MaxRotationLength {
+		return nil, secrets.Invalid("length", "must be from %d to %d characters", MinRotationLength, MaxRotationLength)
+	}
+	if r.Alphabet == "" {
+		r.Alphabet = DefaultAlphabet
+	}
+	if err := validateAlphabet(r.Alphabet); err != nil {
+		return nil, err
+	}
+	// The mask shows the last 4 characters, and up to 8 leading ones when
+	// the alphabet holds '_' or '-': only the rest counts.
+	hidden := r.Length - 4
+	if strings.ContainsAny(r.Alphabet, "_-") {
+		hidden -= 8
+	}
+	if bits := float64(hidden) * math.Log2(float64(len(r.Alphabet))); bits < minRotationBits {
+		return nil, secrets.Invalid("length", "gives %.0f bits of entropy with this alphabet, not counting the characters the mask shows; rotated values need at least %d: make it longer or the alphabet larger", bits, minRotationBits)
+	}
+	if len(in.Environments) == 0 {
+		return nil, secrets.Invalid("environments", "is required: the environments to rotate, e.g. [\"production\"]")
+	}
+	for _, e := range in.Environments {
+		env, err := secrets.ParseEnvironment("environments", e)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(r.Environments, env) {
+			r.Environments = append(r.Environments, env)
+		}
+	}
+	r.NextAt = s.now().Add(every)
+	return r, nil
+}
+
+// SetRotation gives a secret a rotation policy (replacing any), first due
+// one interval from now. It is a change of the secret: a new version.
+func (s *Service) SetRotation(ctx context.Context, id secrets.Identity, secretID string, in RotationInput) (*secrets.Secret, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	policy, err := s.policy(in)
+	if err != nil {
+		return nil, err
+	}
+	next, err := s.changePolicy(ctx, id, secretID, policy)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionRotationSet, SecretID: next.ID, Layer: &next.Layer,
+		Secrets: []secrets.AuditEntry{{Name: next.Name, Layer: next.Layer.Key(), Version: next.Version}},
+		Detail:  "every " + policy.Every + "; environments " + envList(policy.Environments) + "; length " + strconv.Itoa(policy.Length)})
+	return next, nil
+}
+
+// ClearRotation removes a secret's rotation policy.
+func (s *Service) ClearRotation(ctx context.Context, id secrets.Identity, secretID string) (*secrets.Secret, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	next, err := s.changePolicy(ctx, id, secretID, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionRotationClear, SecretID: next.ID, Layer: &next.Layer,
+		Secrets: []secrets.AuditEntry{{Name: next.Name, Layer: next.Layer.Key(), Version: next.Version}}})
+	return next, nil
+}
+
+func (s *Service) changePolicy(ctx context.Context, id secrets.Identity, secretID string, policy *secrets.Rotation) (*secrets.Secret, error) {
+	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
+		head, err := s.get(ctx, id, secretID)
+		if err != nil {
+			return nil, err
+		}
+		if err := secrets.CheckModify(id, head); err != nil {
+			return nil, err
+		}
+		if policy == nil && head.Rotation == nil {
+			return nil, secrets.Errorf(secrets.CodeNotFound, "%s has no rotation policy", head.Name)
+		}
+		plain, err := s.open(ctx, head)
+		if err != nil {
+			return nil, err
+		}
+		next, err := s.replace(ctx, id, head, plain, func(next *secrets.Secret) {
+			next.Change, next.Rotation = changePolicy, policy
+		})
+		if errors.Is(err, secrets.ErrStale) {
+			continue
+		}
+		return next, err
+	}
+	return nil, secrets.Errorf(secrets.CodeUnavailable, "too many concurrent changes to this secret; try again")
+}
+
+// RotationReport says what a sweep did.
+type RotationReport struct {
+	Due     int `json:"due"`
+	Rotated int `json:"rotated"`
+	Skipped int `json:"skipped"` // rotated or changed meanwhile, by another delivery of the trigger or a person
+	Failed  int `json:"failed"`
+}
+
+// sweepBatch bounds the secrets one sweep rotates; the next sweep takes the rest.
+const sweepBatch = 200
+
+// RotateDue rotates every secret whose policy is due: new random values
+// from crypto/rand for the policy's environments, as a new version whose
+// audit record names the schedule. Each rotation is conditional on the
+// version it read and re-checks the due time, so a trigger delivered twice
+// rotates once.
+func (s *Service) RotateDue(ctx context.Context, schedule string) (RotationReport, error) {
+	now := s.now()
+	var rep RotationReport
+	due, err := s.store.ListDueRotations(ctx, now, sweepBatch)
+	if err != nil {
+		return rep, wrap(err, "list due rotations")
+	}
+	rep.Due = len(due)
+	for _, candidate := range due {
+		switch err := s.rotate(ctx, schedule, candidate, now); {
+		case err == nil:
+			rep.Rotated++
+		case errors.Is(err, errNotDue) || errors.Is(err, secrets.ErrStale) || secrets.IsCode(err, secrets.CodeNotFound):
+			rep.Skipped++
+		default:
+			rep.Failed++
+			s.cfg.Logger.ErrorContext(ctx, "rotation failed", "request_id", RequestID(ctx), "org", candidate.Org, "secret_id", candidate.ID, "error", err.Error())
+		}
+	}
+	return rep, nil
+}
+
+var errNotDue = errors.New("not due")
+
+func (s *Service) rotate(ctx context.Context, schedule string, candidate *secrets.Secret, now time.Time) error {
+	// The due list may lag (a GSI): read the head itself.
+	head, err := s.store.GetSecret(ctx, candidate.Org, candidate.ID)
+	if err != nil {
+		return err
+	}
+	if head.Rotation == nil || head.Rotation.NextAt.After(now) {
+		return errNotDue
+	}
+	plain, err := s.open(ctx, head)
+	if err != nil {
+		return err
+	}
+	policy := *head.Rotation
+	for _, env := range policy.Environments {
+		v, err := randomValue(policy.Length, policy.Alphabet)
+		if err != nil {
+			return err
+		}
+		plain[env] = v
+	}
+	at := now
+	policy.LastAt = &at
+	policy.NextAt = now.Add(time.Duration(policy.EverySeconds) * time.Second)
+	actor := secrets.Identity{Org: head.Org, Kind: secrets.TokenSystem, Subject: "schedule:" + schedule, Name: "rotation schedule " + schedule}
+	next, err := s.replace(ctx, actor, head, plain, func(next *secrets.Secret) {
+		next.Change, next.Rotation = changeRotate, &policy
+	})
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, actor, &secrets.AuditRecord{Action: secrets.ActionSecretRotate, SecretID: next.ID, Layer: &next.Layer,
+		Secrets: []secrets.AuditEntry{{Name: next.Name, Layer: next.Layer.Key(), Version: next.Version}},
+		Detail:  "schedule " + schedule + "; environments " + envList(policy.Environments)})
+	return nil
+}
+
+// randomValue draws length characters uniformly from alphabet.
+func randomValue(length int, alphabet string) (string, error) {
+	out := make([]byte, length)
+	max := big.NewInt(int64(len(alphabet)))
+	for i := range out {
+		n, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			return "", secrets.Internalf(err, "read random value")
+		}
+		out[i] = alphabet[n.Int64()]
+	}
+	return string(out), nil
+}
