@@ -5,25 +5,46 @@ ADDR ?= 127.0.0.1:8080
 DATA ?= .zwrm
 FUZZTIME ?= 30s
 
-.PHONY: dev test build bench lint fuzz clean
+.PHONY: dev test build lambdas bench lint fuzz clean FORCE
 
 ## dev: build zwrm and serve the API on $(ADDR) with data in ./$(DATA)
-dev: build
+dev: bin/zwrm
 	./bin/zwrm dev --addr $(ADDR) --data $(DATA)
 
-## test: vet, format check, and every test (race detector on)
-test:
+## node_modules: the npm packages the tests use (dynalite), exactly as locked
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## test: vet, format check, and every test (race detector on; DynamoDB tests against dynalite)
+test: node_modules/.package-lock.json
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-## build: the zwrm binary in ./bin
-build:
+FUNCTIONS := set list delete resolve admin authorizer
+
+## build: the zwrm binary in ./bin and a Lambda zip per function in ./dist
+build: bin/zwrm lambdas
+
+bin/zwrm: FORCE
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/zwrm ./cmd/zwrm
 
-## bench: benchmarks
-bench:
+## lambdas: dist/FUNCTION.zip for each function (linux/arm64, provided.al2023)
+lambdas:
+	@mkdir -p dist
+	@for fn in $(FUNCTIONS); do \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -tags lambda.norpc \
+			-o dist/$$fn/bootstrap ./functions/$$fn || exit 1; \
+		$(GO) run ./internal/tools/lambdazip -o dist/$$fn.zip dist/$$fn/bootstrap || exit 1; \
+		printf '%-12s %8d bytes\n' $$fn.zip $$(stat -c %s dist/$$fn.zip); \
+	done
+
+FORCE:
+
+## bench: benchmarks (resolve on the embedded store and on dynalite with the KMS test server)
+bench: node_modules/.package-lock.json
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## lint: gofmt, go vet, and a tidy go.mod

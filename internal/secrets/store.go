@@ -60,7 +60,8 @@ type SecretStore interface {
 	ListSecretsIn(ctx context.Context, org string, layers []Layer) ([][]*Secret, error)
 
 	// ListLayers returns the app and machine layers that hold secrets,
-	// ordered by CompareLayers. The global layer is not listed.
+	// ordered by CompareLayers. The global layer is not listed. It may be
+	// answered from an index that lags writes by a moment (a DynamoDB GSI).
 	ListLayers(ctx context.Context, org string) ([]Layer, error)
 
 	// PutVersion stores a history record of s at s.Version. Versions are
@@ -95,6 +96,7 @@ type TokenStore interface {
 	// GetToken returns the token with id, in any org. Returns ErrNotFound.
 	GetToken(ctx context.Context, id string) (*Token, error)
 	// ListTokens returns the org's tokens, revoked ones too, oldest first.
+	// It may lag writes by a moment (a DynamoDB GSI); GetToken does not.
 	ListTokens(ctx context.Context, org string) ([]*Token, error)
 	// RevokeToken sets the revocation time of the org's token id, once:
 	// revoking again keeps the first time. Returns ErrNotFound.

@@ -1,0 +1,293 @@
+// Package dynalite runs dynalite, a DynamoDB API server on Node.js, for the
+// tests and benchmarks of the DynamoDB store: real SDK calls against a real
+// (if local) DynamoDB API, with conditional writes and expressions, on a
+// free loopback port, stopped when the test ends.
+//
+// dynalite is pinned in the repository's package.json; `npm ci` at the
+// repository root installs it. Without it (or without node) Start skips the
+// test, unless CI=true, where a missing dynalite is a failure.
+package dynalite
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/zwrm/secrets/internal/dynamostore"
+)
+
+const (
+	// startTimeout bounds the wait for dynalite to accept connections; it
+	// usually takes a few hundred milliseconds.
+	startTimeout = 20 * time.Second
+	// stopTimeout is how long a stopping dynalite gets after SIGTERM
+	// before it is killed.
+	stopTimeout = 5 * time.Second
+	// startAttempts covers the race between picking a free port and
+	// dynalite binding it.
+	startAttempts = 3
+)
+
+// hint is what to do when dynalite cannot run.
+const hint = "run `npm ci` at the repository root (needs Node.js 20 or later) to install dynalite"
+
+// Server is a running dynalite process.
+type Server struct {
+	// URL is the server's endpoint, http://127.0.0.1:PORT.
+	URL string
+
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when the process has exited
+	waitMu sync.Mutex
+	output *syncBuffer
+
+	clientOnce sync.Once
+	client     *dynamodb.Client
+}
+
+// Start runs dynalite on a free loopback port for the duration of tb and
+// returns once it accepts connections. It stops the process (and anything
+// it started) with tb.Cleanup. When dynalite is not installed or does not
+// start, it skips tb, or fails it when the environment has CI=true.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	node, cli, err := locate()
+	if err != nil {
+		unavailable(tb, err)
+	}
+	var lastErr error
+	for range startAttempts {
+		srv, err := start(node, cli)
+		if err == nil {
+			tb.Cleanup(srv.stop)
+			return srv
+		}
+		lastErr = err
+	}
+	unavailable(tb, lastErr)
+	return nil
+}
+
+// unavailable ends tb: a skip on a developer's machine, a failure in CI.
+func unavailable(tb testing.TB, err error) {
+	tb.Helper()
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("dynalite is required when CI=true but cannot run: %v; %s", err, hint)
+		return
+	}
+	tb.Skipf("dynalite cannot run: %v; %s", err, hint)
+}
+
+// locate finds node and dynalite's command-line script in the repository's
+// node_modules.
+func locate() (node, cli string, err error) {
+	node, err = exec.LookPath("node")
+	if err != nil {
+		return "", "", fmt.Errorf("node is not on PATH: %w", err)
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return "", "", err
+	}
+	dir := filepath.Join(root, "node_modules", "dynalite")
+	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return "", "", fmt.Errorf("dynalite is not installed: %w", err)
+	}
+	var pkg struct {
+		Bin json.RawMessage `json:"bin"`
+	}
+	if err := json.Unmarshal(data, &pkg); err != nil {
+		return "", "", fmt.Errorf("read %s: %w", filepath.Join(dir, "package.json"), err)
+	}
+	// "bin" is either one path or a map of command names to paths.
+	var bin string
+	if err := json.Unmarshal(pkg.Bin, &bin); err != nil {
+		var bins map[string]string
+		if err := json.Unmarshal(pkg.Bin, &bins); err != nil || bins["dynalite"] == "" {
+			return "", "", fmt.Errorf("dynalite's package.json names no dynalite command in \"bin\"")
+		}
+		bin = bins["dynalite"]
+	}
+	cli = filepath.Join(dir, filepath.FromSlash(bin))
+	if _, err := os.Stat(cli); err != nil {
+		return "", "", fmt.Errorf("dynalite is incompletely installed: %w", err)
+	}
+	return node, cli, nil
+}
+
+// repoRoot walks up from the working directory (a package directory, under
+// go test) to the directory holding go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago. dynalite
+// reads port 0 as its default port, so it cannot pick one itself.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func start(node, cli string) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, fmt.Errorf("find a free port: %w", err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	cmd := exec.Command(node, cli,
+		"--port", strconv.Itoa(port), "--host", "127.0.0.1",
+		// Tables are ACTIVE at once: a fresh table per test costs
+		// milliseconds, not dynalite's default half second.
+		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0",
+	)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	setProcAttr(cmd)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", node, err)
+	}
+	srv := &Server{URL: "http://" + addr, cmd: cmd, done: make(chan struct{}), output: out}
+	go func() {
+		_ = cmd.Wait()
+		close(srv.done)
+	}()
+
+	deadline := time.Now().Add(startTimeout)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			return srv, nil
+		}
+		select {
+		case <-srv.done:
+			return nil, fmt.Errorf("dynalite exited at start (%s): %s", cmd.ProcessState, bytes.TrimSpace(out.Bytes()))
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			srv.stop()
+			return nil, fmt.Errorf("dynalite did not accept connections on %s within %s: %s", addr, startTimeout, bytes.TrimSpace(out.Bytes()))
+		}
+	}
+}
+
+// stop ends the process group: SIGTERM, then SIGKILL if it lingers.
+func (s *Server) stop() {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	terminate(s.cmd, false)
+	select {
+	case <-s.done:
+	case <-time.After(stopTimeout):
+		terminate(s.cmd, true)
+		<-s.done
+	}
+}
+
+// Output returns what dynalite has printed so far, for test failure messages.
+func (s *Server) Output() string { return s.output.String() }
+
+// Client returns an SDK client for the server: region us-east-1, dummy
+// static credentials (dynalite checks that requests are signed, not by
+// whom), and retries with short backoff so that a test never waits long.
+func (s *Server) Client(tb testing.TB) *dynamodb.Client {
+	tb.Helper()
+	s.clientOnce.Do(func() { s.client = newClient(s.URL) })
+	return s.client
+}
+
+// newClient is one client per server, so that its connections are reused
+// by every test's tables.
+func newClient(endpoint string) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDDYNALITE", "dynalite-secret", ""),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 5
+			o.MaxBackoff = 50 * time.Millisecond
+			o.RateLimiter = ratelimit.None
+		}),
+	})
+}
+
+// NewTable creates a table with a unique name and the store's schema (see
+// dynamostore.CreateTable) and returns its name. The table lives as long as
+// the server.
+func (s *Server) NewTable(tb testing.TB) string {
+	tb.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "secrets-test-" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := dynamostore.CreateTable(ctx, s.Client(tb), name); err != nil {
+		tb.Fatalf("create table %s: %v\ndynalite output:\n%s", name, err, s.Output())
+	}
+	return name
+}
+
+// syncBuffer collects the process's output while it runs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	// Keep the first 64 KiB: enough to say why it failed.
+	if room := 64<<10 - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (b *syncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
+
+func (b *syncBuffer) String() string { return string(b.Bytes()) }

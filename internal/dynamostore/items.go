@@ -1,0 +1,291 @@
+package dynamostore
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// Key parts are joined by sep. Org ids, secret ids, names, environments and
+// layer parts never hold it (the domain's rules allow letters, digits, '-'
+// and '_'), and the store refuses parts that do, so keys never collide and
+// a key read back splits one way only.
+const sep = "#"
+
+// Attributes of the id pointer item, beside the key attributes: the key
+// of the head it points at. Key-layer attributes are CamelCase; the
+// records' own attributes are their json names, in snake_case, so the two
+// never collide.
+const (
+	attrHeadPK = "HeadPK"
+	attrHeadSK = "HeadSK"
+)
+
+// Item kinds, in AttrType.
+const (
+	typeOrg      = "org"
+	typeSecret   = "secret"
+	typeSecretID = "secret_id"
+	typeVersion  = "version"
+	typeToken    = "token"
+	typeDataKey  = "data_key"
+	typeAudit    = "audit"
+)
+
+// Fixed key parts.
+const (
+	rotationPartition = "ROT" // GSI2PK of every head with a rotation policy
+	orgSK             = "O"
+	secretIDSK        = "I"
+	tokenSK           = "T"
+)
+
+// key is an item's primary key.
+type key struct{ pk, sk string }
+
+func (k key) av() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrPK: str(k.pk), AttrSK: str(k.sk)}
+}
+
+// keyOf returns the primary key of item.
+func keyOf(item map[string]types.AttributeValue) key {
+	return key{stringAttr(item, AttrPK), stringAttr(item, AttrSK)}
+}
+
+// sameItem reports whether stored is the item written. A conditional
+// write whose condition fails although the table holds exactly what it
+// writes is a write that landed before: the SDK retries a request whose
+// answer was lost (a timeout, a 500), and the retry finds its own item.
+func sameItem(stored, written map[string]types.AttributeValue) bool {
+	return stored != nil && reflect.DeepEqual(stored, written)
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// checkParts refuses parts that would make a key ambiguous: empty ones and
+// ones holding the separator.
+func checkParts(parts ...string) error {
+	for _, p := range parts {
+		if p == "" {
+			return secrets.Invalid("key", "an id, name or org is empty")
+		}
+		if strings.Contains(p, sep) {
+			return secrets.Invalid("key", "an id, name or org holds %q", sep)
+		}
+	}
+	return nil
+}
+
+// checkLayer refuses layers whose key would be ambiguous.
+func checkLayer(l secrets.Layer) error {
+	if l.Machine != "" && l.App == "" {
+		return secrets.Invalid("layer", "a machine layer needs its app")
+	}
+	for _, p := range []string{l.App, l.Machine} {
+		if strings.ContainsAny(p, sep+"/") {
+			return secrets.Invalid("layer", "an app or machine id holds %q or '/'", sep)
+		}
+	}
+	return nil
+}
+
+// notFoundIfInvalid is for reads: a key no record can have (an empty id, a
+// separator from a URL) names an absent record, not a broken request.
+func notFoundIfInvalid(err error) error {
+	if err != nil {
+		return secrets.ErrNotFound
+	}
+	return nil
+}
+
+func join(parts ...string) string { return strings.Join(parts, sep) }
+
+// The keys of each item kind. Numbers in sort keys are zero-padded to 20
+// digits, so that they sort as numbers.
+
+func orgKey(org string) (key, error) {
+	return key{join("O", org), orgSK}, checkParts(org)
+}
+
+func headKey(org string, layer secrets.Layer, name string) (key, error) {
+	if err := checkParts(org, name); err != nil {
+		return key{}, err
+	}
+	if err := checkLayer(layer); err != nil {
+		return key{}, err
+	}
+	return key{join("S", org, layer.Key()), join("N", name)}, nil
+}
+
+func secretIDKey(org, id string) (key, error) {
+	return key{join("I", org, id), secretIDSK}, checkParts(org, id)
+}
+
+func versionPK(org, id string) (string, error) {
+	return join("V", org, id), checkParts(org, id)
+}
+
+func versionSK(n int64) string { return fmt.Sprintf("%020d", n) }
+
+func versionKey(org, id string, n int64) (key, error) {
+	pk, err := versionPK(org, id)
+	if err != nil {
+		return key{}, err
+	}
+	if n < 1 {
+		return key{}, secrets.Invalid("version", "must be 1 or more, not %d", n)
+	}
+	return key{pk, versionSK(n)}, nil
+}
+
+func tokenKey(id string) (key, error) {
+	return key{join("T", id), tokenSK}, checkParts(id)
+}
+
+func dataKeyKey(org string, env secrets.Environment, generation int) (key, error) {
+	return key{join("K", org), join(string(env), strconv.Itoa(generation))}, checkParts(org, string(env))
+}
+
+func auditPK(org string) (string, error) { return join("A", org), checkParts(org) }
+
+// GSI keys.
+
+func layersPK(org string) string { return join("L", org) }
+
+func tokensPK(org string) string { return join("TOK", org) }
+
+// timeSK is a time as a sortable key part: unix nanoseconds, zero-padded.
+// Times before 1970 sort as 1970 (no policy or token is that old).
+func timeSK(t time.Time) string { return fmt.Sprintf("%020d", max(t.UnixNano(), 0)) }
+
+func rotationSK(s *secrets.Secret) string { return join(timeSK(s.Rotation.NextAt), s.Org, s.ID) }
+
+// parseLayerKey is the inverse of secrets.Layer.Key.
+func parseLayerKey(k string) (secrets.Layer, error) {
+	parts := strings.Split(k, "/")
+	switch {
+	case len(parts) == 1 && parts[0] == "g":
+		return secrets.Global, nil
+	case len(parts) == 2 && parts[0] == "a" && parts[1] != "":
+		return secrets.Layer{App: parts[1]}, nil
+	case len(parts) == 3 && parts[0] == "m" && parts[1] != "" && parts[2] != "":
+		return secrets.Layer{App: parts[1], Machine: parts[2]}, nil
+	}
+	return secrets.Layer{}, fmt.Errorf("malformed layer key %q", k)
+}
+
+// Encoding. Records go in under their json names; times as RFC 3339 with
+// nanoseconds, in UTC.
+
+func encoderOptions(o *attributevalue.EncoderOptions) {
+	o.TagKey = "json"
+	o.EncodeTime = func(t time.Time) (types.AttributeValue, error) {
+		return str(t.UTC().Format(time.RFC3339Nano)), nil
+	}
+}
+
+func decoderOptions(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
+
+// encodeItem returns record v as an item of kind typ at k, with extra
+// attributes (index keys) added.
+func encodeItem(v any, typ string, k key, extra map[string]string) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMapWithOptions(v, encoderOptions)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s item: %w", typ, err)
+	}
+	item[AttrPK], item[AttrSK], item[AttrType] = str(k.pk), str(k.sk), str(typ)
+	for name, value := range extra {
+		item[name] = str(value)
+	}
+	return item, nil
+}
+
+func decodeItem[T any](item map[string]types.AttributeValue) (*T, error) {
+	v := new(T)
+	if err := attributevalue.UnmarshalMapWithOptions(item, v, decoderOptions); err != nil {
+		return nil, fmt.Errorf("decode item %s/%s: %w", stringAttr(item, AttrPK), stringAttr(item, AttrSK), err)
+	}
+	return v, nil
+}
+
+// encodeValue encodes one value as encodeItem encodes a record's fields.
+func encodeValue(v any) (types.AttributeValue, error) {
+	av, err := attributevalue.MarshalWithOptions(v, encoderOptions)
+	if err != nil {
+		return nil, fmt.Errorf("encode %T: %w", v, err)
+	}
+	return av, nil
+}
+
+// stringAttr returns item's string attribute name, or "".
+func stringAttr(item map[string]types.AttributeValue, name string) string {
+	if s, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+// numberAttr returns item's number attribute name, or 0.
+func numberAttr(item map[string]types.AttributeValue, name string) int64 {
+	if n, ok := item[name].(*types.AttributeValueMemberN); ok {
+		v, _ := strconv.ParseInt(n.Value, 10, 64)
+		return v
+	}
+	return 0
+}
+
+// Items of each kind.
+
+func secretItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
+	k, err := headKey(s.Org, s.Layer, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkParts(s.ID); err != nil {
+		return nil, err
+	}
+	extra := map[string]string{}
+	// Sparse indexes: only app and machine layers are listed, and only
+	// heads with a policy can fall due.
+	if s.Layer.Kind() != "global" {
+		extra[AttrGSI1PK], extra[AttrGSI1SK] = layersPK(s.Org), join(s.Layer.Key(), s.Name)
+	}
+	if s.Rotation != nil {
+		extra[AttrGSI2PK], extra[AttrGSI2SK] = rotationPartition, rotationSK(s)
+	}
+	return encodeItem(s, typeSecret, k, extra)
+}
+
+func versionItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
+	k, err := versionKey(s.Org, s.ID, s.Version)
+	if err != nil {
+		return nil, err
+	}
+	// No index keys: history is never listed by layer or due time.
+	return encodeItem(s, typeVersion, k, nil)
+}
+
+func tokenItem(t *secrets.Token) (map[string]types.AttributeValue, error) {
+	k, err := tokenKey(t.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkParts(t.Org); err != nil {
+		return nil, err
+	}
+	return encodeItem(t, typeToken, k, map[string]string{
+		AttrGSI2PK: tokensPK(t.Org),
+		AttrGSI2SK: join(timeSK(t.CreatedAt), t.ID),
+	})
+}

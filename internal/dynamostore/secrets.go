@@ -1,0 +1,672 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// Attributes of a secret record that conditions name: the json names of
+// secrets.Secret's fields.
+const (
+	attrID      = "id"
+	attrVersion = "version"
+	attrOwner   = "owner"
+)
+
+// Expression attribute names every expression here may use.
+var names = map[string]string{
+	"#pk": AttrPK, "#sk": AttrSK,
+	"#hpk": attrHeadPK, "#hsk": attrHeadSK,
+	"#id": attrID, "#version": attrVersion,
+	"#owner": attrOwner, "#subject": "subject", "#name": "name",
+}
+
+var placeholder = regexp.MustCompile(`#[A-Za-z0-9_]+`)
+
+// exprNames returns the entries of names that exprs use: DynamoDB refuses
+// names an expression does not use.
+func exprNames(exprs ...string) map[string]string {
+	out := map[string]string{}
+	for _, e := range exprs {
+		for _, p := range placeholder.FindAllString(e, -1) {
+			name, ok := names[p]
+			if !ok {
+				panic("dynamostore: no attribute name for " + p)
+			}
+			out[p] = name
+		}
+	}
+	return out
+}
+
+// get reads the item at k with a strongly consistent read; nil if absent.
+func (s *Store) get(ctx context.Context, k key) (map[string]types.AttributeValue, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            k.av(),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	return out.Item, nil
+}
+
+// query calls fn with each item the query finds, following pages, until fn
+// returns false.
+func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) (bool, error)) error {
+	q := *in
+	q.TableName = aws.String(s.table)
+	for {
+		out, err := s.api.Query(ctx, &q)
+		if err != nil {
+			return storeErr(err)
+		}
+		for _, item := range out.Items {
+			more, err := fn(item)
+			if err != nil || !more {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		q.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// queryAll decodes every item the query finds.
+func queryAll[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput) ([]*T, error) {
+	var list []*T
+	err := s.query(ctx, in, func(item map[string]types.AttributeValue) (bool, error) {
+		v, err := decodeItem[T](item)
+		if err != nil {
+			return false, err
+		}
+		list = append(list, v)
+		return true, nil
+	})
+	return list, err
+}
+
+// deleteKey deletes the item at k, if cond (with values) holds; a failed
+// condition is not an error. It serves removals that nothing can contest:
+// history, and id pointers whose head is gone.
+func (s *Store) deleteKey(ctx context.Context, k key, cond string, values map[string]types.AttributeValue) error {
+	in := &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: k.av()}
+	if cond != "" {
+		in.ConditionExpression = aws.String(cond)
+		in.ExpressionAttributeNames = exprNames(cond)
+		in.ExpressionAttributeValues = values
+	}
+	_, err := s.api.DeleteItem(ctx, in)
+	if failed, _ := conditionFailed(err); failed {
+		return nil
+	}
+	return storeErr(err)
+}
+
+// Secrets.
+//
+// A secret is three kinds of item:
+//
+//   - its head, the current version, at PK "S#org#layer" SK "N#name": the
+//     name's uniqueness is the head's attribute_not_exists;
+//   - its id pointer, at PK "I#org#id" SK "I", holding the head's key, so
+//     that the id finds the head;
+//   - its history, one item per earlier version, at PK "V#org#id" SK the
+//     version zero-padded.
+//
+// The head is the truth. A pointer is believed only when the head it
+// points at carries the same id, so a pointer left by a crash or by a
+// create that lost its name's race leads nowhere.
+
+// pointerItem is the id pointer at k to the head at head.
+func pointerItem(k, head key) map[string]types.AttributeValue {
+	item := k.av()
+	item[AttrType] = str(typeSecretID)
+	item[attrHeadPK], item[attrHeadSK] = str(head.pk), str(head.sk)
+	return item
+}
+
+func pointerValues(head key) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{":hpk": str(head.pk), ":hsk": str(head.sk)}
+}
+
+// CreateSecret implements secrets.SecretStore. It writes the id pointer,
+// then the head: a crash between the two leaves a pointer to no head (or
+// to another id's), which nothing believes, and the head's create is the
+// one that decides. Both writes may be repeated: the pointer's condition
+// lets the same pointer be put again, and a head that is exactly this one
+// is a create that had landed.
+func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
+	if sec.Version != 1 {
+		return fmt.Errorf("create secret %s: %w", sec.Name, secrets.Invalid("version", "a new secret is version 1, not %d", sec.Version))
+	}
+	item, err := secretItem(sec)
+	if err != nil {
+		return fmt.Errorf("create secret %s: %w", sec.Name, err)
+	}
+	ptr, err := secretIDKey(sec.Org, sec.ID)
+	if err != nil {
+		return fmt.Errorf("create secret %s: %w", sec.Name, err)
+	}
+	head := keyOf(item)
+
+	// The pointer: new, or the very same one (a retried create).
+	cond := "attribute_not_exists(#pk) OR (#hpk = :hpk AND #hsk = :hsk)"
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(s.table),
+		Item:                      pointerItem(ptr, head),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  exprNames(cond),
+		ExpressionAttributeValues: pointerValues(head),
+	})
+	if failed, _ := conditionFailed(err); failed {
+		return fmt.Errorf("create secret %s: id %s: %w", sec.Name, sec.ID, secrets.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("create secret %s: put id pointer: %w", sec.Name, storeErr(err))
+	}
+
+	// The head.
+	cond = "attribute_not_exists(#pk)"
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(s.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            exprNames(cond),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	failed, old := conditionFailed(err)
+	if !failed {
+		if err != nil {
+			// The head may or may not have been written: the pointer
+			// stays, and is harmless either way.
+			return fmt.Errorf("create secret %s: put head: %w", sec.Name, storeErr(err))
+		}
+		return nil
+	}
+	if old == nil {
+		if old, err = s.get(ctx, head); err != nil {
+			return fmt.Errorf("create secret %s: read the head that failed the create: %w", sec.Name, err)
+		}
+	}
+	if sameItem(old, item) {
+		return nil // this create's own head: it had landed
+	}
+	// The name is taken. Unless by this very id, the pointer is a
+	// loser's: remove it. If that fails, it stays behind, harmless.
+	if stringAttr(old, attrID) != sec.ID {
+		_ = s.deleteKey(ctx, ptr, "#hpk = :hpk AND #hsk = :hsk", pointerValues(head))
+	}
+	return fmt.Errorf("create secret %s at %s: %w", sec.Name, sec.Layer, secrets.ErrExists)
+}
+
+// headByID follows the id pointer to the head record of id and returns the
+// head's key and item. ErrNotFound if there is no pointer, or no head with
+// that id where it points. The head is read strongly consistently.
+func (s *Store) headByID(ctx context.Context, org, id string) (key, map[string]types.AttributeValue, error) {
+	ptrKey, err := secretIDKey(org, id)
+	if err != nil {
+		return key{}, nil, notFoundIfInvalid(err)
+	}
+	ptr, err := s.get(ctx, ptrKey)
+	if err != nil {
+		return key{}, nil, fmt.Errorf("get id pointer: %w", err)
+	}
+	if ptr == nil {
+		return key{}, nil, secrets.ErrNotFound
+	}
+	head := key{stringAttr(ptr, attrHeadPK), stringAttr(ptr, attrHeadSK)}
+	item, err := s.get(ctx, head)
+	if err != nil {
+		return key{}, nil, fmt.Errorf("get head: %w", err)
+	}
+	if item == nil || stringAttr(item, attrID) != id {
+		return head, nil, secrets.ErrNotFound
+	}
+	return head, item, nil
+}
+
+// checkStored explains why a write conditional on the head of id at
+// version expected (0: any version) failed, from the head as it was: nil
+// if it matched both.
+func checkStored(old map[string]types.AttributeValue, id string, expected int64) error {
+	if old == nil || stringAttr(old, attrID) != id {
+		return secrets.ErrNotFound
+	}
+	if v := numberAttr(old, attrVersion); expected != 0 && v != expected {
+		return fmt.Errorf("stored version %d, expected %d: %w", v, expected, secrets.ErrStale)
+	}
+	return nil
+}
+
+// UpdateSecret implements secrets.SecretStore: one PutItem that replaces
+// the head if it still holds id at version expected and the same owner
+// (layer and name are its key). The caller puts the version it replaces
+// first (PutVersion), so history is whole even if it stops between. A
+// failed condition where the head is exactly this record is an update
+// that had landed (a retried request), not a stale one.
+func (s *Store) UpdateSecret(ctx context.Context, sec *secrets.Secret, expected int64) error {
+	if sec.Version != expected+1 {
+		return fmt.Errorf("update secret %s: %w", sec.ID, secrets.Invalid("version", "the new version must be %d (expected+1), not %d", expected+1, sec.Version))
+	}
+	ptrKey, err := secretIDKey(sec.Org, sec.ID)
+	if err != nil {
+		return fmt.Errorf("update secret %s: %w", sec.ID, notFoundIfInvalid(err))
+	}
+	ptr, err := s.get(ctx, ptrKey)
+	if err != nil {
+		return fmt.Errorf("update secret %s: get id pointer: %w", sec.ID, err)
+	}
+	if ptr == nil {
+		return fmt.Errorf("update secret %s: %w", sec.ID, secrets.ErrNotFound)
+	}
+	head := key{stringAttr(ptr, attrHeadPK), stringAttr(ptr, attrHeadSK)}
+	refused := secrets.Invalid("secret", "layer, name and owner of a secret never change")
+
+	item, err := secretItem(sec)
+	if err != nil || stringAttr(item, AttrPK) != head.pk || stringAttr(item, AttrSK) != head.sk {
+		// The record names another layer or name than the stored head:
+		// refused, unless the head is gone or moved on.
+		old, err := s.get(ctx, head)
+		if err != nil {
+			return fmt.Errorf("update secret %s: get head: %w", sec.ID, err)
+		}
+		if err := checkStored(old, sec.ID, expected); err != nil {
+			return fmt.Errorf("update secret %s: %w", sec.ID, err)
+		}
+		return fmt.Errorf("update secret %s: %w", sec.ID, refused)
+	}
+
+	cond := "attribute_exists(#pk) AND #id = :id AND #version = :expected AND #owner.#subject = :subject AND #owner.#name = :name"
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.table),
+		Item:                     item,
+		ConditionExpression:      aws.String(cond),
+		ExpressionAttributeNames: exprNames(cond),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":id": str(sec.ID), ":expected": num(expected),
+			":subject": str(sec.Owner.Subject), ":name": str(sec.Owner.Name),
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	failed, old := conditionFailed(err)
+	if !failed {
+		if err != nil {
+			return fmt.Errorf("update secret %s: put head: %w", sec.ID, storeErr(err))
+		}
+		return nil
+	}
+	if old == nil {
+		if old, err = s.get(ctx, head); err != nil {
+			return fmt.Errorf("update secret %s: get head: %w", sec.ID, err)
+		}
+	}
+	if sameItem(old, item) {
+		return nil // this update's own head: it had landed
+	}
+	if err := checkStored(old, sec.ID, expected); err != nil {
+		return fmt.Errorf("update secret %s: %w", sec.ID, err)
+	}
+	// Same id and version: the owner differs.
+	return fmt.Errorf("update secret %s: %w", sec.ID, refused)
+}
+
+// DeleteSecret implements secrets.SecretStore. In order: the head (a
+// conditional delete: this is the delete), the id pointer, the history.
+// A crash after the head leaves a pointer to nothing and history of an id
+// no head has, which nothing reads; deleting again finds no head, answers
+// not found, and removes what was left.
+func (s *Store) DeleteSecret(ctx context.Context, org, id string, expected int64) error {
+	ptrKey, err := secretIDKey(org, id)
+	if err != nil {
+		return fmt.Errorf("delete secret %s: %w", id, notFoundIfInvalid(err))
+	}
+	ptr, err := s.get(ctx, ptrKey)
+	if err != nil {
+		return fmt.Errorf("delete secret %s: get id pointer: %w", id, err)
+	}
+	if ptr == nil {
+		// Gone already; history an interrupted delete left goes now.
+		if err := s.deleteHistory(ctx, org, id, math.MaxInt64); err != nil {
+			return fmt.Errorf("delete secret %s: remove history left behind: %w", id, err)
+		}
+		return fmt.Errorf("delete secret %s: %w", id, secrets.ErrNotFound)
+	}
+	head := key{stringAttr(ptr, attrHeadPK), stringAttr(ptr, attrHeadSK)}
+
+	cond := "attribute_exists(#pk) AND #id = :id"
+	values := map[string]types.AttributeValue{":id": str(id)}
+	if expected != 0 {
+		cond += " AND #version = :expected"
+		values[":expected"] = num(expected)
+	}
+	_, err = s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 head.av(),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            exprNames(cond),
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if failed, old := conditionFailed(err); failed {
+		if old == nil {
+			if old, err = s.get(ctx, head); err != nil {
+				return fmt.Errorf("delete secret %s: get head: %w", id, err)
+			}
+		}
+		err := checkStored(old, id, expected)
+		switch {
+		case errors.Is(err, secrets.ErrNotFound):
+			// A pointer to nothing: repair, then answer.
+			if err := s.removeRest(ctx, org, id, ptrKey, head); err != nil {
+				return fmt.Errorf("delete secret %s: remove what a delete left behind: %w", id, err)
+			}
+			return fmt.Errorf("delete secret %s: %w", id, secrets.ErrNotFound)
+		case err != nil:
+			return fmt.Errorf("delete secret %s: %w", id, err)
+		}
+		// It matched when read again: it changed between the two.
+		return fmt.Errorf("delete secret %s: %w", id, secrets.ErrStale)
+	}
+	if err != nil {
+		return fmt.Errorf("delete secret %s: delete head: %w", id, storeErr(err))
+	}
+	if err := s.removeRest(ctx, org, id, ptrKey, head); err != nil {
+		return fmt.Errorf("delete secret %s: the secret is deleted, but not all its history is (deleting again removes it): %w", id, err)
+	}
+	return nil
+}
+
+// removeRest removes what a secret leaves behind its head: the id pointer
+// (if it still points at head), then the history.
+func (s *Store) removeRest(ctx context.Context, org, id string, ptr, head key) error {
+	if err := s.deleteKey(ctx, ptr, "#hpk = :hpk AND #hsk = :hsk", pointerValues(head)); err != nil {
+		return fmt.Errorf("delete id pointer: %w", err)
+	}
+	return s.deleteHistory(ctx, org, id, math.MaxInt64)
+}
+
+// deleteHistory deletes the history records of id older than version
+// before, one DeleteItem each.
+func (s *Store) deleteHistory(ctx context.Context, org, id string, before int64) error {
+	pk, err := versionPK(org, id)
+	if err != nil {
+		return nil // no history can be stored there
+	}
+	in := &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("#pk = :pk AND #sk < :before"),
+		ExpressionAttributeNames:  exprNames("#pk #sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":before": str(versionSK(before))},
+		ProjectionExpression:      aws.String("#pk, #sk"),
+		ConsistentRead:            aws.Bool(true),
+	}
+	var keys []key
+	err = s.query(ctx, in, func(item map[string]types.AttributeValue) (bool, error) {
+		keys = append(keys, key{stringAttr(item, AttrPK), stringAttr(item, AttrSK)})
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("query history: %w", err)
+	}
+	for _, k := range keys {
+		if err := s.deleteKey(ctx, k, "", nil); err != nil {
+			return fmt.Errorf("delete version %s: %w", strings.TrimLeft(k.sk, "0"), err)
+		}
+	}
+	return nil
+}
+
+// GetSecret implements secrets.SecretStore: the id pointer, then the head
+// (two strongly consistent GetItems).
+func (s *Store) GetSecret(ctx context.Context, org, id string) (*secrets.Secret, error) {
+	_, item, err := s.headByID(ctx, org, id)
+	if err != nil {
+		return nil, fmt.Errorf("get secret %s: %w", id, err)
+	}
+	sec, err := decodeItem[secrets.Secret](item)
+	if err != nil {
+		return nil, fmt.Errorf("get secret %s: %w", id, err)
+	}
+	return sec, nil
+}
+
+// GetSecretByName implements secrets.SecretStore: one GetItem.
+func (s *Store) GetSecretByName(ctx context.Context, org string, layer secrets.Layer, name string) (*secrets.Secret, error) {
+	k, err := headKey(org, layer, name)
+	if err != nil {
+		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, notFoundIfInvalid(err))
+	}
+	item, err := s.get(ctx, k)
+	if err == nil && item == nil {
+		err = secrets.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
+	}
+	sec, err := decodeItem[secrets.Secret](item)
+	if err != nil {
+		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
+	}
+	return sec, nil
+}
+
+// ListSecrets implements secrets.SecretStore: one Query.
+func (s *Store) ListSecrets(ctx context.Context, org string, layer secrets.Layer) ([]*secrets.Secret, error) {
+	list, err := s.listLayer(ctx, org, layer)
+	if err != nil {
+		return nil, fmt.Errorf("list secrets at %s: %w", layer, err)
+	}
+	return list, nil
+}
+
+// listLayer reads one layer's heads, ordered by name (the sort key), with
+// one strongly consistent Query.
+func (s *Store) listLayer(ctx context.Context, org string, layer secrets.Layer) ([]*secrets.Secret, error) {
+	probe, err := headKey(org, layer, "x")
+	if err != nil {
+		return nil, nil // no head can be stored there
+	}
+	return queryAll[secrets.Secret](ctx, s, &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :names)"),
+		ExpressionAttributeNames:  exprNames("#pk #sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(probe.pk), ":names": str("N" + sep)},
+		ConsistentRead:            aws.Bool(true),
+	})
+}
+
+// ListSecretsIn implements secrets.SecretStore: one Query per layer, all
+// at once. The layers are read at slightly different moments; a write that
+// lands between two of them shows in one layer and not another, as it
+// would between two requests.
+func (s *Store) ListSecretsIn(ctx context.Context, org string, layers []secrets.Layer) ([][]*secrets.Secret, error) {
+	out := make([][]*secrets.Secret, len(layers))
+	errs := make([]error, len(layers))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, layer := range layers {
+		wg.Go(func() {
+			out[i], errs[i] = s.listLayer(ctx, org, layer)
+			if errs[i] != nil {
+				cancel() // the others' answers are of no use now
+			}
+		})
+	}
+	wg.Wait()
+	// Report the failure that cancelled the rest, not a cancellation.
+	var first error
+	for i, err := range errs {
+		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+			first = fmt.Errorf("list secrets at %s: %w", layers[i], err)
+		}
+	}
+	if first != nil {
+		return nil, first
+	}
+	return out, nil
+}
+
+// ListLayers implements secrets.SecretStore: one Query of GSI1, which
+// holds the key of every app and machine head (not the global ones), so
+// it reads one small index entry per secret. The index is eventually
+// consistent: a layer may show or vanish a moment after its first
+// secret's create or its last one's delete.
+func (s *Store) ListLayers(ctx context.Context, org string) ([]secrets.Layer, error) {
+	if checkParts(org) != nil {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	var layers []secrets.Layer
+	err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:                 aws.String(IndexGSI1),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrGSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(layersPK(org))},
+	}, func(item map[string]types.AttributeValue) (bool, error) {
+		layerKey, _, _ := strings.Cut(stringAttr(item, AttrGSI1SK), sep)
+		if seen[layerKey] {
+			return true, nil
+		}
+		seen[layerKey] = true
+		layer, err := parseLayerKey(layerKey)
+		if err != nil {
+			return false, err
+		}
+		layers = append(layers, layer)
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list layers: %w", err)
+	}
+	slices.SortFunc(layers, secrets.CompareLayers)
+	return layers, nil
+}
+
+// PutVersion implements secrets.SecretStore: a create; a version already
+// kept stays as it is.
+func (s *Store) PutVersion(ctx context.Context, sec *secrets.Secret) error {
+	item, err := versionItem(sec)
+	if err != nil {
+		return fmt.Errorf("put version %d of secret %s: %w", sec.Version, sec.ID, err)
+	}
+	cond := "attribute_not_exists(#pk)"
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.table),
+		Item:                     item,
+		ConditionExpression:      aws.String(cond),
+		ExpressionAttributeNames: exprNames(cond),
+	})
+	if failed, _ := conditionFailed(err); failed {
+		return nil // versions are immutable: the first one stays
+	}
+	if err != nil {
+		return fmt.Errorf("put version %d of secret %s: %w", sec.Version, sec.ID, storeErr(err))
+	}
+	return nil
+}
+
+// GetVersion implements secrets.SecretStore: one GetItem.
+func (s *Store) GetVersion(ctx context.Context, org, id string, n int64) (*secrets.Secret, error) {
+	k, err := versionKey(org, id, n)
+	if err != nil {
+		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, notFoundIfInvalid(err))
+	}
+	item, err := s.get(ctx, k)
+	if err == nil && item == nil {
+		err = secrets.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
+	}
+	sec, err := decodeItem[secrets.Secret](item)
+	if err != nil {
+		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
+	}
+	return sec, nil
+}
+
+// ListVersions implements secrets.SecretStore: one Query, newest first.
+func (s *Store) ListVersions(ctx context.Context, org, id string) ([]*secrets.Secret, error) {
+	pk, err := versionPK(org, id)
+	if err != nil {
+		return nil, nil // no history can be stored there
+	}
+	list, err := queryAll[secrets.Secret](ctx, s, &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  exprNames("#pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+		ScanIndexForward:          aws.Bool(false),
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list versions of secret %s: %w", id, err)
+	}
+	return list, nil
+}
+
+// PruneVersions implements secrets.SecretStore: one Query for the keys of
+// the versions before keepFrom, then one DeleteItem each.
+func (s *Store) PruneVersions(ctx context.Context, org, id string, keepFrom int64) error {
+	if keepFrom <= 1 {
+		return nil
+	}
+	if err := s.deleteHistory(ctx, org, id, keepFrom); err != nil {
+		return fmt.Errorf("prune versions of secret %s: %w", id, err)
+	}
+	return nil
+}
+
+// ListDueRotations implements secrets.SecretStore: one Query of GSI2's
+// rotation partition, whose sort key starts with the due time. The index
+// is eventually consistent, which the contract allows: the sweep re-reads
+// each head before rotating it.
+func (s *Store) ListDueRotations(ctx context.Context, now time.Time, limit int) ([]*secrets.Secret, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("list due rotations: %w", secrets.Invalid("limit", "must be 1 or more, not %d", limit))
+	}
+	var due []*secrets.Secret
+	err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:              aws.String(IndexGSI2),
+		KeyConditionExpression: aws.String("#pk = :pk AND #sk < :end"),
+		ExpressionAttributeNames: map[string]string{
+			"#pk": AttrGSI2PK, "#sk": AttrGSI2SK,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(rotationPartition),
+			// Every key of a time at or before now: "$" follows the
+			// separator "#".
+			":end": str(timeSK(now) + "$"),
+		},
+		Limit: aws.Int32(int32(min(limit, math.MaxInt32))),
+	}, func(item map[string]types.AttributeValue) (bool, error) {
+		sec, err := decodeItem[secrets.Secret](item)
+		if err != nil {
+			return false, err
+		}
+		due = append(due, sec)
+		return len(due) < limit, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list due rotations: %w", err)
+	}
+	return due, nil
+}

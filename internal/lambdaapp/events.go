@@ -1,0 +1,169 @@
+package lambdaapp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/service"
+)
+
+// Authorize is the API Gateway HTTP API Lambda authorizer (simple
+// responses): it checks the bearer token and hands the identity to the
+// functions in its context. A bad token is a denial; a failure to check
+// is an error, which API Gateway answers with 500, never an allow.
+func (a *App) Authorize(ctx context.Context, req events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	deny := events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}
+	header := req.Headers["authorization"]
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return deny, nil
+	}
+	id, err := a.Service.Authenticate(ctx, strings.TrimSpace(token))
+	if secrets.IsCode(err, secrets.CodeUnauthorized) {
+		a.Logger.InfoContext(ctx, "authorizer denied", "request_id", req.RequestContext.RequestID, "route", req.RouteKey)
+		return deny, nil
+	}
+	if err != nil {
+		a.Logger.ErrorContext(ctx, "authorizer failed", "request_id", req.RequestContext.RequestID, "error", err.Error())
+		return deny, errors.New("authorizer failed")
+	}
+	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: identityContext(id)}, nil
+}
+
+// ResolveRequest is a direct invocation of the resolve function by another
+// AWS workload (lambda:InvokeFunction), authenticated by a service token.
+type ResolveRequest struct {
+	Token       string `json:"token"`
+	Environment string `json:"environment"`
+	App         string `json:"app,omitempty"`
+	Machine     string `json:"machine,omitempty"`
+}
+
+// ResolveResponse answers a direct invocation: the secrets, or an error in
+// the API's shape.
+type ResolveResponse struct {
+	Environment string            `json:"environment,omitempty"`
+	Secrets     map[string]string `json:"secrets,omitempty"`
+	Error       *ErrorBody        `json:"error,omitempty"`
+}
+
+// ErrorBody is an error as the API words it.
+type ErrorBody struct {
+	Code    secrets.Code `json:"code"`
+	Message string       `json:"message"`
+	Field   string       `json:"field,omitempty"`
+}
+
+// isHTTPEvent tells an API Gateway request from other payloads.
+func isHTTPEvent(raw json.RawMessage) bool {
+	var probe struct {
+		RequestContext *struct {
+			HTTP *json.RawMessage `json:"http"`
+		} `json:"requestContext"`
+	}
+	return json.Unmarshal(raw, &probe) == nil && probe.RequestContext != nil && probe.RequestContext.HTTP != nil
+}
+
+// Resolve is the resolve function's handler: API Gateway requests go to
+// the HTTP handler; anything else is a direct invocation.
+func (a *App) Resolve(ctx context.Context, raw json.RawMessage) (any, error) {
+	if isHTTPEvent(raw) {
+		return a.httpFromRaw(ctx, raw)
+	}
+	return a.ResolveDirect(ctx, raw), nil
+}
+
+// ResolveDirect answers a direct invocation. Errors are answered in the
+// payload, not as a function error, so that callers read them as the
+// HTTP API's and Lambda does not retry them.
+func (a *App) ResolveDirect(ctx context.Context, raw json.RawMessage) ResolveResponse {
+	fail := func(err error) ResolveResponse {
+		code := secrets.ErrorCode(err)
+		body := &ErrorBody{Code: code, Message: "internal error"}
+		var e *secrets.Error
+		if code != secrets.CodeInternal && errors.As(err, &e) {
+			body.Message, body.Field = e.Message, e.Field
+		} else {
+			a.Logger.ErrorContext(ctx, "direct resolve failed", "request_id", invocationID(ctx), "error", err.Error())
+		}
+		return ResolveResponse{Error: body}
+	}
+	var in ResolveRequest
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return fail(secrets.Invalid("", "the payload must be {\"token\", \"environment\", \"app\"?, \"machine\"?}"))
+	}
+	ctx = service.WithRequestID(ctx, invocationID(ctx))
+	id, err := a.Service.Authenticate(ctx, in.Token)
+	if err != nil {
+		return fail(err)
+	}
+	env, err := secrets.ParseEnvironment("environment", in.Environment)
+	if err != nil {
+		return fail(err)
+	}
+	layer, err := secrets.NewLayer(in.App, in.Machine)
+	if err != nil {
+		return fail(err)
+	}
+	res, err := a.Service.Resolve(ctx, id, service.ResolveInput{Environment: env, Layer: layer})
+	if err != nil {
+		return fail(err)
+	}
+	return ResolveResponse{Environment: string(res.Environment), Secrets: res.Values}
+}
+
+// RotationEvent is the input the rotation schedule (EventBridge Scheduler)
+// sends the set function.
+type RotationEvent struct {
+	Source   string `json:"source"` // "zwrm.rotation"
+	Schedule string `json:"schedule"`
+}
+
+// RotationSource marks a rotation event.
+const RotationSource = "zwrm.rotation"
+
+// Set is the set function's handler: API Gateway requests go to the HTTP
+// handler; a rotation event runs the rotation sweep.
+func (a *App) Set(ctx context.Context, raw json.RawMessage) (any, error) {
+	if isHTTPEvent(raw) {
+		return a.httpFromRaw(ctx, raw)
+	}
+	var ev RotationEvent
+	if err := json.Unmarshal(raw, &ev); err != nil || ev.Source != RotationSource {
+		return nil, errors.New("unknown event: want an API Gateway HTTP API request or a rotation event")
+	}
+	if ev.Schedule == "" {
+		ev.Schedule = "default"
+	}
+	ctx = service.WithRequestID(ctx, invocationID(ctx))
+	rep, err := a.Service.RotateDue(ctx, ev.Schedule)
+	if err != nil {
+		// A function error makes the scheduler retry, then dead-letter.
+		return nil, err
+	}
+	a.Logger.InfoContext(ctx, "rotation sweep", "schedule", ev.Schedule, "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed)
+	return rep, nil
+}
+
+func (a *App) httpFromRaw(ctx context.Context, raw json.RawMessage) (any, error) {
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		return nil, err
+	}
+	return a.HTTP(ctx, req)
+}
+
+func invocationID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
+}
