@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/zwrm/secrets/internal/lambdaapp"
 	"github.com/zwrm/secrets/internal/local"
 )
 
@@ -54,14 +55,26 @@ func newDev() *cobra.Command {
 }
 
 func newAdmin() *cobra.Command {
-	admin := &cobra.Command{Use: "admin", Short: "Operator commands that work on a data directory"}
+	admin := &cobra.Command{Use: "admin", Short: "Operator commands that work on a data directory or a deployed table"}
 	var data, org, subject, name string
+	var aws lambdaapp.AWSOptions
 	boot := &cobra.Command{
 		Use:   "bootstrap",
 		Short: "Create an organization (if new) and a superadmin token in it; prints only the token",
 		Args:  cobra.NoArgs,
+		Long: `Create an organization (if new) and a superadmin token in it, and print only the token.
+
+Locally, it works on the data directory (--data), whether or not zwrm dev is running.
+For a deployed stack, name its table (--table, the TableName output) and region;
+AWS credentials come from the usual chain (environment, profile, SSO).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			token, err := local.Bootstrap(cmd.Context(), data, org, subject, name)
+			var token string
+			var err error
+			if aws.Table != "" {
+				token, err = lambdaapp.Bootstrap(cmd.Context(), aws, org, subject, name)
+			} else {
+				token, err = local.Bootstrap(cmd.Context(), data, org, subject, name)
+			}
 			if err != nil {
 				return err
 			}
@@ -70,6 +83,10 @@ func newAdmin() *cobra.Command {
 		},
 	}
 	boot.Flags().StringVar(&data, "data", ".zwrm", "data directory")
+	boot.Flags().StringVar(&aws.Table, "table", "", "a deployed stack's DynamoDB table (instead of --data)")
+	boot.Flags().StringVar(&aws.KeyID, "kms-key", "", "the deployed stack's KMS key (recorded for symmetry; bootstrap writes no values)")
+	boot.Flags().StringVar(&aws.Region, "region", "", "AWS region of the table (default: from the AWS configuration)")
+	boot.Flags().StringVar(&aws.Endpoint, "dynamodb-endpoint", "", "DynamoDB endpoint override (for a local DynamoDB API server)")
 	boot.Flags().StringVar(&org, "org", "", "organization id")
 	boot.Flags().StringVar(&subject, "subject", "", "the superadmin's stable subject, e.g. an email")
 	boot.Flags().StringVar(&name, "name", "", "the superadmin's display name")

@@ -13,6 +13,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zwrm/secrets/internal/dynalite"
+	"github.com/zwrm/secrets/internal/dynamostore"
+	"github.com/zwrm/secrets/internal/envelope"
+	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/service"
 )
 
 // buildZwrm builds the binary once per test run.
@@ -145,4 +151,43 @@ func TestSeedCurlFlow(t *testing.T) {
 	if status, body = do(t, "GET", base+"/v1/me", devTokens["superadmin"], ""); status != 200 || !strings.Contains(body, `"org":"dev"`) {
 		t.Fatalf("dev token me = %d %s", status, body)
 	}
+}
+
+// TestBootstrapADeployedTable runs `zwrm admin bootstrap --table` against a
+// DynamoDB API server (dynalite) the way an operator runs it against a
+// deployed stack, then authenticates the token against that table.
+func TestBootstrapADeployedTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	srv := dynalite.Start(t)
+	table := srv.NewTable(t)
+	bin := buildZwrm(t)
+	cmd := exec.Command(bin, "admin", "bootstrap", "--table", table, "--region", "us-east-1", "--dynamodb-endpoint", srv.URL,
+		"--org", "acme", "--subject", "ops@acme.test", "--name", "Ops")
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	token := strings.TrimSpace(string(out))
+	store := dynamostore.New(srv.Client(t), table)
+	svc := service.New(store, envelope.New(noKeys{}, store, envelope.Options{}), service.Config{})
+	id, err := svc.Authenticate(context.Background(), token)
+	if err != nil {
+		t.Fatalf("the printed token does not authenticate against the table: %v", err)
+	}
+	if id.Org != "acme" || id.Role != secrets.RoleSuperadmin || id.Subject != "ops@acme.test" {
+		t.Fatalf("identity = %+v", id)
+	}
+}
+
+// noKeys is a key wrapper that is never called: authenticating reads no value.
+type noKeys struct{}
+
+func (noKeys) GenerateDataKey(context.Context, secrets.EncryptionContext) ([]byte, []byte, error) {
+	panic("no key wrapping expected")
+}
+func (noKeys) Unwrap(context.Context, []byte, secrets.EncryptionContext) ([]byte, error) {
+	panic("no key wrapping expected")
 }

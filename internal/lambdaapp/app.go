@@ -8,6 +8,7 @@ package lambdaapp
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -92,14 +93,55 @@ func FromEnv(ctx context.Context, fn httpapi.Function) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	store, wrapper, err := Connect(ctx, AWSOptions{Table: cfg.Table, KeyID: cfg.KeyID})
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, err
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	store := dynamostore.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
-	wrapper := kmskeys.New(kms.NewFromConfig(awsCfg), cfg.KeyID)
 	return New(fn, store, wrapper, cfg, logger), nil
+}
+
+// AWSOptions say where the deployed service keeps its data.
+type AWSOptions struct {
+	Table    string // the DynamoDB table
+	KeyID    string // the KMS key (id, ARN or alias)
+	Region   string // overrides the default chain's region when set
+	Endpoint string // a DynamoDB endpoint other than AWS's (dynalite in tests)
+}
+
+// Connect builds the DynamoDB store and the KMS key wrapper of a deployed
+// service, with credentials from the default chain: what the functions
+// use, and what `zwrm admin bootstrap --table` uses to reach a deployment.
+func Connect(ctx context.Context, o AWSOptions) (*dynamostore.Store, *kmskeys.Wrapper, error) {
+	var opts []func(*config.LoadOptions) error
+	if o.Region != "" {
+		opts = append(opts, config.WithRegion(o.Region))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	ddb := dynamodb.NewFromConfig(awsCfg, func(d *dynamodb.Options) {
+		if o.Endpoint != "" {
+			d.BaseEndpoint = &o.Endpoint
+		}
+	})
+	return dynamostore.New(ddb, o.Table), kmskeys.New(kms.NewFromConfig(awsCfg), o.KeyID), nil
+}
+
+// Bootstrap creates org (if new) and a superadmin token in it, in a
+// deployed service's table, and returns the token. It writes no secret
+// value, so it makes no KMS call.
+func Bootstrap(ctx context.Context, o AWSOptions, org, subject, name string) (string, error) {
+	if o.Table == "" {
+		return "", fmt.Errorf("the table name is required")
+	}
+	store, wrapper, err := Connect(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	return New("", store, wrapper, Config{}, quiet).Service.Bootstrap(ctx, org, subject, name)
 }
 
 // HTTP serves an API Gateway HTTP API (payload 2.0) request with the one
