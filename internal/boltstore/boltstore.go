@@ -708,6 +708,34 @@ func (s *Store) RevokeToken(ctx context.Context, org, id string, at time.Time) e
 	return nil
 }
 
+// ReplaceRevokedToken implements secrets.TokenStore.
+func (s *Store) ReplaceRevokedToken(ctx context.Context, t *secrets.Token) error {
+	key, err := keyOf(t.ID)
+	if err != nil {
+		return fmt.Errorf("replace token %s: %w", t.ID, err)
+	}
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		var old secrets.Token
+		ok, err := get(b, key, &old)
+		if err != nil {
+			return err
+		}
+		if !ok || old.Org != t.Org {
+			return secrets.ErrNotFound
+		}
+		if old.RevokedAt == nil {
+			return secrets.ErrExists
+		}
+		// Same org and id: the org index entry stays as it is.
+		return put(b, key, t)
+	})
+	if err != nil {
+		return fmt.Errorf("replace token %s: %w", t.ID, err)
+	}
+	return nil
+}
+
 // Orgs.
 
 // CreateOrg implements secrets.OrgStore.

@@ -136,6 +136,45 @@ func (s *Store) RevokeToken(ctx context.Context, org, id string, at time.Time) e
 	return nil
 }
 
+// ReplaceRevokedToken implements secrets.TokenStore: one PutItem,
+// conditional on the stored token being of t's org and revoked.
+func (s *Store) ReplaceRevokedToken(ctx context.Context, t *secrets.Token) error {
+	item, err := tokenItem(t)
+	if err != nil {
+		return fmt.Errorf("replace token %s: %w", t.ID, err)
+	}
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(s.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #org = :org AND attribute_exists(#revoked)"),
+		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK, "#org": "org", "#revoked": "revoked_at"},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":org": str(t.Org)},
+	})
+	if failed, _ := conditionFailed(err); failed {
+		// Tell absent (or another org's) from present but not revoked.
+		old, gerr := s.GetToken(ctx, t.ID)
+		switch {
+		case secrets.IsCode(gerr, secrets.CodeNotFound) || (gerr == nil && old.Org != t.Org):
+			return fmt.Errorf("replace token %s: %w", t.ID, secrets.ErrNotFound)
+		case gerr != nil:
+			return fmt.Errorf("replace token %s: %w", t.ID, gerr)
+		case tokensEqual(old, t):
+			return nil // a resent write that landed
+		}
+		return fmt.Errorf("replace token %s: %w", t.ID, secrets.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("replace token %s: %w", t.ID, storeErr(err))
+	}
+	return nil
+}
+
+// tokensEqual reports whether two records are the same token record: a
+// new registration has a new creation time.
+func tokensEqual(a, b *secrets.Token) bool {
+	return a.ID == b.ID && a.Org == b.Org && a.CreatedAt.Equal(b.CreatedAt) && a.Name == b.Name
+}
+
 // Orgs: PK "O#org" SK "O".
 
 // CreateOrg implements secrets.OrgStore.

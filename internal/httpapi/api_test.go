@@ -1448,6 +1448,16 @@ func TestIAMTokens(t *testing.T) {
 		wantStatus(t, e.do(t, "DELETE", "/v1/tokens/"+iam.ID, super, nil), http.StatusNoContent)
 		wantError(t, e.resolveIAM(t, session, map[string]string{"environment": "production"}), http.StatusUnauthorized, "unauthorized", "revoked")
 	})
+	t.Run("a revoked registration can be registered again, with a new scope", func(t *testing.T) {
+		again := e.mintIAM(t, super, "web-prod again", role, "", "", "development")
+		if got, want := again.ID, iam.ID; got != want {
+			t.Errorf("id = %q, want the derived id %q", got, want)
+		}
+		wantStatus(t, e.resolveIAM(t, session, map[string]string{"environment": "development"}), http.StatusOK)
+		wantStatus(t, e.resolveIAM(t, session, map[string]string{"environment": "production"}), http.StatusForbidden)
+		r := e.do(t, "POST", "/v1/tokens", super, map[string]any{"kind": "iam", "name": "third", "principal_arn": role, "environments": []string{"development"}})
+		wantError(t, r, http.StatusConflict, "conflict", "already registered")
+	})
 }
 
 // ---------------------------------------------------------------------------

@@ -101,6 +101,12 @@ type TokenStore interface {
 	// RevokeToken sets the revocation time of the org's token id, once:
 	// revoking again keeps the first time. Returns ErrNotFound.
 	RevokeToken(ctx context.Context, org, id string, at time.Time) error
+	// ReplaceRevokedToken stores t in place of the token with its id, in
+	// its org, if that token is revoked: how a principal whose token id is
+	// derived (an iam registration) is registered again. Returns
+	// ErrNotFound if there is no such token in t.Org, ErrExists if it is
+	// not revoked.
+	ReplaceRevokedToken(ctx context.Context, t *Token) error
 }
 
 // OrgStore keeps organizations.

@@ -198,12 +198,41 @@ func (s *Service) storeIAMToken(ctx context.Context, t *secrets.Token) error {
 	t.Prefix = "iam"
 	err := s.store.CreateToken(ctx, t)
 	if errors.Is(err, secrets.ErrExists) {
-		return &secrets.Error{Code: secrets.CodeConflict, Field: "principal_arn", Message: "this IAM principal is already registered in this organization (a revoked registration stays on record); list tokens to find it"}
+		err = s.reregister(ctx, t)
 	}
 	if err != nil {
 		return wrap(err, "store iam token")
 	}
 	return nil
+}
+
+// reregister replaces an org's earlier registration of t's principal if it
+// was revoked or has expired; an active one is a conflict.
+func (s *Service) reregister(ctx context.Context, t *secrets.Token) error {
+	taken := &secrets.Error{Code: secrets.CodeConflict, Field: "principal_arn",
+		Message: "this IAM principal is already registered in this organization; revoke that registration first to register it again"}
+	old, err := s.store.GetToken(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	if old.Org != t.Org {
+		return taken // cannot happen: the id is derived from the org
+	}
+	if old.RevokedAt == nil {
+		if old.ExpiresAt == nil || s.now().Before(*old.ExpiresAt) {
+			return taken
+		}
+		// Expired: revoke it, so the replacement below is conditional on
+		// one state the store can check.
+		if err := s.store.RevokeToken(ctx, t.Org, t.ID, s.now()); err != nil {
+			return err
+		}
+	}
+	err = s.store.ReplaceRevokedToken(ctx, t)
+	if errors.Is(err, secrets.ErrExists) {
+		return taken // registered again meanwhile
+	}
+	return err
 }
 
 // NormalizePrincipalARN turns the ARN API Gateway reports for a SigV4

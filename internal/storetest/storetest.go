@@ -64,6 +64,7 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 		{"tokens are listed per org, oldest first, revoked ones too", testListTokens},
 		{"revoking a token keeps the first revocation time", testRevokeToken},
 		{"revoking an absent token or another org's is not found", testRevokeTokenNotFound},
+		{"a revoked token, and only a revoked one, can be replaced in its org", testReplaceRevokedToken},
 
 		// Orgs.
 		{"a created org reads back equal", testOrgCreateGet},
@@ -1675,4 +1676,42 @@ func testDueRotationsFollowHeads(t *testing.T, st secrets.Store) {
 	if got, want := dueIDs(t, st, base.Add(25*time.Hour), 10), []string{a.ID}; !slices.Equal(got, want) {
 		t.Errorf("due a day later = %v, want %v", got, want)
 	}
+}
+
+func testReplaceRevokedToken(t *testing.T, st secrets.Store) {
+	ctx := t.Context()
+	org := newOrgID()
+	old := newToken(t, org, now().Add(-time.Hour))
+	if err := st.CreateToken(ctx, old); err != nil {
+		t.Fatalf("CreateToken: %v", err)
+	}
+	again := newToken(t, org, now())
+	again.ID, again.Hash, again.Name = old.ID, old.Hash, "registered again"
+
+	wantErr(t, "ReplaceRevokedToken of an active token", st.ReplaceRevokedToken(ctx, again), secrets.ErrExists)
+	other := *again
+	other.Org = newOrgID()
+	wantNotFound(t, "ReplaceRevokedToken in another org", st.ReplaceRevokedToken(ctx, &other))
+	absent := newToken(t, org, now())
+	wantNotFound(t, "ReplaceRevokedToken of an absent token", st.ReplaceRevokedToken(ctx, absent))
+
+	if err := st.RevokeToken(ctx, org, old.ID, now()); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	if err := st.ReplaceRevokedToken(ctx, again); err != nil {
+		t.Fatalf("ReplaceRevokedToken of a revoked token: %v", err)
+	}
+	got, err := st.GetToken(ctx, old.ID)
+	if err != nil {
+		t.Fatalf("GetToken: %v", err)
+	}
+	checkToken(t, "GetToken after the replacement", got, again)
+	list, err := st.ListTokens(ctx, org)
+	if err != nil {
+		t.Fatalf("ListTokens: %v", err)
+	}
+	if len(list) != 1 {
+		t.Fatalf("ListTokens = %d tokens, want 1 (the replacement)", len(list))
+	}
+	checkToken(t, "ListTokens after the replacement", list[0], again)
 }
