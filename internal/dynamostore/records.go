@@ -144,11 +144,11 @@ func (s *Store) ReplaceRevokedToken(ctx context.Context, t *secrets.Token) error
 		return fmt.Errorf("replace token %s: %w", t.ID, err)
 	}
 	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #org = :org AND attribute_exists(#revoked)"),
-		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK, "#org": "org", "#revoked": "revoked_at"},
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":org": str(t.Org)},
+		TableName:                 aws.String(s.table),
+		Item:                      item,
+		ConditionExpression:       aws.String("attribute_exists(#pk) AND #org = :org AND attribute_exists(#revoked)"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#org": "org", "#revoked": "revoked_at"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":org": str(t.Org)},
 	})
 	if failed, _ := conditionFailed(err); failed {
 		// Tell absent (or another org's) from present but not revoked.
