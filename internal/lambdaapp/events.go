@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -150,6 +151,11 @@ func (a *App) Set(ctx context.Context, raw json.RawMessage) (any, error) {
 		return nil, err
 	}
 	a.Logger.InfoContext(ctx, "rotation sweep", "schedule", ev.Schedule, "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed)
+	if rep.Failed > 0 {
+		// Surface it as a function error: the errors alarm fires, and the
+		// scheduler's retry finds the rotated ones no longer due.
+		return rep, fmt.Errorf("rotation sweep: %d of %d due secrets failed to rotate (see the logs)", rep.Failed, rep.Due)
+	}
 	return rep, nil
 }
 
