@@ -66,6 +66,13 @@ func RequestID(ctx context.Context) string {
 // (a client would retry a change that was made). The head and history
 // records carry who changed what and when, so the trail can be rebuilt.
 func (s *Service) audit(ctx context.Context, id secrets.Identity, r *secrets.AuditRecord) {
+	if err := s.appendAudit(ctx, id, r); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "audit append failed", "request_id", r.RequestID, "action", r.Action, "org", r.Org, "error", err.Error())
+	}
+}
+
+// appendAudit fills in who and when and appends r, trying three times.
+func (s *Service) appendAudit(ctx context.Context, id secrets.Identity, r *secrets.AuditRecord) error {
 	now := s.now()
 	r.ID = secrets.NewAuditID(now)
 	r.Org = id.Org
@@ -75,10 +82,10 @@ func (s *Service) audit(ctx context.Context, id secrets.Identity, r *secrets.Aud
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		if err = s.store.AppendAudit(context.WithoutCancel(ctx), r); err == nil {
-			return
+			return nil
 		}
 	}
-	s.cfg.Logger.ErrorContext(ctx, "audit append failed", "request_id", r.RequestID, "action", r.Action, "org", r.Org, "error", err.Error())
+	return err
 }
 
 func requireUser(id secrets.Identity) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -252,5 +253,62 @@ func TestSetValueWithNoVersionSurvivesConcurrentWriters(t *testing.T) {
 	// Every value still opens under its version's identity.
 	if _, err := svcs[1].Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development, Layer: secrets.Layer{App: "web"}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// failingAudit is a store whose audit log refuses every append.
+type failingAudit struct{ secrets.Store }
+
+func (failingAudit) AppendAudit(context.Context, *secrets.AuditRecord) error {
+	return secrets.Errorf(secrets.CodeUnavailable, "audit log throttled")
+}
+
+func TestAResolveWhoseAuditCannotBeWrittenReturnsNoValues(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	svc := e.service(service.Config{})
+	id := superadmin(t, svc, "acme")
+	if _, _, err := svc.SetValue(ctx, id, secrets.Global, "TOKEN", "value-that-must-not-leave", secrets.Development); err != nil {
+		t.Fatal(err)
+	}
+	broken := service.New(failingAudit{e.store}, envelope.New(e.wrapper, e.store, envelope.Options{}), service.Config{Logger: slog.New(slog.NewJSONHandler(e.logs, nil))})
+	res, err := broken.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development})
+	if got, want := secrets.ErrorCode(err), secrets.CodeUnavailable; got != want {
+		t.Fatalf("resolve = %v, %v; want an unavailable error", res, err)
+	}
+	if res != nil {
+		t.Fatal("values were returned without an audit record")
+	}
+}
+
+func TestALargeResolveIsAuditedInParts(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	svc := e.service(service.Config{})
+	id := superadmin(t, svc, "acme")
+	const n = 1100
+	for i := 0; i < n; i++ {
+		if _, err := svc.Create(ctx, id, service.CreateInput{Name: fmt.Sprintf("S%04d", i), Values: map[secrets.Environment]string{secrets.Development: "v"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development}); err != nil {
+		t.Fatal(err)
+	}
+	records, _, err := svc.Audit(ctx, id, "", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, r := range records {
+		if r.Action != secrets.ActionResolve || !strings.Contains(r.Detail, "of 3") {
+			t.Fatalf("record %s %q, want a resolve part of 3", r.Action, r.Detail)
+		}
+		for _, e := range r.Secrets {
+			names[e.Name] = true
+		}
+	}
+	if got, want := len(names), n; got != want {
+		t.Fatalf("the parts name %d secrets, want %d", got, want)
 	}
 }
