@@ -2,20 +2,10 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
+	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/lambdaapp"
 )
 
 func main() {
-	app, err := lambdaapp.FromEnv(context.Background(), "")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "authorizer: init:", err)
-		os.Exit(1)
-	}
-	lambda.Start(app.Authorize)
+	lambdaapp.Start(httpapi.FnAuthorizer, func(a *lambdaapp.App) any { return a.Authorize })
 }

@@ -2,21 +2,10 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/lambdaapp"
 )
 
 func main() {
-	app, err := lambdaapp.FromEnv(context.Background(), httpapi.FnDelete)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "delete: init:", err)
-		os.Exit(1)
-	}
-	lambda.Start(app.HTTP)
+	lambdaapp.Start(httpapi.FnDelete, func(a *lambdaapp.App) any { return a.HTTP })
 }

@@ -2,21 +2,10 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/lambdaapp"
 )
 
 func main() {
-	app, err := lambdaapp.FromEnv(context.Background(), httpapi.FnResolve)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "resolve: init:", err)
-		os.Exit(1)
-	}
-	lambda.Start(app.Resolve)
+	lambdaapp.Start(httpapi.FnResolve, func(a *lambdaapp.App) any { return a.Resolve })
 }

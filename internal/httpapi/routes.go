@@ -15,6 +15,9 @@ const (
 	FnDelete  Function = "delete"
 	FnResolve Function = "resolve"
 	FnAdmin   Function = "admin"
+	// FnAuthorizer serves no route: it is the Lambda authorizer in front of
+	// the bearer routes.
+	FnAuthorizer Function = "authorizer"
 )
 
 // AuthKind says how a route establishes who is calling.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -148,4 +149,16 @@ func Bootstrap(ctx context.Context, o AWSOptions, org, subject, name string) (st
 // HTTP handler.
 func (a *App) HTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return a.adapter.ProxyWithContext(ctx, req)
+}
+
+// Start is a function's whole main: build the App of fn from the
+// environment, once, and serve the handler pick chooses. A configuration
+// that cannot work stops the container at init, before any request.
+func Start(fn httpapi.Function, pick func(*App) any) {
+	app, err := FromEnv(context.Background(), fn)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "zwrm %s function: init: %v\n", fn, err)
+		os.Exit(1)
+	}
+	lambda.Start(pick(app))
 }
