@@ -61,6 +61,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzMaskNeverShowsTheMiddle$$' -fuzztime $(FUZZTIME) ./internal/secrets
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBody$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzHandlerRequest$$' -fuzztime $(FUZZTIME) ./internal/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDotenv$$' -fuzztime $(FUZZTIME) ./cmd/zwrm
+	$(GO) test -run '^$$' -fuzz '^FuzzDotenvValueRoundTrips$$' -fuzztime $(FUZZTIME) ./cmd/zwrm
 
 clean:
 	rm -rf bin dist

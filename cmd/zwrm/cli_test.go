@@ -1,0 +1,183 @@
+package main
+
+// The CLI's tests run commands in-process through the cobra root, as main
+// does, against a real local server (local.Serve on a loopback port, data in
+// a temporary directory), with their own streams, environment and
+// configuration directory.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zwrm/secrets/internal/local"
+)
+
+// server is a local server and its superadmin token.
+type server struct {
+	endpoint string
+	token    string
+}
+
+// startServer runs local.Serve on a free loopback port until the test ends.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- local.Serve(ctx, local.Options{Addr: "127.0.0.1:0", DataDir: dir, Out: io.Discard,
+			Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Tuning: local.Tuning{RotateEvery: time.Hour},
+			Ready: func(a string) { ready <- a }})
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("server stopped: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("server did not start")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server: %v", err)
+		}
+	})
+	b, err := os.ReadFile(filepath.Join(dir, local.TokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens map[string]string
+	if err := json.Unmarshal(b, &tokens); err != nil {
+		t.Fatal(err)
+	}
+	return &server{endpoint: "http://" + addr, token: tokens["superadmin"]}
+}
+
+// cli runs zwrm commands with a given environment and configuration
+// directory.
+type cli struct {
+	t         *testing.T
+	mu        sync.Mutex
+	env       map[string]string
+	environ   []string // what `zwrm run` passes on
+	configDir string
+}
+
+// newCLI is a CLI whose token and endpoint come from ZWRM_ENDPOINT and
+// ZWRM_TOKEN (srv's superadmin); nil srv leaves them unset.
+func newCLI(t *testing.T, srv *server) *cli {
+	c := &cli{t: t, env: map[string]string{}, configDir: t.TempDir(), environ: []string{"PATH=" + os.Getenv("PATH")}}
+	if srv != nil {
+		c.env["ZWRM_ENDPOINT"] = srv.endpoint
+		c.env["ZWRM_TOKEN"] = srv.token
+	}
+	return c
+}
+
+// as returns a copy of c that uses token.
+func (c *cli) as(token string) *cli {
+	n := &cli{t: c.t, env: map[string]string{}, environ: c.environ, configDir: c.configDir}
+	for k, v := range c.env {
+		n.env[k] = v
+	}
+	n.env["ZWRM_TOKEN"] = token
+	return n
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (c *cli) run(args ...string) result { return c.runIn("", args...) }
+
+func (c *cli) runIn(stdin string, args ...string) result {
+	c.t.Helper()
+	var stdout, stderr bytes.Buffer
+	a := &app{stdin: strings.NewReader(stdin), stdout: &stdout, stderr: &stderr,
+		getenv:     func(k string) string { c.mu.Lock(); defer c.mu.Unlock(); return c.env[k] },
+		environ:    func() []string { return append([]string(nil), c.environ...) },
+		configDir:  func() (string, error) { return c.configDir, nil },
+		httpClient: newApp().httpClient}
+	code := execute(context.Background(), a, args)
+	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
+}
+
+// ok runs a command that must succeed and returns its stdout.
+func (c *cli) ok(args ...string) string {
+	c.t.Helper()
+	return c.okIn("", args...)
+}
+
+func (c *cli) okIn(stdin string, args ...string) string {
+	c.t.Helper()
+	r := c.runIn(stdin, args...)
+	if r.code != 0 {
+		c.t.Fatalf("zwrm %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// fails runs a command that must exit with code, its stderr saying says.
+func (c *cli) fails(code int, says string, args ...string) result {
+	c.t.Helper()
+	r := c.run(args...)
+	if r.code != code || !strings.Contains(r.stderr, says) {
+		c.t.Fatalf("zwrm %s: exit %d, stderr %q; want exit %d and %q", strings.Join(args, " "), r.code, r.stderr, code, says)
+	}
+	return r
+}
+
+// noValues fails the test if out holds any of the values.
+func noValues(t *testing.T, what, out string, values ...string) {
+	t.Helper()
+	for _, v := range values {
+		if strings.Contains(out, v) {
+			t.Errorf("%s prints the value %q:\n%s", what, v, out)
+		}
+	}
+}
+
+// rows splits output into the fields of its non-empty lines.
+func rows(out string) [][]string {
+	var rs [][]string
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			rs = append(rs, f)
+		}
+	}
+	return rs
+}
+
+// names returns the first field of each row after the header.
+func names(out string) []string {
+	var ns []string
+	for i, r := range rows(out) {
+		if i > 0 {
+			ns = append(ns, r[0])
+		}
+	}
+	return ns
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

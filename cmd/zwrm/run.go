@@ -1,0 +1,153 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+func newRun(a *app) *cobra.Command {
+	var envName string
+	var override bool
+	lf := &layerFlags{}
+	cmd := &cobra.Command{
+		Use:   "run --env ENV [--app APP] [--machine M] [--override] -- COMMAND [ARGS...]",
+		Short: "Run a command with the resolved secrets in its environment",
+		Long: `Resolve the secrets of an environment at a layer (the machine value, else the
+app value, else the global value) and run COMMAND with them added to its
+environment. Variables already set win, unless --override. Nothing is written
+to disk.
+
+On Linux and macOS zwrm replaces itself with COMMAND (execve), so COMMAND has
+zwrm's process id: signals sent to it reach COMMAND directly, its exit code is
+zwrm's, and no zwrm process stays behind holding the values. Elsewhere zwrm
+runs COMMAND as a child, relays interrupts to it and exits with its code.`,
+		Example: `  zwrm run --env development -- npm start
+  zwrm run --env production --app web --machine web-1 -- ./server --port 8080`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("name the command to run after --, e.g. zwrm run --env development -- npm start")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			env, err := parseEnv(envName)
+			if err != nil {
+				return err
+			}
+			layer, err := lf.layer()
+			if err != nil {
+				return err
+			}
+			path, err := exec.LookPath(args[0])
+			if err != nil {
+				code := 127 // as a shell reports a command it cannot find
+				if !errors.Is(err, exec.ErrNotFound) {
+					code = 126
+				}
+				return &exitStatus{code: code, err: fmt.Errorf("run: %w", err)}
+			}
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			res, err := cl.Resolve(cmd.Context(), env, layer)
+			if err != nil {
+				return resolveHint(err, env)
+			}
+			environ := mergeEnv(a.environ(), res.Secrets, override)
+			if a.replaceProcess != nil {
+				// On success this does not return.
+				return &exitStatus{code: 126, err: fmt.Errorf("run %s: %w", args[0], a.replaceProcess(path, args, environ))}
+			}
+			return a.spawn(path, args, environ)
+		},
+	}
+	cmd.Flags().SetInterspersed(false) // flags after COMMAND are COMMAND's
+	cmd.Flags().StringVar(&envName, "env", "", "environment to resolve: development, staging or production")
+	cmd.Flags().BoolVar(&override, "override", false, "let the secrets replace variables already set")
+	_ = cmd.MarkFlagRequired("env")
+	_ = cmd.RegisterFlagCompletionFunc("env", envCompletion)
+	lf.add(cmd)
+	return cmd
+}
+
+// mergeEnv adds values to environ. A variable already set keeps its value
+// unless override; the order of environ is kept and new names follow,
+// sorted.
+func mergeEnv(environ []string, values map[string]string, override bool) []string {
+	out := make([]string, 0, len(environ)+len(values))
+	set := map[string]bool{}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if v, ok := values[name]; ok && override {
+			if !set[name] {
+				out = append(out, name+"="+v)
+			}
+		} else {
+			out = append(out, kv)
+		}
+		set[name] = true
+	}
+	names := make([]string, 0, len(values))
+	for name := range values {
+		if !set[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		out = append(out, name+"="+values[name])
+	}
+	return out
+}
+
+// spawn runs the command as a child with zwrm's streams, relays the
+// signals zwrm receives to it, and returns its exit status.
+func (a *app) spawn(path string, argv, environ []string) error {
+	cmd := &exec.Cmd{Path: path, Args: argv, Env: environ, Stdin: a.stdin, Stdout: a.stdout, Stderr: a.stderr}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, relayedSignals...)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return &exitStatus{code: 126, err: fmt.Errorf("run %s: %w", argv[0], err)}
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				_ = cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return &exitStatus{code: exitError, err: fmt.Errorf("run %s: %w", argv[0], err)}
+	}
+	if code := exitCodeOf(cmd.ProcessState); code != 0 {
+		return &exitStatus{code: code}
+	}
+	return nil
+}
+
+// resolveHint adds what to do to a refused resolve.
+func resolveHint(err error, env secrets.Environment) error {
+	if client.IsStatus(err, 403) && env != secrets.Development {
+		return fmt.Errorf("%w\n(a superadmin can let user tokens resolve %s: zwrm org settings --user-resolve-environments development,%s; or use a service token in ZWRM_TOKEN)", err, env, env)
+	}
+	return err
+}

@@ -1,0 +1,454 @@
+// Package client is a Go client of the zwrm secrets HTTP API (v1): a typed
+// method for every route, errors that carry the API's code, message, field
+// and status, and a context on every call. The zwrm CLI is built on it.
+//
+// The client never logs, and its errors never quote a request body, so a
+// value passed to it appears nowhere but in the request that carries it.
+// Only Resolve and ResolveIAM return plaintext.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// maxResponseBytes bounds what the client reads of one response: a resolve
+// of many large values is the biggest answer the API gives.
+const maxResponseBytes = 128 << 20
+
+// Client calls one zwrm secrets API with one token. It is safe for
+// concurrent use.
+type Client struct {
+	endpoint string // scheme://host[/base path], without a trailing slash
+	token    string
+	hc       *http.Client
+	ua       string
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient sets the http.Client the calls go through (timeouts,
+// proxies, TLS, or a Transport that signs requests with SigV4 for
+// ResolveIAM). The default is a client with a 60-second timeout.
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+
+// WithUserAgent sets the User-Agent header of every call.
+func WithUserAgent(ua string) Option { return func(c *Client) { c.ua = ua } }
+
+// New returns a client of the API at endpoint (for example
+// http://127.0.0.1:8080 or an API Gateway URL with its stage path) that
+// authenticates with token.
+func New(endpoint, token string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(endpoint))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("endpoint %q: must be an http:// or https:// URL such as http://127.0.0.1:8080", endpoint)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("endpoint %q: must not carry credentials, a query or a fragment", endpoint)
+	}
+	c := &Client{endpoint: strings.TrimRight(u.String(), "/"), token: token, hc: &http.Client{Timeout: 60 * time.Second}, ua: "zwrm-go-client"}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// Endpoint returns the API's base URL.
+func (c *Client) Endpoint() string { return c.endpoint }
+
+// request is one call: method, path (already escaped), query, body.
+type request struct {
+	method string
+	path   string
+	query  url.Values
+	body   any  // encoded as JSON when non-nil
+	noAuth bool // send no bearer token (public and IAM routes)
+}
+
+// do sends req and decodes a 2xx answer into out (unless out is nil). Any
+// other answer becomes an *Error.
+func (c *Client) do(ctx context.Context, req request, out any) (int, error) {
+	u := c.endpoint + req.path
+	if len(req.query) > 0 {
+		u += "?" + req.query.Encode()
+	}
+	var body io.Reader
+	if req.body != nil {
+		b, err := json.Marshal(req.body)
+		if err != nil {
+			return 0, fmt.Errorf("%s %s: encode request: %w", req.method, req.path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.method, u, body)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s: %w", req.method, req.path, err)
+	}
+	hr.Header.Set("Accept", "application/json")
+	hr.Header.Set("User-Agent", c.ua)
+	if req.body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	if !req.noAuth {
+		hr.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(hr)
+	if err != nil {
+		// url.Error names the URL, which holds no secret: paths carry names
+		// and ids, never values or tokens.
+		return 0, &NetworkError{Endpoint: c.endpoint, Err: err}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return resp.StatusCode, &NetworkError{Endpoint: c.endpoint, Err: fmt.Errorf("read the answer to %s %s: %w", req.method, req.path, err)}
+	}
+	if len(raw) > maxResponseBytes {
+		return resp.StatusCode, fmt.Errorf("%s %s: the answer is over %d MiB", req.method, req.path, maxResponseBytes>>20)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, errorFrom(resp, raw)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return resp.StatusCode, nil
+	}
+	if b, ok := out.(*[]byte); ok {
+		*b = raw
+		return resp.StatusCode, nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		// Never quote the body: it may be a resolve's plaintext.
+		return resp.StatusCode, fmt.Errorf("%s %s: the answer (%d) is not the JSON expected: %s", req.method, req.path, resp.StatusCode, jsonProblem(err))
+	}
+	return resp.StatusCode, nil
+}
+
+// jsonProblem describes a decoding error without quoting the input.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return "invalid JSON at byte " + strconv.FormatInt(syntax.Offset, 10)
+	case errors.As(err, &typ):
+		return "field " + typ.Field + " has an unexpected type"
+	}
+	return "it could not be decoded"
+}
+
+// checkUTF8 refuses a value that is not UTF-8 before it is sent: JSON
+// would silently replace its invalid bytes, storing another value.
+func checkUTF8(field, v string) error {
+	if !utf8.ValidString(v) {
+		return fmt.Errorf("%s: must be valid UTF-8 text (encode binary data, e.g. as base64)", field)
+	}
+	return nil
+}
+
+// seg escapes one path segment.
+func seg(s string) string { return url.PathEscape(s) }
+
+// layerPath is the base path of a layer's secrets in the org, app and
+// machine secrets API.
+func layerPath(l secrets.Layer) string {
+	switch {
+	case l.Machine != "":
+		return "/v1/apps/" + seg(l.App) + "/machines/" + seg(l.Machine) + "/secrets"
+	case l.App != "":
+		return "/v1/apps/" + seg(l.App) + "/secrets"
+	}
+	return "/v1/org/secrets"
+}
+
+func layerQuery(l secrets.Layer) url.Values {
+	q := url.Values{}
+	if l.App != "" {
+		q.Set("app", l.App)
+	}
+	if l.Machine != "" {
+		q.Set("machine", l.Machine)
+	}
+	return q
+}
+
+// Health calls GET /healthz (no token).
+func (c *Client) Health(ctx context.Context) error {
+	_, err := c.do(ctx, request{method: "GET", path: "/healthz", noAuth: true}, nil)
+	return err
+}
+
+// OpenAPI returns the API's OpenAPI 3.1 document (GET /v1/openapi.json, no token).
+func (c *Client) OpenAPI(ctx context.Context) ([]byte, error) {
+	var doc []byte
+	_, err := c.do(ctx, request{method: "GET", path: "/v1/openapi.json", noAuth: true}, &doc)
+	return doc, err
+}
+
+// Me returns who the token belongs to (GET /v1/me).
+func (c *Client) Me(ctx context.Context) (*Me, error) {
+	var me Me
+	if _, err := c.do(ctx, request{method: "GET", path: "/v1/me"}, &me); err != nil {
+		return nil, err
+	}
+	return &me, nil
+}
+
+// SetLayerSecret sets name at layer to value for env, or for all three
+// environments when env is "" (POST /v1/org/secrets, /v1/apps/{app}/secrets
+// or /v1/apps/{app}/machines/{machine}/secrets). created reports whether
+// the secret is new (201) rather than updated (200).
+func (c *Client) SetLayerSecret(ctx context.Context, layer secrets.Layer, name, value string, env secrets.Environment) (s *LayerSecret, created bool, err error) {
+	in := struct {
+		Name        string              `json:"name"`
+		Value       string              `json:"value"`
+		Environment secrets.Environment `json:"environment,omitempty"`
+	}{name, value, env}
+	if err := checkUTF8("value", value); err != nil {
+		return nil, false, err
+	}
+	var out LayerSecret
+	status, err := c.do(ctx, request{method: "POST", path: layerPath(layer), body: in}, &out)
+	if err != nil {
+		return nil, false, err
+	}
+	return &out, status == http.StatusCreated, nil
+}
+
+// ListLayerSecrets lists the secrets at layer: names, versions and times,
+// never values (GET on the layer's path).
+func (c *Client) ListLayerSecrets(ctx context.Context, layer secrets.Layer) ([]LayerSecret, error) {
+	var out struct {
+		Secrets []LayerSecret `json:"secrets"`
+	}
+	if _, err := c.do(ctx, request{method: "GET", path: layerPath(layer)}, &out); err != nil {
+		return nil, err
+	}
+	return out.Secrets, nil
+}
+
+// DeleteLayerSecret deletes name at layer (DELETE on the layer's path).
+func (c *Client) DeleteLayerSecret(ctx context.Context, layer secrets.Layer, name string) error {
+	_, err := c.do(ctx, request{method: "DELETE", path: layerPath(layer) + "/" + seg(name)}, nil)
+	return err
+}
+
+// ListLayers lists the apps and machines that hold secrets (GET /v1/layers).
+func (c *Client) ListLayers(ctx context.Context) ([]secrets.Layer, error) {
+	var out struct {
+		Layers []secrets.Layer `json:"layers"`
+	}
+	if _, err := c.do(ctx, request{method: "GET", path: "/v1/layers"}, &out); err != nil {
+		return nil, err
+	}
+	return out.Layers, nil
+}
+
+// ListSecrets lists the secrets at layer with their metadata (GET
+// /v1/secrets?app=&machine=); the zero Layer is the global layer.
+func (c *Client) ListSecrets(ctx context.Context, layer secrets.Layer) ([]Secret, error) {
+	var out struct {
+		Secrets []Secret `json:"secrets"`
+	}
+	if _, err := c.do(ctx, request{method: "GET", path: "/v1/secrets", query: layerQuery(layer)}, &out); err != nil {
+		return nil, err
+	}
+	return out.Secrets, nil
+}
+
+// SecretByName finds the secret name at layer by listing the layer. It
+// answers an *Error with status 404 if there is none.
+func (c *Client) SecretByName(ctx context.Context, layer secrets.Layer, name string) (*Secret, error) {
+	list, err := c.ListSecrets(ctx, layer)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].Name == name {
+			return &list[i], nil
+		}
+	}
+	return nil, &Error{Status: http.StatusNotFound, Code: secrets.CodeNotFound, Message: fmt.Sprintf("secret %s not found at the %s layer", name, layer)}
+}
+
+// CreateSecret creates a secret (POST /v1/secrets); 409 if the name is
+// taken at that layer.
+func (c *Client) CreateSecret(ctx context.Context, in CreateSecretRequest) (*SecretDetail, error) {
+	for env, v := range in.Values {
+		if err := checkUTF8("values."+string(env), v); err != nil {
+			return nil, err
+		}
+	}
+	return c.detail(ctx, request{method: "POST", path: "/v1/secrets", body: in})
+}
+
+// GetSecret returns a secret's metadata and masks (GET /v1/secrets/{id}).
+func (c *Client) GetSecret(ctx context.Context, id string) (*SecretDetail, error) {
+	return c.detail(ctx, request{method: "GET", path: "/v1/secrets/" + seg(id)})
+}
+
+// UpdateSecret changes a secret at the version in.Version (PATCH
+// /v1/secrets/{id}); 409 if it changed since.
+func (c *Client) UpdateSecret(ctx context.Context, id string, in UpdateSecretRequest) (*SecretDetail, error) {
+	for env, v := range in.Values {
+		if v != nil {
+			if err := checkUTF8("values."+string(env), *v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c.detail(ctx, request{method: "PATCH", path: "/v1/secrets/" + seg(id), body: in})
+}
+
+// DeleteSecret deletes a secret and its history (DELETE /v1/secrets/{id}).
+func (c *Client) DeleteSecret(ctx context.Context, id string) error {
+	_, err := c.do(ctx, request{method: "DELETE", path: "/v1/secrets/" + seg(id)}, nil)
+	return err
+}
+
+// ListVersions lists a secret's versions, newest first, with masks only
+// (GET /v1/secrets/{id}/versions).
+func (c *Client) ListVersions(ctx context.Context, id string) (*VersionList, error) {
+	var out VersionList
+	if _, err := c.do(ctx, request{method: "GET", path: "/v1/secrets/" + seg(id) + "/versions"}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RestoreVersion writes version n's description and values as a new
+// version (POST /v1/secrets/{id}/versions/{n}/restore).
+func (c *Client) RestoreVersion(ctx context.Context, id string, n int64) (*SecretDetail, error) {
+	return c.detail(ctx, request{method: "POST", path: "/v1/secrets/" + seg(id) + "/versions/" + strconv.FormatInt(n, 10) + "/restore"})
+}
+
+// SetRotation gives a secret a rotation policy (PUT /v1/secrets/{id}/rotation).
+func (c *Client) SetRotation(ctx context.Context, id string, in RotationRequest) (*SecretDetail, error) {
+	return c.detail(ctx, request{method: "PUT", path: "/v1/secrets/" + seg(id) + "/rotation", body: in})
+}
+
+// ClearRotation removes a secret's rotation policy (DELETE /v1/secrets/{id}/rotation).
+func (c *Client) ClearRotation(ctx context.Context, id string) (*SecretDetail, error) {
+	return c.detail(ctx, request{method: "DELETE", path: "/v1/secrets/" + seg(id) + "/rotation"})
+}
+
+func (c *Client) detail(ctx context.Context, req request) (*SecretDetail, error) {
+	var out SecretDetail
+	if _, err := c.do(ctx, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Resolve returns, in plaintext, every secret visible at layer for env:
+// the machine value, else the app value, else the global value (POST
+// /v1/resolve). A service token's scope supplies the layer it omits.
+func (c *Client) Resolve(ctx context.Context, env secrets.Environment, layer secrets.Layer) (*Resolved, error) {
+	return c.resolve(ctx, request{method: "POST", path: "/v1/resolve"}, env, layer)
+}
+
+// ResolveIAM is Resolve for an AWS IAM principal of org (POST
+// /v1/resolve/iam?org=ORG). It sends no bearer token: the client's
+// http.Client must sign the request with SigV4 (service execute-api), and
+// only API Gateway can verify it, so the local server answers 401.
+func (c *Client) ResolveIAM(ctx context.Context, org string, env secrets.Environment, layer secrets.Layer) (*Resolved, error) {
+	return c.resolve(ctx, request{method: "POST", path: "/v1/resolve/iam", query: url.Values{"org": {org}}, noAuth: true}, env, layer)
+}
+
+func (c *Client) resolve(ctx context.Context, req request, env secrets.Environment, layer secrets.Layer) (*Resolved, error) {
+	req.body = struct {
+		Environment secrets.Environment `json:"environment"`
+		App         string              `json:"app,omitempty"`
+		Machine     string              `json:"machine,omitempty"`
+	}{env, layer.App, layer.Machine}
+	var out Resolved
+	if _, err := c.do(ctx, req, &out); err != nil {
+		return nil, err
+	}
+	if out.Secrets == nil {
+		out.Secrets = map[string]string{}
+	}
+	return &out, nil
+}
+
+// CreateToken creates a token (POST /v1/tokens, admins). The returned
+// Token.Token is the bearer token, shown this once (none for iam tokens).
+func (c *Client) CreateToken(ctx context.Context, in CreateTokenRequest) (*Token, error) {
+	var out Token
+	if _, err := c.do(ctx, request{method: "POST", path: "/v1/tokens", body: in}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListTokens lists the organization's tokens, never the tokens themselves
+// (GET /v1/tokens, admins).
+func (c *Client) ListTokens(ctx context.Context) ([]Token, error) {
+	var out struct {
+		Tokens []Token `json:"tokens"`
+	}
+	if _, err := c.do(ctx, request{method: "GET", path: "/v1/tokens"}, &out); err != nil {
+		return nil, err
+	}
+	return out.Tokens, nil
+}
+
+// RevokeToken revokes a token by its id (DELETE /v1/tokens/{id}, admins).
+func (c *Client) RevokeToken(ctx context.Context, id string) error {
+	_, err := c.do(ctx, request{method: "DELETE", path: "/v1/tokens/" + seg(id)}, nil)
+	return err
+}
+
+// Audit returns one page of the audit trail, newest first (GET
+// /v1/audit?limit=&cursor=, admins). A zero limit is the server's default.
+func (c *Client) Audit(ctx context.Context, limit int, cursor string) (*AuditPage, error) {
+	q := url.Values{}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	var out AuditPage
+	if _, err := c.do(ctx, request{method: "GET", path: "/v1/audit", query: q}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Org returns the organization's settings (GET /v1/org, admins).
+func (c *Client) Org(ctx context.Context) (*secrets.Org, error) {
+	var out secrets.Org
+	if _, err := c.do(ctx, request{method: "GET", path: "/v1/org"}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SetUserResolveEnvironments sets the environments user tokens may resolve
+// (PATCH /v1/org, superadmins).
+func (c *Client) SetUserResolveEnvironments(ctx context.Context, envs []secrets.Environment) (*secrets.Org, error) {
+	if envs == nil {
+		envs = []secrets.Environment{}
+	}
+	in := struct {
+		UserResolveEnvironments []secrets.Environment `json:"user_resolve_environments"`
+	}{envs}
+	var out secrets.Org
+	if _, err := c.do(ctx, request{method: "PATCH", path: "/v1/org", body: in}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
