@@ -22,6 +22,25 @@ test: node_modules/.package-lock.json
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	npm --prefix web test
+
+## web: build the web UI (web/src -> internal/webui/dist, which zwrm embeds); needs Node.js and npm
+web: web/node_modules/.package-lock.json
+	cd web && node build.mjs --check
+
+## web/node_modules: the UI's npm packages (AG Grid, esbuild, playwright-core), exactly as locked
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: web
+
+# test also runs the browser tests (web/tests: Chromium against zwrm dev).
+test: web/node_modules/.package-lock.json
+
+# zwrm embeds the web UI: build it first wherever npm is (without it, zwrm
+# serves a page that says to run `make web`).
+bin/zwrm: $(if $(shell command -v npm 2>/dev/null),web)
 
 FUNCTIONS := set list delete resolve admin authorizer
 

@@ -23,6 +23,7 @@ import (
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/webui"
 )
 
 // Files in the data directory.
@@ -108,7 +109,8 @@ func Serve(ctx context.Context, opts Options) error {
 		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
 	api := httpapi.New(data.Service, httpapi.Options{Logger: opts.Logger})
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+	// The web UI at /, on the API's origin (/v1/ and /healthz stay the API's).
+	srv := &http.Server{Handler: webui.Mount(api, webui.Handler()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn)}
 
 	ops, err := listenOperator(data)
@@ -122,6 +124,7 @@ func Serve(ctx context.Context, opts Options) error {
 	go func() { errc <- srv.Serve(ln) }()
 	go func() { errc <- opsSrv.Serve(ops) }()
 	fmt.Fprintf(opts.Out, "zwrm dev: serving the API on http://%s (data in %s)\n", ln.Addr(), opts.DataDir)
+	fmt.Fprintf(opts.Out, "zwrm dev: the web UI is at http://%s/\n", ln.Addr())
 	opts.Logger.Info("listening", "addr", ln.Addr().String(), "data", opts.DataDir)
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr().String())

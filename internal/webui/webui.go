@@ -1,0 +1,135 @@
+// Package webui serves the secrets management grid: the static assets that
+// web/ builds (`make web`) into ./dist, embedded in the binary. The page calls
+// the API on the same origin; it holds no values, only masks.
+//
+// Before the first build, dist holds only its .gitignore, so `go build` and
+// `go test` work on a fresh clone and the page says how to build the UI.
+package webui
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+//go:embed all:dist
+var dist embed.FS
+
+// ContentSecurityPolicy is sent with every response of the UI. Scripts and
+// styles come only from this origin: the grid's theme is the static CSS that
+// ag-grid-community ships, bundled into the app's stylesheet, so no inline
+// <style> or script is needed. data: is allowed for the fonts and images that
+// stylesheet embeds (the grid's icon font, checkbox images); the page talks
+// only to its own origin and cannot be framed.
+const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; " +
+	"frame-ancestors 'none'; object-src 'none'"
+
+// Handler serves the embedded UI.
+func Handler() http.Handler {
+	sub, err := fs.Sub(dist, "dist")
+	if err != nil {
+		panic(err) // dist is a constant directory of this package
+	}
+	return New(sub)
+}
+
+// Mount serves api at /healthz and under /v1/, and ui everywhere else: the
+// page and the API share one origin, so the page's CSP can say connect-src
+// 'self' and no CORS is involved.
+func Mount(api, ui http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p == "/healthz" || p == "/v1" || strings.HasPrefix(p, "/v1/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		ui.ServeHTTP(w, r)
+	})
+}
+
+// New serves the UI's files from fsys: index.html at /, and the other files
+// (content-hashed names) by name. Names starting with a dot are never served.
+func New(fsys fs.FS) http.Handler {
+	index, err := fs.ReadFile(fsys, "index.html")
+	return &handler{fsys: fsys, index: index, built: err == nil}
+}
+
+type handler struct {
+	fsys  fs.FS
+	index []byte
+	built bool
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		hd.Set("Allow", "GET, HEAD")
+		page(w, http.StatusMethodNotAllowed, "Method not allowed", "The web UI is read with GET; the API is under /v1/.")
+		return
+	}
+	p := r.URL.Path
+	if p == "/" || p == "/index.html" {
+		if !h.built {
+			page(w, http.StatusInternalServerError, "The web UI is not built",
+				"This zwrm was built before its web UI. Run <code>make web</code> (Node.js 20 and npm), then rebuild and restart: "+
+					"<code>make dev</code> does all three. The API is served under <code>/v1/</code> either way.")
+			return
+		}
+		// The page is tiny and names the current assets: always fetch it anew.
+		hd.Set("Cache-Control", "no-store")
+		http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(h.index))
+		return
+	}
+	name := strings.TrimPrefix(p, "/")
+	if path.Clean(p) != p || !fs.ValidPath(name) || hidden(name) {
+		notFound(w)
+		return
+	}
+	body, err := fs.ReadFile(h.fsys, name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
+			notFound(w)
+			return
+		}
+		page(w, http.StatusInternalServerError, "Internal error", "The file could not be read.")
+		return
+	}
+	// Every other file's name carries a hash of its content.
+	hd.Set("Cache-Control", "public, max-age=31536000, immutable")
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
+}
+
+func hidden(name string) bool {
+	for _, el := range strings.Split(name, "/") {
+		if strings.HasPrefix(el, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+func notFound(w http.ResponseWriter) {
+	page(w, http.StatusNotFound, "Not found", `Nothing here. The secrets UI is at <a href="/">/</a>; the API is under /v1/.`)
+}
+
+// page answers a short HTML page; title and html are constants of this file.
+func page(w http.ResponseWriter, status int, title, html string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>zwrm secrets: " + title +
+		"</title></head><body><h1>" + title + "</h1><p>" + html + "</p></body></html>\n"))
+}

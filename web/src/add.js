@@ -1,0 +1,94 @@
+// The Add secret dialog.
+import { api } from './api.js';
+import { $, fieldError, message, Modal, toast } from './dom.js';
+
+export const ENVIRONMENTS = /** @type {const} */ (['development', 'staging', 'production']);
+export const ENV_LABEL = { development: 'Development', staging: 'Staging', production: 'Production' };
+export const NAME_MAX = 128;
+
+/** nameProblem says what is wrong with a secret name under the rule ^[A-Za-z_][A-Za-z0-9_]*$, 1–128 characters. */
+export function nameProblem(v) {
+  if (!v) return 'Enter a name, such as STRIPE_API_KEY.';
+  if (v.length > NAME_MAX) return `Too long: ${v.length} characters, at most ${NAME_MAX}.`;
+  if (!/^[A-Za-z_]/.test(v)) return 'Start with a letter or an underscore.';
+  const bad = v.match(/[^A-Za-z0-9_]/);
+  if (bad) return `${bad[0] === ' ' ? 'A space' : `“${bad[0]}”`} is not allowed: use letters, digits and underscores only.`;
+  return '';
+}
+
+/**
+ * @param {import('./main.js').App} app
+ */
+export function addDialog(app) {
+  const form = /** @type {HTMLFormElement} */ ($('add-form'));
+  const name = /** @type {HTMLInputElement} */ ($('add-name'));
+  const desc = /** @type {HTMLTextAreaElement} */ ($('add-description'));
+  const submit = /** @type {HTMLButtonElement} */ ($('add-submit'));
+  const modal = new Modal(/** @type {HTMLDialogElement} */ ($('add-dialog')), { onClose: reset });
+
+  function reset() {
+    form.reset(); // values never linger in the page
+    for (const id of ['add-name', 'add-description', ...ENVIRONMENTS.map((e) => `add-value-${e}`)]) fieldError(id, '');
+    message($('add-error'), '');
+    submit.disabled = false;
+  }
+
+  name.addEventListener('input', () => {
+    // Validate as you type, but do not scold an empty field before a submit.
+    fieldError('add-name', name.value ? nameProblem(name.value) : '');
+  });
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    message($('add-error'), '');
+    const problem = nameProblem(name.value);
+    fieldError('add-name', problem);
+    if (problem) {
+      name.focus();
+      return;
+    }
+    const values = {};
+    for (const env of ENVIRONMENTS) {
+      const v = /** @type {HTMLInputElement} */ ($(`add-value-${env}`)).value;
+      if (v !== '') values[env] = v;
+    }
+    const body = { name: name.value, description: desc.value, values };
+    if (app.layer.app) body.app = app.layer.app;
+    if (app.layer.machine) body.machine = app.layer.machine;
+    submit.disabled = true;
+    try {
+      const created = await api.create(body);
+      await app.reload();
+      app.refreshLayers();
+      modal.restore = () => app.grid.focusRow(created.id) || $('add-secret').focus();
+      modal.close();
+      toast(`Added ${created.name} (version ${created.version}).`);
+    } catch (err) {
+      submit.disabled = false;
+      if (err.status === 401) return; // signed out already
+      const at = fieldOf(err.field);
+      if (at) {
+        fieldError(at, err.fieldMessage);
+        $(at).focus();
+      } else {
+        message($('add-error'), err.message);
+      }
+    }
+  });
+
+  return {
+    open() {
+      $('add-layer').textContent = app.layerLabel(app.layer);
+      modal.show(name);
+    },
+    close: () => modal.close(),
+  };
+}
+
+/** fieldOf maps an API error's field to the input that shows it. */
+function fieldOf(field) {
+  if (field === 'name') return 'add-name';
+  if (field === 'description') return 'add-description';
+  const env = ENVIRONMENTS.find((e) => field === `values.${e}` || field === e);
+  return env ? `add-value-${env}` : '';
+}

@@ -1,0 +1,134 @@
+// The API client: the page's only way to the server. It calls the API on
+// its own origin with the signed-in user's token, and turns every failure
+// into an ApiError whose message a person can read (never raw JSON).
+// It has no call for resolve: the page never asks for a value.
+
+const TOKEN_KEY = 'zwrm.token';
+
+/** The token lives in this tab's sessionStorage only: never a URL, a cookie or localStorage. */
+export const session = {
+  token: () => sessionStorage.getItem(TOKEN_KEY),
+  set: (token) => sessionStorage.setItem(TOKEN_KEY, token),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status, 0 when the server could not be reached
+   * @param {string} code the API's error code (or "network", "http")
+   * @param {string} message a readable message
+   * @param {string} field the request field the error is about, if any
+   */
+  constructor(status, code, message, field = '', requestId = '') {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+    this.requestId = requestId;
+  }
+
+  /** The message without the "field: " prefix the API puts in front of field errors. */
+  get fieldMessage() {
+    const prefix = this.field + ': ';
+    return this.field && this.message.startsWith(prefix) ? this.message.slice(prefix.length) : this.message;
+  }
+}
+
+let unauthorized = () => {};
+
+/** onUnauthorized sets what happens when the token is refused (expired, revoked). */
+export function onUnauthorized(fn) {
+  unauthorized = fn;
+}
+
+const statusText = {
+  400: 'the request was not valid',
+  401: 'you are not signed in',
+  403: 'you may not do that',
+  404: 'it was not found (it may have been deleted)',
+  405: 'the server does not allow that call',
+  409: 'it conflicts with a change someone else made',
+  413: 'the request is too large',
+  415: 'the request was not JSON',
+  429: 'too many requests; wait a moment',
+  500: 'the server failed',
+  502: 'the server is unreachable behind its gateway',
+  503: 'the server is busy or a dependency is unavailable',
+  504: 'the server took too long',
+};
+
+/**
+ * request calls the API and returns the decoded JSON body (null for 204).
+ * @param {string} method
+ * @param {string} path
+ * @param {object} [body]
+ * @param {{token?: string, quiet401?: boolean}} [opts] token overrides the session's (sign-in);
+ *   quiet401 leaves a 401 to the caller instead of signing out
+ */
+export async function request(method, path, body, opts = {}) {
+  const token = opts.token ?? session.token();
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+      redirect: 'error',
+      referrerPolicy: 'no-referrer',
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'Cannot reach the server. Check that it is running and that you are online, then try again.');
+  }
+  if (res.status === 204) return null;
+  let data = null;
+  if ((res.headers.get('Content-Type') || '').includes('application/json')) {
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+  }
+  if (res.ok) {
+    if (data === null) throw new ApiError(res.status, 'http', 'The server sent an answer this page cannot read. Reload the page and try again.');
+    return data;
+  }
+  const e = data && typeof data.error === 'object' && data.error ? data.error : null;
+  const message = e && typeof e.message === 'string' && e.message
+    ? sentence(e.message)
+    : `The server answered ${res.status}: ${statusText[res.status] || 'the request failed'}.`;
+  const err = new ApiError(res.status, (e && e.code) || 'http', message, (e && e.field) || '', (e && e.request_id) || '');
+  if (res.status === 401 && !opts.quiet401) unauthorized(err);
+  throw err;
+}
+
+function sentence(s) {
+  const t = s.charAt(0).toUpperCase() + s.slice(1);
+  return /[.!?)]$/.test(t) ? t : t + '.';
+}
+
+/** layerQuery is the ?app=&machine= of a layer ({app, machine}, both '' for global). */
+export function layerQuery(layer) {
+  const q = new URLSearchParams();
+  if (layer.app) q.set('app', layer.app);
+  if (layer.machine) q.set('machine', layer.machine);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export const api = {
+  me: (token) => request('GET', '/v1/me', undefined, token ? { token, quiet401: true } : {}),
+  layers: () => request('GET', '/v1/layers'),
+  list: (layer) => request('GET', `/v1/secrets${layerQuery(layer)}`),
+  get: (id) => request('GET', `/v1/secrets/${encodeURIComponent(id)}`),
+  create: (body) => request('POST', '/v1/secrets', body),
+  update: (id, body) => request('PATCH', `/v1/secrets/${encodeURIComponent(id)}`, body),
+  remove: (id) => request('DELETE', `/v1/secrets/${encodeURIComponent(id)}`),
+  versions: (id) => request('GET', `/v1/secrets/${encodeURIComponent(id)}/versions`),
+  restore: (id, n) => request('POST', `/v1/secrets/${encodeURIComponent(id)}/versions/${encodeURIComponent(n)}/restore`, {}),
+};

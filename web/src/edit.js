@@ -1,0 +1,324 @@
+// The edit view of one secret: masks in place of values, only dirty fields
+// sent, a conflict on a stale version, read-only for those who may not
+// modify it, version history and restore, and the delete confirmation.
+import { api } from './api.js';
+import { ENV_LABEL, ENVIRONMENTS } from './add.js';
+import { $, fieldError, formatTime, message, Modal, toast } from './dom.js';
+
+const CONFIRM_WORD = 'delete';
+
+/**
+ * @param {import('./main.js').App} app
+ */
+export function editView(app) {
+  const form = /** @type {HTMLFormElement} */ ($('edit-form'));
+  const fields = /** @type {HTMLFieldSetElement} */ ($('edit-fields'));
+  const desc = /** @type {HTMLTextAreaElement} */ ($('edit-description'));
+  const save = /** @type {HTMLButtonElement} */ ($('edit-save'));
+  const del = /** @type {HTMLButtonElement} */ ($('edit-delete'));
+  const history = /** @type {HTMLDetailsElement} */ ($('history'));
+  const input = (env) => /** @type {HTMLInputElement} */ ($(`edit-value-${env}`));
+  const clearButton = (env) => /** @type {HTMLButtonElement} */ (form.querySelector(`.env-clear[data-env="${env}"]`));
+
+  /** @type {any} the secret as last read: a detail with masks, never values */
+  let cur = null;
+  /** environments the user chose to clear */
+  let clearing = new Set();
+  let busy = false;
+
+  const modal = new Modal(/** @type {HTMLDialogElement} */ ($('edit-dialog')), {
+    onClose: () => {
+      deleteDialog.close();
+      cur = null;
+      form.reset(); // typed values never linger in the page
+      clearing = new Set();
+      history.open = false;
+    },
+  });
+
+  // fill shows a secret as read from the server, discarding any edits.
+  function fill(d) {
+    cur = d;
+    clearing = new Set();
+    $('edit-title-name').textContent = d.name;
+    /** @type {HTMLInputElement} */ ($('edit-id')).value = d.id;
+    /** @type {HTMLInputElement} */ ($('edit-name')).value = d.name;
+    desc.value = d.description;
+    for (const env of ENVIRONMENTS) {
+      const mask = d.masked[env];
+      const el = $(`edit-mask-${env}`);
+      el.replaceChildren();
+      el.classList.remove('mask-clearing');
+      if (mask != null) {
+        el.append('Current: ');
+        const code = document.createElement('code');
+        code.className = 'mask-value';
+        code.textContent = mask;
+        el.append(code);
+      } else {
+        el.textContent = 'Not set';
+      }
+      const i = input(env);
+      i.value = '';
+      i.disabled = false;
+      i.placeholder = mask != null ? 'Type a new value to replace it' : 'Type a value to set it';
+      const b = clearButton(env);
+      b.hidden = mask == null;
+      b.setAttribute('aria-pressed', 'false');
+      b.textContent = 'Clear';
+      b.setAttribute('aria-label', `Clear the ${ENV_LABEL[env]} value`);
+      fieldError(`edit-value-${env}`, '');
+    }
+    fieldError('edit-description', '');
+    $('edit-version').textContent = String(d.version);
+    $('edit-owner').textContent = d.owner.name;
+    $('edit-owner').title = d.owner.subject;
+    $('edit-created').textContent = formatTime(d.created_at);
+    $('edit-updated').textContent = `${formatTime(d.updated_at)} by ${d.updated_by.name}`;
+
+    const banner = $('edit-owner-banner');
+    message(banner, d.can_modify ? '' : `Only ${d.owner.name} can modify this secret`);
+    fields.disabled = !d.can_modify;
+    del.disabled = !d.can_modify;
+    message($('edit-error'), '');
+    $('edit-conflict').hidden = true;
+    refreshDirty();
+    if (history.open) loadHistory();
+  }
+
+  /** changes is what the user changed: the PATCH body carries only these and the version. */
+  function changes() {
+    const body = { version: cur.version };
+    const what = [];
+    if (desc.value !== cur.description) {
+      body.description = desc.value;
+      what.push('description');
+    }
+    const values = {};
+    for (const env of ENVIRONMENTS) {
+      if (clearing.has(env)) {
+        values[env] = null; // null clears, on purpose
+        what.push(`${ENV_LABEL[env]} (clear)`);
+      } else if (input(env).value !== '') {
+        values[env] = input(env).value;
+        what.push(ENV_LABEL[env]);
+      }
+    }
+    if (Object.keys(values).length) body.values = values;
+    return { body, what };
+  }
+
+  function refreshDirty() {
+    if (!cur) return;
+    const { what } = changes();
+    save.disabled = busy || !cur.can_modify || what.length === 0;
+    $('edit-dirty').textContent = what.length ? `Unsaved: ${what.join(', ')}` : '';
+  }
+
+  form.addEventListener('input', refreshDirty);
+
+  for (const env of ENVIRONMENTS) {
+    // Clear is a toggle: pressed, the value is cleared on save (null is sent).
+    clearButton(env).addEventListener('click', () => {
+      const on = !clearing.has(env);
+      if (on) clearing.add(env);
+      else clearing.delete(env);
+      const b = clearButton(env);
+      b.setAttribute('aria-pressed', String(on));
+      b.textContent = on ? 'Keep' : 'Clear';
+      b.setAttribute('aria-label', `${on ? 'Keep' : 'Clear'} the ${ENV_LABEL[env]} value`);
+      if (on) input(env).value = '';
+      input(env).disabled = on;
+      const mask = $(`edit-mask-${env}`);
+      mask.classList.toggle('mask-clearing', on);
+      /** @type {Text} */ (mask.firstChild).textContent = on ? 'Cleared on save: ' : 'Current: ';
+      refreshDirty();
+    });
+  }
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!cur || !cur.can_modify) return;
+    const { body, what } = changes();
+    if (!what.length) return;
+    message($('edit-error'), '');
+    busy = true;
+    refreshDirty();
+    try {
+      const next = await api.update(cur.id, body);
+      fill(next);
+      toast(`Saved ${next.name}: version ${next.version}.`);
+      app.reload();
+    } catch (err) {
+      showError(err);
+    } finally {
+      busy = false;
+      refreshDirty();
+    }
+  });
+
+  function showError(err) {
+    if (err.status === 401) return; // signed out already
+    if (err.status === 409 && err.field === 'version') {
+      $('edit-conflict-text').textContent =
+        `Someone else changed this secret since you opened it. ${err.fieldMessage} Reload to see their change; what you typed here is discarded.`;
+      $('edit-conflict').hidden = false;
+      $('edit-reload').focus();
+      return;
+    }
+    const at = err.field === 'description' ? 'edit-description'
+      : ENVIRONMENTS.includes(err.field.replace(/^values\./, '')) ? `edit-value-${err.field.replace(/^values\./, '')}` : '';
+    if (at) {
+      fieldError(at, err.fieldMessage);
+      $(at).focus();
+      return;
+    }
+    message($('edit-error'), err.status === 404 ? 'This secret no longer exists: someone deleted it. Close this view to see the current list.' : err.message);
+  }
+
+  $('edit-reload').addEventListener('click', async () => {
+    if (!cur) return;
+    try {
+      const d = await api.get(cur.id);
+      fill(d);
+      desc.focus();
+      toast(`Reloaded ${d.name} at version ${d.version}.`);
+    } catch (err) {
+      showError(err);
+    }
+  });
+
+  // History: loaded when opened, and again after each change.
+  history.addEventListener('toggle', () => {
+    if (history.open) loadHistory();
+  });
+
+  async function loadHistory() {
+    if (!cur) return;
+    const body = $('history-body');
+    body.textContent = 'Loading…';
+    let res;
+    try {
+      res = await api.versions(cur.id);
+    } catch (err) {
+      body.textContent = err.status === 401 ? '' : err.message;
+      return;
+    }
+    body.replaceChildren(historyTable(res.versions));
+  }
+
+  function historyTable(versions) {
+    const table = document.createElement('table');
+    table.className = 'history-table';
+    const caption = table.createCaption();
+    caption.textContent = `Versions of ${cur.name}, newest first (the last 20 are kept)`;
+    const head = table.createTHead().insertRow();
+    for (const h of ['Version', 'Change', 'Values', 'By', 'When', '']) {
+      const th = document.createElement('th');
+      th.scope = 'col';
+      th.textContent = h;
+      head.append(th);
+    }
+    const tbody = table.createTBody();
+    for (const v of versions) {
+      const row = tbody.insertRow();
+      row.insertCell().textContent = v.current ? `${v.version} (current)` : String(v.version);
+      row.insertCell().textContent = v.restored_from ? `${v.change} from ${v.restored_from}` : v.change;
+      const masks = row.insertCell();
+      masks.className = 'history-masks';
+      for (const env of ENVIRONMENTS) {
+        const line = document.createElement('div');
+        line.textContent = `${ENV_LABEL[env]}: ${v.masked[env] ?? '—'}`;
+        masks.append(line);
+      }
+      row.insertCell().textContent = v.updated_by.name;
+      row.insertCell().textContent = formatTime(v.updated_at);
+      const act = row.insertCell();
+      if (!v.current) {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'btn btn-small';
+        b.textContent = 'Restore';
+        b.setAttribute('aria-label', `Restore version ${v.version}`);
+        b.disabled = !cur.can_modify;
+        if (!cur.can_modify) b.title = `Only ${cur.owner.name} or an admin can restore`;
+        b.addEventListener('click', () => restore(v.version));
+        act.append(b);
+      }
+    }
+    return table;
+  }
+
+  async function restore(n) {
+    try {
+      const next = await api.restore(cur.id, n);
+      fill(next);
+      toast(`Restored version ${n} of ${next.name} as version ${next.version}.`);
+      app.reload();
+      $('history').querySelector('summary')?.focus();
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  // Delete: the destructive button stays disabled until "delete" is typed exactly.
+  const confirmInput = /** @type {HTMLInputElement} */ ($('delete-confirm'));
+  const confirmButton = /** @type {HTMLButtonElement} */ ($('delete-submit'));
+  const deleteDialog = new Modal(/** @type {HTMLDialogElement} */ ($('delete-dialog')), {
+    onClose: () => {
+      confirmInput.value = '';
+      confirmButton.disabled = true;
+      message($('delete-error'), '');
+    },
+  });
+  confirmInput.addEventListener('input', () => {
+    confirmButton.disabled = confirmInput.value !== CONFIRM_WORD;
+  });
+  del.addEventListener('click', () => {
+    if (!cur || !cur.can_modify) return;
+    $('delete-name').textContent = cur.name;
+    confirmInput.value = '';
+    confirmButton.disabled = true;
+    deleteDialog.show(confirmInput);
+  });
+  $('delete-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (confirmInput.value !== CONFIRM_WORD || !cur) return;
+    confirmButton.disabled = true;
+    const { id, name } = cur;
+    try {
+      await api.remove(id);
+    } catch (err) {
+      confirmButton.disabled = false;
+      if (err.status !== 401) message($('delete-error'), err.status === 404 ? 'It was already deleted.' : err.message);
+      return;
+    }
+    await app.reload();
+    deleteDialog.close();
+    modal.restore = () => app.grid.focusRow('') || $('add-secret').focus();
+    modal.close();
+    toast(`Deleted ${name}.`);
+  });
+
+  return {
+    /** open shows the secret with this id. */
+    async open(id) {
+      let d;
+      try {
+        d = await api.get(id);
+      } catch (err) {
+        if (err.status !== 401) app.error(err.status === 404 ? 'That secret no longer exists: someone deleted it.' : err.message);
+        if (err.status === 404) app.reload();
+        return;
+      }
+      app.error('');
+      fill(d);
+      modal.show(d.can_modify ? desc : /** @type {HTMLElement} */ (form.querySelector('.dialog-actions [data-close]')),
+        () => app.grid.focusRow(id) || $('add-secret').focus());
+    },
+    close() {
+      deleteDialog.close();
+      modal.close();
+    },
+  };
+}

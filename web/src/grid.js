@@ -1,0 +1,124 @@
+// The secrets grid: AG Grid Community with only the modules it uses.
+import {
+  CellStyleModule,
+  ClientSideRowModelModule,
+  ColumnApiModule,
+  createGrid,
+  DateFilterModule,
+  ModuleRegistry,
+  QuickFilterModule,
+  RowApiModule,
+  ScrollApiModule,
+  TextFilterModule,
+} from 'ag-grid-community';
+import 'ag-grid-community/styles/ag-grid.css';
+import 'ag-grid-community/styles/ag-theme-quartz.css';
+import { formatTime } from './dom.js';
+
+ModuleRegistry.registerModules([
+  ClientSideRowModelModule,
+  TextFilterModule,
+  DateFilterModule,
+  QuickFilterModule,
+  CellStyleModule,
+  ColumnApiModule,
+  RowApiModule,
+  ScrollApiModule,
+]);
+
+const yesNo = (env) => (p) => (p.data && p.data.environments[env] ? 'Yes' : 'No');
+const envClass = { 'env-yes': (p) => p.value === 'Yes', 'env-no': (p) => p.value === 'No' };
+const envCol = (env, headerName) => ({
+  colId: env,
+  headerName,
+  valueGetter: yesNo(env),
+  filter: 'agTextColumnFilter',
+  flex: 1,
+  minWidth: 78,
+  maxWidth: 120,
+  cellClassRules: envClass,
+});
+
+// Columns hidden on narrow screens, where Name and the three environments matter most.
+const wide = ['description', 'owner', 'created'];
+
+/**
+ * @param {HTMLElement} el
+ * @param {{open: (id: string) => void, counted: (shown: number, total: number) => void}} on
+ */
+export function secretsGrid(el, on) {
+  let total = 0;
+  const api = createGrid(el, {
+    theme: 'legacy', // the bundled static CSS (ag-grid.css, ag-theme-quartz.css): no injected <style>, so the CSP needs no unsafe-inline
+    columnDefs: [
+      { colId: 'name', field: 'name', headerName: 'Name', sort: 'asc', flex: 2, minWidth: 130, cellClass: 'mono', filter: 'agTextColumnFilter' },
+      { colId: 'description', field: 'description', headerName: 'Description', flex: 3, minWidth: 160, filter: 'agTextColumnFilter' },
+      envCol('development', 'Dev'),
+      envCol('staging', 'Staging'),
+      envCol('production', 'Prod'),
+      { colId: 'owner', headerName: 'Owner', valueGetter: (p) => (p.data ? p.data.owner.name : ''), flex: 1, minWidth: 120, filter: 'agTextColumnFilter' },
+      {
+        colId: 'created',
+        headerName: 'Created',
+        valueGetter: (p) => (p.data ? new Date(p.data.created_at) : null),
+        valueFormatter: (p) => (p.value ? formatTime(p.value.toISOString()) : ''),
+        getQuickFilterText: (p) => (p.value ? formatTime(p.value.toISOString()) : ''),
+        filter: 'agDateColumnFilter',
+        filterParams: { comparator: compareDay },
+        width: 180,
+        minWidth: 150,
+      },
+    ],
+    defaultColDef: { sortable: true, resizable: true, filter: true },
+    rowData: [],
+    getRowId: (p) => p.data.id,
+    rowHeight: 44,
+    headerHeight: 44,
+    animateRows: false,
+    ensureDomOrder: true,
+    onRowClicked: (e) => e.data && on.open(e.data.id),
+    onCellKeyDown: (e) => {
+      const ev = /** @type {KeyboardEvent} */ (e.event);
+      if (ev && ev.key === 'Enter' && e.data) {
+        ev.preventDefault();
+        on.open(e.data.id);
+      }
+    },
+    onModelUpdated: () => on.counted(api.getDisplayedRowCount(), total),
+  });
+
+  const narrow = window.matchMedia('(max-width: 700px)');
+  const fit = () => api.setColumnsVisible(wide, !narrow.matches);
+  narrow.addEventListener('change', fit);
+  fit();
+
+  return {
+    /** set replaces the rows. */
+    set(rows) {
+      total = rows.length;
+      api.setGridOption('rowData', rows);
+      on.counted(api.getDisplayedRowCount(), total);
+    },
+    search(text) {
+      api.setGridOption('quickFilterText', text);
+    },
+    /** focusRow puts keyboard focus back on a row (after a dialog closes). */
+    focusRow(id) {
+      const node = id ? api.getRowNode(id) : null;
+      const col = api.getFocusedCell()?.column ?? 'name';
+      if (node && node.rowIndex != null) {
+        api.ensureIndexVisible(node.rowIndex);
+        api.setFocusedCell(node.rowIndex, col);
+        return true;
+      }
+      return false;
+    },
+  };
+}
+
+// Date filter: compare a row's timestamp by calendar day.
+function compareDay(filterDate, cellValue) {
+  if (!cellValue) return -1;
+  const day = new Date(cellValue.getFullYear(), cellValue.getMonth(), cellValue.getDate()).getTime();
+  return day < filterDate.getTime() ? -1 : day > filterDate.getTime() ? 1 : 0;
+}

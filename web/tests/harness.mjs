@@ -1,0 +1,138 @@
+// The browser tests' harness: builds the UI and zwrm, runs `zwrm dev` on a
+// free loopback port with a temporary data directory, mints tokens through
+// the API, and launches Debian's Chromium through playwright-core. Every
+// process it starts is stopped by stop().
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const webDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const repoDir = join(webDir, '..');
+export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const inCI = !!process.env.CI && !['0', 'false', 'no'].includes(process.env.CI.toLowerCase());
+
+/** missing says what the browser tests lack here, or '' when they can run. */
+export async function missing() {
+  const lacks = [];
+  if (!existsSync(chromiumPath)) lacks.push(`Chromium at ${chromiumPath} (apt-get install chromium)`);
+  const pkgs = ['playwright-core', 'esbuild', 'ag-grid-community'].filter((pkg) => {
+    try {
+      import.meta.resolve(pkg); // resolves without loading; throws when not installed
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (pkgs.length) lacks.push(`the npm packages ${pkgs.join(', ')} (cd web && npm ci)`);
+  try {
+    await run('go', ['version'], { timeout: 30_000 });
+  } catch {
+    lacks.push('Go (to build zwrm)');
+  }
+  return lacks.join('; ');
+}
+
+/**
+ * start builds the UI and zwrm, serves it, and opens Chromium.
+ * @returns {Promise<Harness>}
+ */
+export async function start() {
+  const h = new Harness();
+  try {
+    await h.start();
+  } catch (err) {
+    await h.stop();
+    throw err;
+  }
+  return h;
+}
+
+export class Harness {
+  tmp = '';
+  base = '';
+  /** @type {import('node:child_process').ChildProcess | null} */
+  server = null;
+  /** @type {import('playwright-core').Browser | null} */
+  browser = null;
+  superadmin = '';
+  serverLog = '';
+
+  async start() {
+    this.tmp = await mkdtemp(join(tmpdir(), 'zwrm-web-'));
+    const { build } = await import('../build.mjs');
+    await build({ quiet: true }); // embed the current source
+    const bin = join(this.tmp, 'zwrm');
+    await run('go', ['build', '-o', bin, './cmd/zwrm'], { cwd: repoDir, timeout: 300_000 });
+
+    const data = join(this.tmp, 'data');
+    this.server = spawn(bin, ['dev', '--addr', '127.0.0.1:0', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    process.once('exit', () => this.server?.kill('SIGKILL'));
+    this.server.stderr.on('data', (b) => {
+      this.serverLog = (this.serverLog + b.toString()).slice(-20_000);
+    });
+    this.base = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`zwrm dev did not say where it serves within 30s:\n${out}\n${this.serverLog}`)), 30_000);
+      this.server.stdout.on('data', (b) => {
+        out += b.toString();
+        const m = out.match(/serving the API on (http:\/\/127\.0\.0\.1:\d+)/);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      this.server.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`zwrm dev exited (${code}):\n${out}\n${this.serverLog}`));
+      });
+    });
+    this.superadmin = JSON.parse(await readFile(join(data, 'dev-tokens.json'), 'utf8')).superadmin;
+
+    const { chromium } = await import('playwright-core');
+    this.browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--disable-dev-shm-usage'],
+      timeout: 60_000,
+    });
+  }
+
+  /** api calls the API from the test itself (not the page). */
+  async api(method, path, token, body) {
+    const res = await fetch(this.base + path, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  /** user mints a user token with this role and returns {token, id}. */
+  async user(subject, name, role) {
+    const t = await this.api('POST', '/v1/tokens', this.superadmin, { kind: 'user', subject, name, role });
+    return { token: t.token, id: t.id, name };
+  }
+
+  async stop() {
+    await this.browser?.close().catch(() => {});
+    this.browser = null;
+    const srv = this.server;
+    if (srv && srv.exitCode === null && srv.signalCode === null) {
+      const exited = new Promise((resolve) => srv.once('exit', resolve));
+      srv.kill('SIGTERM');
+      const timer = setTimeout(() => srv.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.server = null;
+    if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
+  }
+}
