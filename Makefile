@@ -5,7 +5,7 @@ ADDR ?= 127.0.0.1:8080
 DATA ?= .zwrm
 FUZZTIME ?= 30s
 
-.PHONY: dev test build lambdas bench lint fuzz clean FORCE
+.PHONY: dev test build lambdas synth deploy diff destroy bench lint fuzz clean FORCE
 
 ## dev: build zwrm and serve the API on $(ADDR) with data in ./$(DATA)
 dev: bin/zwrm
@@ -62,6 +62,30 @@ lambdas:
 
 FORCE:
 
+## synth: the CloudFormation template in ./cdk.out, offline (no AWS credentials, no network): the CDK
+##        app run directly; CONTEXT='{"stage":"dev"}' sets context keys (docs/deploy.md)
+CONTEXT ?=
+synth: lambdas
+	rm -rf cdk.out
+	CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='$(CONTEXT)' $(GO) run ./infra
+	@ls -1 cdk.out/*.template.json
+
+# The CDK CLI pinned in package.json, for the targets that talk to AWS.
+CDK := npx --no-install cdk
+## deploy: build and deploy with the CDK CLI (AWS credentials, `npx cdk bootstrap` once per account
+##         and region); CDK_ARGS='-c stage=dev -c alarmEmail=ops@example.com' sets context keys
+CDK_ARGS ?=
+deploy: lambdas node_modules/.package-lock.json
+	$(CDK) deploy $(CDK_ARGS)
+
+## diff: what deploy would change
+diff: lambdas node_modules/.package-lock.json
+	$(CDK) diff $(CDK_ARGS)
+
+## destroy: delete the stack; the table and the key are kept (docs/deploy.md, "Teardown")
+destroy: lambdas node_modules/.package-lock.json
+	$(CDK) destroy $(CDK_ARGS)
+
 ## bench: benchmarks (resolve on the embedded store and on dynalite with the KMS test server);
 ## a fixed 300 resolves per case, so p99 has samples behind it and the run takes a minute or two
 bench: node_modules/.package-lock.json
@@ -69,7 +93,7 @@ bench: node_modules/.package-lock.json
 
 ## lint: gofmt, go vet, and a tidy go.mod
 lint:
-	test -z "$$(gofmt -l .)"
+	test -z "$$(gofmt -l $$(find . -name '*.go' -not -path '*/node_modules/*'))"
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
 
@@ -84,4 +108,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDotenvValueRoundTrips$$' -fuzztime $(FUZZTIME) ./cmd/zwrm
 
 clean:
-	rm -rf bin dist
+	rm -rf bin dist cdk.out
