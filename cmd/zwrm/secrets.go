@@ -34,7 +34,7 @@ func newSecrets(a *app) *cobra.Command {
 func layerCommands(a *app, appLayer bool) []*cobra.Command {
 	lf := func(require bool) *layerFlags { return &layerFlags{global: !appLayer, requireApp: require} }
 	return []*cobra.Command{newSetCmd(a, lf(true)), newListCmd(a, lf(true)), newUnsetCmd(a, lf(true)),
-		newShowCmd(a, lf(false)), newHistoryCmd(a, lf(false)), newRestoreCmd(a, lf(false))}
+		newShowCmd(a, lf(false)), newHistoryCmd(a, lf(false)), newRestoreCmd(a, lf(false)), newRotateCmd(a, lf(false))}
 }
 
 func newSetCmd(a *app, lf *layerFlags) *cobra.Command {
@@ -346,6 +346,61 @@ func newRestoreCmd(a *app, lf *layerFlags) *cobra.Command {
 	}
 	cmd.Flags().Int64Var(&version, "version", 0, "the version to restore (see history)")
 	_ = cmd.MarkFlagRequired("version")
+	lf.add(cmd)
+	return cmd
+}
+
+func newRotateCmd(a *app, lf *layerFlags) *cobra.Command {
+	var in client.RotationRequest
+	var envs []string
+	var off bool
+	cmd := &cobra.Command{
+		Use:   "rotate NAME --every INTERVAL --env ENV[,ENV] [--length N] [--alphabet CHARS] | rotate NAME --off",
+		Short: "Give a secret a rotation policy (new random values on a schedule), or remove it with --off",
+		Long: `Give a secret a rotation policy: every INTERVAL (e.g. 30d, 12h), the values of the
+environments named are replaced with new random ones (length N, default 32, from the
+alphabet, default letters and digits), each time as a new version. The first rotation is
+one interval from now. --off removes the policy. Values are never printed.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if off == cmd.Flags().Changed("every") {
+				return usagef("give either --every INTERVAL with --env, or --off")
+			}
+			cl, d, err := findSecret(cmd, a, lf, args[0])
+			if err != nil {
+				return err
+			}
+			if off {
+				d, err = cl.ClearRotation(cmd.Context(), d.ID)
+			} else {
+				if in.Environments, err = parseEnvs(envs); err != nil {
+					return err
+				}
+				if len(in.Environments) == 0 {
+					return usagef("--env is required: the environments to rotate, e.g. --env production")
+				}
+				d, err = cl.SetRotation(cmd.Context(), d.ID, in)
+			}
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(d)
+			}
+			if d.Rotation == nil {
+				fmt.Fprintf(a.stdout, "%s no longer rotates (version %d)\n", d.Name, d.Version)
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "%s rotates every %s (%s); next at %s (version %d)\n",
+				d.Name, d.Rotation.Every, envNames(d.Rotation.Environments), ts(d.Rotation.NextAt), d.Version)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&in.Every, "every", "", "interval: a number and d, h, m or s (1m to 366d), e.g. 30d")
+	cmd.Flags().StringSliceVar(&envs, "env", nil, "environments to rotate (comma-separated)")
+	cmd.Flags().IntVar(&in.Length, "length", 0, "length of the new values (16 to 4096; default 32)")
+	cmd.Flags().StringVar(&in.Alphabet, "alphabet", "", "characters to draw from (default letters and digits)")
+	cmd.Flags().BoolVar(&off, "off", false, "remove the rotation policy")
 	lf.add(cmd)
 	return cmd
 }

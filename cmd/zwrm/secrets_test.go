@@ -200,3 +200,42 @@ func TestNoValueIsPrinted(t *testing.T) {
 		}
 	}
 }
+
+func TestRotateSetsAndRemovesAPolicyWithoutPrintingValues(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	c := newCLI(t, srv)
+	const value = "db-password-that-stays-secret-42"
+	c.ok("secrets", "set", "--app", "web", "DB_PASSWORD="+value)
+
+	out := c.ok("secrets", "rotate", "DB_PASSWORD", "--app", "web", "--every", "30d", "--env", "production,staging", "--length", "40")
+	if !strings.Contains(out, "rotates every 30d (staging,production)") && !strings.Contains(out, "rotates every 30d (production,staging)") {
+		t.Errorf("rotate says %q", out)
+	}
+	show := c.ok("secrets", "show", "DB_PASSWORD", "--app", "web")
+	if !strings.Contains(show, "every 30d") {
+		t.Errorf("show lacks the policy:\n%s", show)
+	}
+	var detail struct {
+		Rotation *struct {
+			Every  string `json:"every"`
+			Length int    `json:"length"`
+		} `json:"rotation"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("secrets", "show", "DB_PASSWORD", "--app", "web", "-o", "json")), &detail); err != nil {
+		t.Fatal(err)
+	}
+	if detail.Rotation == nil || detail.Rotation.Every != "30d" || detail.Rotation.Length != 40 {
+		t.Errorf("policy = %+v", detail.Rotation)
+	}
+	c.fails(exitUsage, "--every", "secrets", "rotate", "DB_PASSWORD", "--app", "web")
+	c.fails(exitUsage, "--env is required", "secrets", "rotate", "DB_PASSWORD", "--app", "web", "--every", "1d")
+	c.fails(exitUsage, "every", "secrets", "rotate", "DB_PASSWORD", "--app", "web", "--every", "5x", "--env", "production")
+
+	off := c.ok("secrets", "rotate", "DB_PASSWORD", "--app", "web", "--off")
+	if !strings.Contains(off, "no longer rotates") {
+		t.Errorf("rotate --off says %q", off)
+	}
+	c.fails(exitNotFound, "no rotation policy", "secrets", "rotate", "DB_PASSWORD", "--app", "web", "--off")
+	noValues(t, "rotate", out+show+off, value)
+}
