@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -72,6 +75,27 @@ func TestLoginSavesAProfileThatLaterCommandsUse(t *testing.T) {
 		}
 		c.fails(exitUsage, "no token given", "login", "--endpoint", srv.endpoint)
 		c.fails(exitUsage, "--endpoint is required", "login", "--profile", "new")
+	})
+
+	t.Run("a profile's token is never sent to another ZWRM_ENDPOINT", func(t *testing.T) {
+		var got []string
+		var mu sync.Mutex
+		trap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			got = append(got, r.Header.Get("Authorization"))
+			mu.Unlock()
+			http.Error(w, `{"error":{"code":"unauthorized","message":"no"}}`, http.StatusUnauthorized)
+		}))
+		defer trap.Close()
+		elsewhere := c.as("")
+		delete(elsewhere.env, "ZWRM_TOKEN")
+		elsewhere.env["ZWRM_ENDPOINT"] = trap.URL
+		elsewhere.fails(exitAuth, "is not profile \"default\"'s endpoint", "whoami")
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) != 0 {
+			t.Fatalf("the trap server received %d requests (Authorization %q)", len(got), got)
+		}
 	})
 
 	t.Run("profiles are chosen with --profile or ZWRM_PROFILE", func(t *testing.T) {

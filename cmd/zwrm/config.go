@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 
 	"github.com/zwrm/secrets/internal/client"
 )
@@ -164,6 +165,12 @@ func (a *app) target() (*target, error) {
 			return nil, &notLoggedIn{fmt.Sprintf("no profile %q in %s: run zwrm login --profile %s --endpoint URL", name, path, name)}
 		}
 		return nil, &notLoggedIn{"not logged in: run zwrm login --endpoint URL, or set ZWRM_ENDPOINT and ZWRM_TOKEN"}
+	}
+	if t.token == "" && t.endpoint != "" && strings.TrimRight(t.endpoint, "/") != strings.TrimRight(p.Endpoint, "/") {
+		// A profile's token was saved for its own endpoint; sending it
+		// to another (a stray ZWRM_ENDPOINT in a .envrc or CI job) would
+		// hand it to whoever runs that server.
+		return nil, &notLoggedIn{fmt.Sprintf("ZWRM_ENDPOINT (%s) is not profile %q's endpoint, so its token is not sent there: set ZWRM_TOKEN too, or unset ZWRM_ENDPOINT", t.endpoint, name)}
 	}
 	if t.endpoint == "" {
 		t.endpoint = p.Endpoint

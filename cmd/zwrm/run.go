@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -51,7 +52,7 @@ runs COMMAND as a child, relays interrupts to it and exits with its code.`,
 			path, err := exec.LookPath(args[0])
 			if err != nil {
 				code := 127 // as a shell reports a command it cannot find
-				if !errors.Is(err, exec.ErrNotFound) {
+				if !errors.Is(err, exec.ErrNotFound) && !errors.Is(err, fs.ErrNotExist) {
 					code = 126
 				}
 				return &exitStatus{code: code, err: fmt.Errorf("run: %w", err)}

@@ -83,6 +83,7 @@ func TestRunInjectsSecretsAndPassesExitCodesThrough(t *testing.T) {
 
 	t.Run("errors before the command runs", func(t *testing.T) {
 		c.fails(127, "executable file not found", "run", "--env", "development", "--", "no-such-command-zwrm")
+		c.fails(127, "no such file", "run", "--env", "development", "--", "./no-such-command-zwrm")
 		c.fails(exitUsage, "name the command to run", "run", "--env", "development")
 		c.fails(exitUsage, `required flag(s) "env" not set`, "run", "--", "true")
 		c.fails(exitAuth, "user tokens may resolve development only", "run", "--env", "production", "--", "true")

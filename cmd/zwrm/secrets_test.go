@@ -109,6 +109,9 @@ func TestSetReadsValuesWithoutPrintingThem(t *testing.T) {
 	c.fails(exitUsage, "A is given twice", "org", "secrets", "set", "A=1", "A=2")
 	c.fails(exitUsage, "the value is empty", "org", "secrets", "set", "A=")
 	c.fails(exitError, "no such file", "org", "secrets", "set", "A=@/nonexistent/file")
+	// A value that starts with @ by mistake is not echoed as a path.
+	r = c.fails(exitError, "the file after @ cannot be read", "org", "secrets", "set", "DB_PASS=@Sup3rS3cret-pw")
+	noValues(t, "set", r.stderr, "Sup3rS3cret")
 	c.fails(exitUsage, "must be development, staging or production", "org", "secrets", "set", "A=1", "--env", "qa")
 	// Nothing was written by any of these.
 	if out := c.ok("org", "secrets", "list", "-o", "json"); !strings.Contains(out, `"secrets": []`) {

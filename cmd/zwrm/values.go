@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"unicode/utf8"
@@ -79,17 +81,23 @@ func readValueFile(path string) (string, error) {
 	if path == "" {
 		return "", usagef("@ needs a file path: NAME=@path/to/file")
 	}
+	// The path is not repeated in errors: what follows @ may be a value
+	// that happens to start with @, and errors end up in CI logs.
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("the file after @ cannot be read (%w); to set a value that starts with @, read it from stdin with NAME=-", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, secrets.MaxValueBytes+1))
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
+		return "", fmt.Errorf("read the file after @: %w", err)
 	}
 	if len(b) > secrets.MaxValueBytes {
-		return "", usagef("%s is over %d KiB, the most a value may hold", path, secrets.MaxValueBytes>>10)
+		return "", usagef("the file after @ is over %d KiB, the most a value may hold", secrets.MaxValueBytes>>10)
 	}
 	return string(b), nil
 }

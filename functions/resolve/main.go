@@ -1,4 +1,5 @@
-// Command resolve is the resolve Lambda function: resolve over HTTP (bearer or IAM) and by direct invocation.
+// Command resolve is the resolve Lambda function: POST /v1/resolve (bearer)
+// and POST /v1/resolve/iam (SigV4), invoked by API Gateway only.
 package main
 
 import (
@@ -7,5 +8,5 @@ import (
 )
 
 func main() {
-	lambdaapp.Start(httpapi.FnResolve, func(a *lambdaapp.App) any { return a.Resolve })
+	lambdaapp.Start(httpapi.FnResolve, func(a *lambdaapp.App) any { return a.HTTP })
 }

@@ -18,6 +18,9 @@ const (
 	// FnAuthorizer serves no route: it is the Lambda authorizer in front of
 	// the bearer routes.
 	FnAuthorizer Function = "authorizer"
+	// FnResolveDirect serves no route: workloads invoke it directly
+	// (lambda:InvokeFunction) with a service token in the payload.
+	FnResolveDirect Function = "resolve-direct"
 )
 
 // AuthKind says how a route establishes who is calling.

@@ -71,19 +71,20 @@ func isHTTPEvent(raw json.RawMessage) bool {
 	return json.Unmarshal(raw, &probe) == nil && probe.RequestContext != nil && probe.RequestContext.HTTP != nil
 }
 
-// Resolve is the resolve function's handler: API Gateway requests go to
-// the HTTP handler; anything else is a direct invocation.
-func (a *App) Resolve(ctx context.Context, raw json.RawMessage) (any, error) {
-	if isHTTPEvent(raw) {
-		return a.httpFromRaw(ctx, raw)
-	}
-	return a.ResolveDirect(ctx, raw), nil
+// ResolveDirect is the resolve-direct function's handler: a direct
+// invocation by a workload, authenticated by the service token in the
+// payload. Errors are answered in the payload, not as a function error, so
+// that callers read them as the HTTP API's and Lambda does not retry them.
+//
+// It never serves an API Gateway request: the roles allowed to invoke it
+// could write such an event themselves, authorizer context and all, so an
+// event shaped like one is refused. API Gateway invokes the resolve
+// function, which workloads may not invoke.
+func (a *App) ResolveDirect(ctx context.Context, raw json.RawMessage) (ResolveResponse, error) {
+	return a.resolveDirect(ctx, raw), nil
 }
 
-// ResolveDirect answers a direct invocation. Errors are answered in the
-// payload, not as a function error, so that callers read them as the
-// HTTP API's and Lambda does not retry them.
-func (a *App) ResolveDirect(ctx context.Context, raw json.RawMessage) ResolveResponse {
+func (a *App) resolveDirect(ctx context.Context, raw json.RawMessage) ResolveResponse {
 	fail := func(err error) ResolveResponse {
 		code := secrets.ErrorCode(err)
 		body := &ErrorBody{Code: code, Message: "internal error"}
@@ -94,6 +95,9 @@ func (a *App) ResolveDirect(ctx context.Context, raw json.RawMessage) ResolveRes
 			a.Logger.ErrorContext(ctx, "direct resolve failed", "request_id", invocationID(ctx), "error", err.Error())
 		}
 		return ResolveResponse{Error: body}
+	}
+	if isHTTPEvent(raw) {
+		return fail(secrets.Errorf(secrets.CodeForbidden, "this function takes direct invocations only ({\"token\", \"environment\", ...}); HTTP requests go through API Gateway"))
 	}
 	var in ResolveRequest
 	dec := json.NewDecoder(strings.NewReader(string(raw)))

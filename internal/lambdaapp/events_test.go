@@ -65,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{apps: map[httpapi.Function]*lambdaapp.App{}, clock: &clock{now: time.Now().UTC()}, logs: &bytes.Buffer{}}
 	logger := slog.New(slog.NewJSONHandler(f.logs, nil))
 	cfg := lambdaapp.Config{Now: f.clock.Now}
-	for _, fn := range []httpapi.Function{httpapi.FnSet, httpapi.FnList, httpapi.FnDelete, httpapi.FnResolve, httpapi.FnAdmin} {
+	for _, fn := range []httpapi.Function{httpapi.FnSet, httpapi.FnList, httpapi.FnDelete, httpapi.FnResolve, httpapi.FnAdmin, httpapi.FnResolveDirect} {
 		f.apps[fn] = lambdaapp.New(fn, store, wrapper, cfg, logger)
 	}
 	f.authorizer = lambdaapp.New("", store, wrapper, cfg, logger)
@@ -122,8 +122,6 @@ func (f *fixture) httpSample(t *testing.T, fn httpapi.Function, name string) eve
 	switch fn {
 	case httpapi.FnSet:
 		out, err = app.Set(context.Background(), raw)
-	case httpapi.FnResolve:
-		out, err = app.Resolve(context.Background(), raw)
 	default:
 		out, err = app.HTTP(context.Background(), req)
 	}
@@ -198,20 +196,30 @@ func TestEverySampleEventThroughItsFunction(t *testing.T) {
 			t.Error("the list holds a value")
 		}
 	})
-	t.Run("resolve serves a service token over HTTP", func(t *testing.T) {
+	t.Run("resolve serves a service token over HTTP (API Gateway invokes it; workloads may not)", func(t *testing.T) {
 		wantResponse(t, "resolve-http", f.httpSample(t, httpapi.FnResolve, "resolve-http.json"), 200, `"STRIPE_API_KEY":"`+stripeLive+`"`, `"environment":"production"`)
 	})
 	t.Run("resolve serves an IAM caller whose role is registered", func(t *testing.T) {
 		wantResponse(t, "resolve-iam", f.httpSample(t, httpapi.FnResolve, "resolve-iam.json"), 200, `"STRIPE_API_KEY":"`+stripeLive+`"`)
 	})
-	t.Run("resolve answers a direct invocation with a service token", func(t *testing.T) {
-		out, err := f.apps[httpapi.FnResolve].Resolve(context.Background(), f.sample(t, "resolve-direct.json"))
+	t.Run("resolve-direct answers a direct invocation with a service token", func(t *testing.T) {
+		res, err := f.apps[httpapi.FnResolveDirect].ResolveDirect(context.Background(), f.sample(t, "resolve-direct.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, ok := out.(lambdaapp.ResolveResponse)
-		if !ok || res.Error != nil || res.Secrets["STRIPE_API_KEY"] != stripeLive || res.Environment != "production" {
-			t.Fatalf("direct resolve = %+v", out)
+		if res.Error != nil || res.Secrets["STRIPE_API_KEY"] != stripeLive || res.Environment != "production" {
+			t.Fatalf("direct resolve = %+v", res)
+		}
+	})
+	t.Run("resolve-direct refuses an event shaped like API Gateway's, whatever authorizer context it claims", func(t *testing.T) {
+		// A workload allowed to invoke resolve-direct could write any
+		// authorizer context: a forged service identity of another org,
+		// or an IAM caller.
+		for _, sample := range []string{"resolve-http.json", "resolve-iam.json"} {
+			res, err := f.apps[httpapi.FnResolveDirect].ResolveDirect(context.Background(), f.sample(t, sample))
+			if err != nil || res.Error == nil || res.Error.Code != secrets.CodeForbidden || len(res.Secrets) != 0 {
+				t.Errorf("%s: answer %+v, %v; want a refusal", sample, res, err)
+			}
 		}
 	})
 	t.Run("a direct invocation with a bad token or payload answers an error body", func(t *testing.T) {
@@ -223,10 +231,9 @@ func TestEverySampleEventThroughItsFunction(t *testing.T) {
 			`{"token":"` + f.serviceToken + `","environment":"production","extra":1}`:              secrets.CodeInvalid,
 			`{"token":"` + f.userToken + `","environment":"production","app":"web","machine":"X"}`: secrets.CodeInvalid,
 		} {
-			out, err := f.apps[httpapi.FnResolve].Resolve(context.Background(), json.RawMessage(payload))
-			res, _ := out.(lambdaapp.ResolveResponse)
+			res, err := f.apps[httpapi.FnResolveDirect].ResolveDirect(context.Background(), json.RawMessage(payload))
 			if err != nil || res.Error == nil || res.Error.Code != code || len(res.Secrets) != 0 {
-				t.Errorf("%s: answer %+v, %v; want error code %s", payload, out, err, code)
+				t.Errorf("%s: answer %+v, %v; want error code %s", payload, res, err, code)
 			}
 		}
 	})
@@ -263,8 +270,7 @@ func TestEverySampleEventThroughItsFunction(t *testing.T) {
 				t.Fatalf("delivery %d: report %+v, want %d rotated", i+1, out, want)
 			}
 		}
-		out, _ := f.apps[httpapi.FnResolve].Resolve(ctx, f.sample(t, "resolve-direct.json"))
-		if res := out.(lambdaapp.ResolveResponse); res.Secrets["STRIPE_API_KEY"] == stripeLive || len(res.Secrets["STRIPE_API_KEY"]) != service.DefaultRotationLength {
+		if res, _ := f.apps[httpapi.FnResolveDirect].ResolveDirect(ctx, f.sample(t, "resolve-direct.json")); res.Secrets["STRIPE_API_KEY"] == stripeLive || len(res.Secrets["STRIPE_API_KEY"]) != service.DefaultRotationLength {
 			t.Fatalf("after rotation STRIPE_API_KEY has %d characters, want a new value of %d", len(res.Secrets["STRIPE_API_KEY"]), service.DefaultRotationLength)
 		}
 		if _, err := f.apps[httpapi.FnSet].Set(ctx, json.RawMessage(`{"source":"somewhere.else"}`)); err == nil {
