@@ -321,8 +321,20 @@ func (s *Store) UpdateSecret(ctx context.Context, sec *secrets.Secret, expected 
 
 // DeleteSecret implements secrets.SecretStore.
 func (s *Store) DeleteSecret(ctx context.Context, org, id string, expected int64) error {
+	absent := false
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		stored, head, err := headByID(tx, org, id)
+		if errors.Is(err, secrets.ErrNotFound) {
+			// No head: clear any history a writer racing the delete put
+			// back, as the contract's "deleting again clears it" says, and
+			// answer not found. (Returning an error here would roll the
+			// clearing back.)
+			absent = true
+			if idKey, kerr := keyOf(org, id); kerr == nil {
+				return deletePrefix(tx.Bucket(bucketVersions), append(idKey, sep...))
+			}
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -341,6 +353,9 @@ func (s *Store) DeleteSecret(ctx context.Context, org, id string, expected int64
 		}
 		return deletePrefix(tx.Bucket(bucketVersions), append(idKey, sep...))
 	})
+	if err == nil && absent {
+		err = secrets.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("delete secret %s: %w", id, err)
 	}

@@ -7,8 +7,8 @@
 // Every value is sealed under its own key derived from the data key with
 // HKDF-SHA256 and a random 32-byte salt, so a data key can seal any number
 // of values without the birthday bound of random 96-bit GCM nonces coming
-// near. The associated data binds each ciphertext to its identity (org,
-// layer, name, environment, version): moved into another record, it fails
+// near. The associated data binds each ciphertext to its identity (secret
+// id, org, layer, name, environment, version): moved into another record, it fails
 // to open.
 package envelope
 
@@ -38,10 +38,14 @@ const (
 	// old values still open.
 	currentGeneration = 1
 	hkdfInfo          = "zwrm value key v1"
+	// loadTimeout bounds one data key load (a store read and an unwrap).
+	loadTimeout = 30 * time.Second
 )
 
-// Identity is what a ciphertext is bound to.
+// Identity is what a ciphertext is bound to. SecretID keeps a value of a
+// deleted secret from opening under a new secret of the same name.
 type Identity struct {
+	SecretID    string
 	Org         string
 	Layer       secrets.Layer
 	Name        string
@@ -51,14 +55,14 @@ type Identity struct {
 
 // IdentityOf returns the identity of s's value for env.
 func IdentityOf(s *secrets.Secret, env secrets.Environment) Identity {
-	return Identity{Org: s.Org, Layer: s.Layer, Name: s.Name, Environment: env, Version: s.Version}
+	return Identity{SecretID: s.ID, Org: s.Org, Layer: s.Layer, Name: s.Name, Environment: env, Version: s.Version}
 }
 
 // aad encodes the identity with a length before each part, so no two
 // identities share an encoding.
 func (id Identity) aad() []byte {
 	b := []byte("zwrm/value/v1")
-	for _, part := range []string{id.Org, id.Layer.Key(), id.Name, string(id.Environment), strconv.FormatInt(id.Version, 10)} {
+	for _, part := range []string{id.SecretID, id.Org, id.Layer.Key(), id.Name, string(id.Environment), strconv.FormatInt(id.Version, 10)} {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(part)))
 		b = append(b, part...)
 	}
@@ -172,6 +176,10 @@ func valueAEAD(dataKey, salt []byte) (cipher.AEAD, error) {
 func (s *Sealer) dataKey(ctx context.Context, org string, env secrets.Environment, gen int, create bool) ([]byte, error) {
 	ck := cacheKey{org: org, env: env, gen: gen}
 	return s.cache.get(ck, func() ([]byte, error) {
+		// Callers that missed together share this load, so it must not
+		// fail because the first of them went away.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
 		ec := EncryptionContext(org, env, gen)
 		for attempt := 0; attempt < 3; attempt++ {
 			dk, err := s.keys.GetDataKey(ctx, org, env, gen)

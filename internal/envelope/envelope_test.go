@@ -84,7 +84,7 @@ func (c *clock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-var base = envelope.Identity{Org: "acme", Layer: secrets.Layer{App: "web"}, Name: "STRIPE_KEY", Environment: secrets.Production, Version: 3}
+var base = envelope.Identity{SecretID: "9b2e3c4d-1111-4222-8333-444455556666", Org: "acme", Layer: secrets.Layer{App: "web"}, Name: "STRIPE_KEY", Environment: secrets.Production, Version: 3}
 
 func TestSealOpenRoundTrip(t *testing.T) {
 	s := envelope.New(newWrapper(t), &memKeys{}, envelope.Options{})
@@ -134,6 +134,9 @@ func TestCiphertextIsBoundToItsIdentity(t *testing.T) {
 	id = base
 	id.Version = 4
 	moved["another version"] = id
+	id = base
+	id.SecretID = "5f0c6a1e-0000-4000-8000-000000000001"
+	moved["another secret of the same name (a deleted one's successor)"] = id
 	// Make sure the other org and environment have keys, so that the
 	// failure is the binding and not a missing key.
 	for _, other := range moved {
@@ -332,4 +335,50 @@ func TestEncryptionContextNamesOrgAndEnvironment(t *testing.T) {
 	if got, want := ec["environment"], "staging"; got != want {
 		t.Fatalf("environment = %q, want %q", got, want)
 	}
+}
+
+// slowWrapper holds every unwrap until released, so that callers pile up
+// on one load.
+type slowWrapper struct {
+	secrets.KeyWrapper
+	release chan struct{}
+}
+
+func (s *slowWrapper) Unwrap(ctx context.Context, w []byte, ec secrets.EncryptionContext) ([]byte, error) {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.KeyWrapper.Unwrap(ctx, w, ec)
+}
+
+func TestACallerWhoGoesAwayDoesNotFailTheOthersWaitingOnTheSameKey(t *testing.T) {
+	keys := &memKeys{}
+	w := newWrapper(t)
+	ct, err := envelope.New(w, keys, envelope.Options{}).Seal(context.Background(), base, []byte("v"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := &slowWrapper{KeyWrapper: w, release: make(chan struct{})}
+	reader := envelope.New(slow, keys, envelope.Options{})
+	first, cancel := context.WithCancel(context.Background())
+	firstDone := make(chan error, 1)
+	go func() {
+		_, err := reader.Open(first, base, ct)
+		firstDone <- err
+	}()
+	secondDone := make(chan error, 1)
+	go func() {
+		time.Sleep(20 * time.Millisecond) // joins the first caller's load
+		_, err := reader.Open(context.Background(), base, ct)
+		secondDone <- err
+	}()
+	time.Sleep(40 * time.Millisecond)
+	cancel() // the first caller goes away mid-load
+	close(slow.release)
+	if err := <-secondDone; err != nil {
+		t.Fatalf("the caller that stayed got %v", err)
+	}
+	<-firstDone
 }

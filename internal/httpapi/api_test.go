@@ -2433,3 +2433,14 @@ func TestHeadAndUncleanPaths(t *testing.T) {
 		}
 	})
 }
+
+func TestABodyThatIsNotUTF8IsRefusedNotRewritten(t *testing.T) {
+	e := newEnv(t)
+	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	body := "{\"name\":\"LATIN1\",\"value\":\"caf\xe9-pass\"}"
+	wantError(t, e.do(t, "POST", "/v1/org/secrets", super, body), http.StatusBadRequest, "invalid", "UTF-8")
+	r := e.do(t, "GET", "/v1/org/secrets", super, nil)
+	if strings.Contains(string(r.Body), "LATIN1") {
+		t.Fatalf("the refused secret was stored: %s", r.Body)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/zwrm/secrets/internal/secrets"
 )
@@ -26,6 +27,11 @@ func decodeJSON(r *http.Request, v any, optional bool) error {
 	}
 	if len(body) > MaxBodyBytes {
 		return &secrets.Error{Code: codeTooLarge, Message: fmt.Sprintf("the request body is over %d KiB", MaxBodyBytes>>10)}
+	}
+	if !utf8.Valid(body) {
+		// encoding/json would replace the bad bytes with U+FFFD and store
+		// a different value than the one sent.
+		return secrets.Invalid("", "the body is not valid UTF-8; send values as UTF-8 text (binary data encoded, e.g. as base64)")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		if optional {

@@ -142,6 +142,14 @@ func (s *Service) replace(ctx context.Context, id secrets.Identity, head *secret
 		return nil, wrap(err, "keep version %d of %s", head.Version, head.Name)
 	}
 	if err := s.store.UpdateSecret(ctx, &next, head.Version); err != nil {
+		if secrets.IsCode(err, secrets.CodeNotFound) {
+			// Deleted between our read and our write: the history record
+			// we just kept belongs to a deleted secret. Clear it (the store
+			// removes what a deleted id left behind).
+			if derr := s.store.DeleteSecret(context.WithoutCancel(ctx), head.Org, head.ID, 0); derr != nil && !secrets.IsCode(derr, secrets.CodeNotFound) {
+				s.cfg.Logger.WarnContext(ctx, "clear history of a deleted secret failed", "request_id", RequestID(ctx), "secret_id", head.ID, "error", derr.Error())
+			}
+		}
 		return nil, wrap(err, "update secret %s", head.Name)
 	}
 	if keepFrom := next.Version - int64(s.cfg.MaxVersions) + 1; keepFrom > 1 {

@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 		{"deleting a secret removes its head and its history", testDelete},
 		{"deleting at the stored version deletes and at a stale one is a conflict", testDeleteExpected},
 		{"deleting an absent secret is not found", testDeleteAbsent},
+		{"deleting a deleted secret again clears history a racing writer left, and is not found", testDeleteClearsLeftoverHistory},
 		{"a deleted secret's name can be taken by a new secret", testDeleteThenRecreate},
 		{"secrets are listed by name, one layer of one org at a time", testListSecrets},
 		{"listing several layers returns one slice per layer in the order given", testListSecretsIn},
@@ -671,6 +672,28 @@ func testDeleteAbsent(t *testing.T, st secrets.Store) {
 	org := newOrgID()
 	wantNotFound(t, "DeleteSecret of an absent id", st.DeleteSecret(ctx, org, uuid.NewString(), 0))
 	wantNotFound(t, "DeleteSecret of an absent id expecting a version", st.DeleteSecret(ctx, org, uuid.NewString(), 3))
+}
+
+func testDeleteClearsLeftoverHistory(t *testing.T, st secrets.Store) {
+	ctx := t.Context()
+	s := newSecret(t, newOrgID(), secrets.Global, "RACED")
+	mustCreateSecret(t, st, s)
+	if err := st.DeleteSecret(ctx, s.Org, s.ID, 0); err != nil {
+		t.Fatalf("DeleteSecret: %v", err)
+	}
+	// A writer that read the head before the delete keeps it in history
+	// after the delete, then finds its update has nothing to update.
+	if err := st.PutVersion(ctx, s); err != nil {
+		t.Fatalf("PutVersion: %v", err)
+	}
+	wantNotFound(t, "DeleteSecret of the deleted id", st.DeleteSecret(ctx, s.Org, s.ID, 0))
+	versions, err := st.ListVersions(ctx, s.Org, s.ID)
+	if err != nil {
+		t.Fatalf("ListVersions: %v", err)
+	}
+	if len(versions) != 0 {
+		t.Fatalf("history of the deleted id after deleting again = %d records, want none", len(versions))
+	}
 }
 
 func testDeleteThenRecreate(t *testing.T, st secrets.Store) {
