@@ -42,7 +42,7 @@ test: web/node_modules/.package-lock.json
 # serves a page that says to run `make web`).
 bin/zwrm: $(if $(shell command -v npm 2>/dev/null),web)
 
-FUNCTIONS := set list delete resolve admin authorizer
+FUNCTIONS := set list delete resolve resolve-direct admin authorizer
 
 ## build: the zwrm binary in ./bin and a Lambda zip per function in ./dist
 build: bin/zwrm lambdas
@@ -62,10 +62,11 @@ lambdas:
 
 FORCE:
 
-## synth: the CloudFormation template in ./cdk.out, offline (no AWS credentials, no network): the CDK
-##        app run directly; CONTEXT='{"stage":"dev"}' sets context keys (docs/deploy.md)
+## synth: the CloudFormation template in ./cdk.out, offline (no AWS credentials): the CDK app run
+##        directly, with the function zips and the built web UI it uploads; CONTEXT='{"stage":"dev"}'
+##        sets context keys (README, "Deploy")
 CONTEXT ?=
-synth: lambdas
+synth: lambdas web
 	rm -rf cdk.out
 	CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='$(CONTEXT)' $(GO) run ./infra
 	@ls -1 cdk.out/*.template.json
@@ -75,15 +76,15 @@ CDK := npx --no-install cdk
 ## deploy: build and deploy with the CDK CLI (AWS credentials, `npx cdk bootstrap` once per account
 ##         and region); CDK_ARGS='-c stage=dev -c alarmEmail=ops@example.com' sets context keys
 CDK_ARGS ?=
-deploy: lambdas node_modules/.package-lock.json
+deploy: lambdas web node_modules/.package-lock.json
 	$(CDK) deploy $(CDK_ARGS)
 
 ## diff: what deploy would change
-diff: lambdas node_modules/.package-lock.json
+diff: lambdas web node_modules/.package-lock.json
 	$(CDK) diff $(CDK_ARGS)
 
-## destroy: delete the stack; the table and the key are kept (docs/deploy.md, "Teardown")
-destroy: lambdas node_modules/.package-lock.json
+## destroy: delete the stack; the table, the key and the buckets are kept (README, "Teardown")
+destroy: lambdas web node_modules/.package-lock.json
 	$(CDK) destroy $(CDK_ARGS)
 
 ## bench: benchmarks (resolve on the embedded store and on dynalite with the KMS test server);

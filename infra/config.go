@@ -29,6 +29,7 @@ const (
 	ctxRotationSchedule    = "rotationSchedule"
 	ctxUIOrigin            = "uiOrigin"
 	ctxAssetDir            = "assetDir"
+	ctxUIAssetDir          = "uiAssetDir"
 	ctxReservedConcurrency = "reservedConcurrency"
 	ctxThrottleRate        = "throttleRateLimit"
 	ctxThrottleBurst       = "throttleBurstLimit"
@@ -40,7 +41,7 @@ const (
 var contextKeys = []string{
 	ctxStage, ctxLogRetentionDays, ctxKeyCacheTTL, ctxKeyCacheSize, ctxKeepVersions, ctxRemovalPolicy,
 	ctxResolveInvokerRoles, ctxAlarmEmail, ctxDomainName, ctxCertificateARN, ctxRotationSchedule,
-	ctxUIOrigin, ctxAssetDir, ctxReservedConcurrency, ctxThrottleRate, ctxThrottleBurst, ctxAuthorizerCacheTTL,
+	ctxUIOrigin, ctxAssetDir, ctxUIAssetDir, ctxReservedConcurrency, ctxThrottleRate, ctxThrottleBurst, ctxAuthorizerCacheTTL,
 }
 
 var (
@@ -150,6 +151,7 @@ func PropsFromContext(get func(key *string) any) (SecretsStackProps, error) {
 	add(text(ctxRotationSchedule, &p.RotationSchedule))
 	add(text(ctxUIOrigin, &p.UIOrigin))
 	add(text(ctxAssetDir, &p.AssetDir))
+	add(text(ctxUIAssetDir, &p.UIAssetDir))
 	add(integer(ctxReservedConcurrency, &p.ReservedConcurrency, 0, 1000))
 	add(integer(ctxThrottleRate, &p.ThrottleRateLimit, 1, 10_000))
 	add(integer(ctxThrottleBurst, &p.ThrottleBurstLimit, 1, 5_000))
@@ -243,6 +245,9 @@ func (p SecretsStackProps) Validate() error {
 	if p.AssetDir == "" {
 		bad("asset directory is empty")
 	}
+	if p.UIAssetDir == "" {
+		bad("web UI directory is empty")
+	}
 	if p.ReservedConcurrency < 0 {
 		bad("reserved concurrency %d: want 0 (none) or more", p.ReservedConcurrency)
 	}
@@ -262,6 +267,16 @@ func CheckAssets(dir string) error {
 		if _, err := os.Stat(path); err != nil {
 			return fmt.Errorf("function code %s is missing: run `make lambdas` first (or set -c %s=DIR)", path, ctxAssetDir)
 		}
+	}
+	return nil
+}
+
+// CheckUIAssets reports a web UI that was not built (`make web` writes
+// index.html and its assets into dir), with what to do about it.
+func CheckUIAssets(dir string) error {
+	path := filepath.Join(dir, "index.html")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("the web UI is not built (%s is missing): run `make web` first (or set -c %s=DIR to a built UI)", path, ctxUIAssetDir)
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func TestContextSetsEverySetting(t *testing.T) {
 		"removalPolicy": "Destroy", "resolveInvokerRoleArns": "arn:aws:iam::111111111111:role/a, arn:aws:iam::222222222222:role/b",
 		"alarmEmail": "ops@example.com", "domainName": "secrets.example.com",
 		"certificateArn":   "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
-		"rotationSchedule": "rate(1 hour)", "uiOrigin": "https://ui.example.com", "assetDir": "build",
+		"rotationSchedule": "rate(1 hour)", "uiOrigin": "https://ui.example.com", "assetDir": "build", "uiAssetDir": "web/out",
 		"reservedConcurrency": "3", "throttleRateLimit": "10", "throttleBurstLimit": "20", "authorizerCacheTtl": "0s",
 	}
 	got, err := PropsFromContext(contextOf(ctx))
@@ -50,7 +50,7 @@ func TestContextSetsEverySetting(t *testing.T) {
 		ResolveInvokerRoleARNs: []string{"arn:aws:iam::111111111111:role/a", "arn:aws:iam::222222222222:role/b"},
 		AlarmEmail:             "ops@example.com",
 		CustomDomain:           &CustomDomain{Name: "secrets.example.com", CertificateARN: ctx["certificateArn"].(string)},
-		RotationSchedule:       "rate(1 hour)", UIOrigin: "https://ui.example.com", AssetDir: "build",
+		RotationSchedule:       "rate(1 hour)", UIOrigin: "https://ui.example.com", AssetDir: "build", UIAssetDir: "web/out",
 		ReservedConcurrency: 3, ThrottleRateLimit: 10, ThrottleBurstLimit: 20, AuthorizerCacheTTL: 0,
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -128,6 +128,35 @@ func TestMissingFunctionCodeSaysToBuildIt(t *testing.T) {
 	}
 	if err := CheckAssets(dir); err != nil {
 		t.Errorf("with every zip: %v", err)
+	}
+}
+
+func TestAnUnbuiltWebUISaysToRunMakeWeb(t *testing.T) {
+	dir := t.TempDir()
+	// What internal/webui/dist holds on a fresh clone.
+	if err := os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("*\n!.gitignore\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckUIAssets(dir)
+	if err == nil || !strings.Contains(err.Error(), "make web") || !strings.Contains(err.Error(), "uiAssetDir") {
+		t.Fatalf("got %v, want an error that says to run make web", err)
+	}
+	if err := writePlaceholderUI(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckUIAssets(dir); err != nil {
+		t.Errorf("with index.html: %v", err)
+	}
+}
+
+func TestTheDefaultUIDirectoryIsWhereMakeWebBuilds(t *testing.T) {
+	// make web writes internal/webui/dist (web/build.mjs); the CDK app runs
+	// from the repository root.
+	if got, want := DefaultProps().UIAssetDir, filepath.Join("internal", "webui", "dist"); got != want {
+		t.Errorf("UIAssetDir = %q, want %q", got, want)
+	}
+	if _, err := os.Stat(filepath.Join("..", DefaultProps().UIAssetDir, ".gitignore")); err != nil {
+		t.Errorf("the UI build directory is not in the repository: %v", err)
 	}
 }
 

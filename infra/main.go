@@ -21,6 +21,9 @@ func main() {
 	if err == nil {
 		err = CheckAssets(props.AssetDir)
 	}
+	if err == nil {
+		err = CheckUIAssets(props.UIAssetDir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "infra:", err)
 		jsii.Close()

@@ -183,8 +183,6 @@ func (d *deployment) request(fn, route, path, query string, body any, authorizer
 	switch fn {
 	case "set":
 		out, err = app.Set(context.Background(), raw)
-	case "resolve":
-		out, err = app.Resolve(context.Background(), raw)
 	default:
 		out, err = app.HTTP(context.Background(), req)
 	}
@@ -304,8 +302,8 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 	}}
 	d.expect(200, "resolve", "POST /v1/resolve/iam", "/v1/resolve/iam", "org=acme", map[string]any{"environment": "production"}, iamCaller)
 	direct, _ := json.Marshal(lambdaapp.ResolveRequest{Token: svcTok["token"].(string), Environment: "production"})
-	if out := d.apps["resolve"].ResolveDirect(ctx, direct); out.Error != nil || out.Secrets["API_KEY"] == "" {
-		t.Fatalf("direct resolve: %+v", out.Error)
+	if out, err := d.apps["resolve-direct"].ResolveDirect(ctx, direct); err != nil || out.Error != nil || out.Secrets["API_KEY"] == "" {
+		t.Fatalf("direct resolve: %+v %v", out.Error, err)
 	}
 
 	// The rotation sweep, in a new container of the set function (its

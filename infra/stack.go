@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -93,6 +94,9 @@ type SecretsStackProps struct {
 	UIOrigin string
 	// AssetDir holds FUNCTION.zip for every function (`make lambdas`).
 	AssetDir string
+	// UIAssetDir holds the built web UI (`make web`): index.html and its
+	// content-hashed assets, uploaded to the UI bucket.
+	UIAssetDir string
 	// ReservedConcurrency, if above 0, is reserved for each function.
 	// 0 reserves none: an account with Lambda's default quota for new
 	// accounts (10) cannot reserve any, and the API's throttling already
@@ -119,6 +123,7 @@ func DefaultProps() SecretsStackProps {
 		RemovalPolicy:      RemovalRetain,
 		RotationSchedule:   "rate(5 minutes)",
 		AssetDir:           "dist",
+		UIAssetDir:         filepath.Join("internal", "webui", "dist"),
 		ThrottleRateLimit:  50,
 		ThrottleBurstLimit: 100,
 		AuthorizerCacheTTL: 60 * time.Second,
@@ -129,7 +134,7 @@ func DefaultProps() SecretsStackProps {
 func StackName(stage string) string { return "zwrm-secrets-" + stage }
 
 // functionNames are the Lambda functions, as functions/NAME and dist/NAME.zip.
-var functionNames = []string{"set", "list", "delete", "resolve", "admin", "authorizer"}
+var functionNames = []string{"set", "list", "delete", "resolve", "resolve-direct", "admin", "authorizer"}
 
 // Partition-key prefixes of the store's item kinds (dynamostore's items.go):
 // IAM conditions on dynamodb:LeadingKeys limit each function to the kinds of
@@ -173,9 +178,14 @@ type access struct {
 //     history (Query V#) and layers (GSI1). Masks are stored, so no KMS.
 //   - delete: reads the head (by name or id), deletes head, pointer and
 //     history, appends audit. No KMS, no update.
-//   - resolve: authenticates direct and IAM callers (GetItem T#), reads the
-//     org's settings for user tokens (O#), the three layers (Query S#) and
-//     data keys (K#), decrypts, appends audit.
+//   - resolve: authenticates IAM callers (GetItem T#), reads the org's
+//     settings for user tokens (O#), the three layers (Query S#) and data
+//     keys (K#), decrypts, appends audit. Only API Gateway invokes it.
+//   - resolve-direct: the same for workloads that invoke it directly with
+//     a service token in the payload (GetItem T#; no org settings, which
+//     only user tokens need). It is a function of its own
+//     because its invokers could write any event: one that takes API
+//     Gateway's events must be invoked by API Gateway alone.
 //   - admin: tokens (create, read, revoke by UpdateItem; list on GSI2), org
 //     settings (read, UpdateItem), the audit trail (Query A#). No KMS.
 //   - authorizer: reads tokens, nothing else.
@@ -208,6 +218,14 @@ var functionAccess = map[string]access{
 	"resolve": {
 		Items: []itemAccess{
 			{"dynamodb:GetItem", []string{itemToken, itemOrg, itemDataKey, itemAudit}},
+			{"dynamodb:Query", []string{itemHead}},
+			{"dynamodb:PutItem", []string{itemAudit}},
+		},
+		KMS: []string{"kms:Decrypt"},
+	},
+	"resolve-direct": {
+		Items: []itemAccess{
+			{"dynamodb:GetItem", []string{itemToken, itemDataKey, itemAudit}},
 			{"dynamodb:Query", []string{itemHead}},
 			{"dynamodb:PutItem", []string{itemAudit}},
 		},
@@ -290,7 +308,8 @@ func accessLogFormat() string {
 
 // NewSecretsStack defines everything the service runs on: the table, the
 // key, one function per handler with its own role and log group, the HTTP
-// API with its authorizer, the rotation schedule, alarms and outputs.
+// API with its authorizer, the rotation schedule, alarms, the web UI behind
+// CloudFront (with the API on the same origin) and outputs.
 func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackProps) awscdk.Stack {
 	p := withDefaults(props)
 	if err := p.Validate(); err != nil {
@@ -298,9 +317,13 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 	}
 	sp := p.StackProps
 	if sp.Description == nil {
-		sp.Description = jsii.String("zwrm secrets (" + p.Stage + "): API, functions, table and key")
+		sp.Description = jsii.String("zwrm secrets (" + p.Stage + "): web UI, API, functions, table and key")
 	}
 	stack := awscdk.NewStack(scope, &id, &sp)
+	// Server access logs reach their bucket by a bucket policy limited to
+	// the logged bucket, rather than by the log-delivery group's ACL.
+	// (Context must be set before the stack has children.)
+	stack.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
 	awscdk.Tags_Of(stack).Add(jsii.String("app"), jsii.String("zwrm-secrets"), nil)
 	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(p.Stage), nil)
 
@@ -393,9 +416,11 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 		})
 	}
 
-	// Workload roles that resolve by invoking the function directly.
+	// Workload roles that resolve by invoking resolve-direct. Never the
+	// resolve function: it trusts the authorizer context in API Gateway's
+	// events, which a direct invoker could forge.
 	for i, arn := range p.ResolveInvokerRoleARNs {
-		fns["resolve"].AddPermission(jsii.String(fmt.Sprintf("DirectResolve%d", i)), &awslambda.Permission{
+		fns["resolve-direct"].AddPermission(jsii.String(fmt.Sprintf("DirectResolve%d", i)), &awslambda.Permission{
 			Principal: awsiam.NewArnPrincipal(jsii.String(arn)),
 			Action:    jsii.String("lambda:InvokeFunction"),
 		})
@@ -404,14 +429,16 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 	api, stage := newAPI(stack, p, fns, retention)
 	newRotationSchedule(stack, p, fns["set"], dlq)
 	topic := newAlarms(stack, p, fns, api, dlq)
+	ui := newUI(stack, p, api, retention)
 
 	out := func(id, desc string, value *string) {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(desc)})
 	}
 	out("ApiUrl", "Base URL of the API", stage.Url())
+	out("UiUrl", "The web UI, with the API on the same origin (/v1/, /healthz)", jsii.String("https://"+*ui.DistributionDomainName()))
 	out("TableName", "DynamoDB table (zwrm admin bootstrap --table)", table.TableName())
 	out("KeyArn", "KMS key that wraps the data keys (zwrm admin bootstrap --kms-key)", key.KeyArn())
-	out("ResolveFunctionArn", "Resolve function, for direct lambda:InvokeFunction by workloads", fns["resolve"].FunctionArn())
+	out("ResolveFunctionArn", "The resolve-direct function, for direct lambda:InvokeFunction by workloads", fns["resolve-direct"].FunctionArn())
 	out("RotationDeadLetterQueueUrl", "Rotation sweeps that failed or could not be delivered", dlq.QueueUrl())
 	if topic != nil {
 		out("AlarmTopicArn", "SNS topic the alarms notify", topic.TopicArn())
@@ -457,6 +484,9 @@ func withDefaults(props *SecretsStackProps) SecretsStackProps {
 	}
 	if p.AssetDir == "" {
 		p.AssetDir = d.AssetDir
+	}
+	if p.UIAssetDir == "" {
+		p.UIAssetDir = d.UIAssetDir
 	}
 	if p.ThrottleRateLimit == 0 {
 		p.ThrottleRateLimit = d.ThrottleRateLimit
@@ -779,4 +809,11 @@ func newAlarms(stack awscdk.Stack, p SecretsStackProps, fns map[string]awslambda
 	return topic
 }
 
-func titleCase(s string) string { return string(s[0]-'a'+'A') + s[1:] }
+// titleCase makes a construct id of a function name: "resolve-direct" → "ResolveDirect".
+func titleCase(s string) string {
+	out := ""
+	for _, part := range strings.Split(s, "-") {
+		out += string(part[0]-'a'+'A') + part[1:]
+	}
+	return out
+}

@@ -24,34 +24,42 @@ func TestTheStackHoldsExactlyTheseResources(t *testing.T) {
 	s := stackUnderTest(t)
 	routes := len(httpapi.Routes())
 	want := map[string]int{
-		"AWS::DynamoDB::Table":                1,
-		"AWS::KMS::Key":                       1,
-		"AWS::KMS::Alias":                     1,
-		"AWS::Lambda::Function":               6,
-		"AWS::IAM::Role":                      7, // a role per function, and the schedule's
-		"AWS::IAM::Policy":                    7,
-		"AWS::Logs::LogGroup":                 7, // a log group per function, and the API's access log
-		"AWS::ApiGatewayV2::Api":              1,
-		"AWS::ApiGatewayV2::Stage":            1,
-		"AWS::ApiGatewayV2::Authorizer":       1,
-		"AWS::ApiGatewayV2::Integration":      5, // one per function that serves routes
-		"AWS::ApiGatewayV2::Route":            routes,
-		"AWS::ApiGatewayV2::DomainName":       1,
-		"AWS::ApiGatewayV2::ApiMapping":       1,
-		"AWS::Lambda::Permission":             routes + 1 + len(s.props.ResolveInvokerRoleARNs), // routes, the authorizer, direct resolvers
-		"AWS::Lambda::EventInvokeConfig":      1,
-		"AWS::Scheduler::Schedule":            1,
-		"AWS::SQS::Queue":                     1,
-		"AWS::SQS::QueuePolicy":               1,
-		"AWS::CloudWatch::Alarm":              2*6 + 2, // errors and throttles per function, API 5xx, rotation failures
-		"AWS::SNS::Topic":                     1,
-		"AWS::SNS::TopicPolicy":               1,
-		"AWS::SNS::Subscription":              1,
-		"AWS::IAM::ManagedPolicy":             0,
-		"AWS::DynamoDB::GlobalTable":          0,
-		"AWS::Lambda::LayerVersion":           0,
-		"Custom::LogRetention":                0,
-		"AWS::CloudFormation::CustomResource": 0,
+		"AWS::DynamoDB::Table":                   1,
+		"AWS::KMS::Key":                          1,
+		"AWS::KMS::Alias":                        1,
+		"AWS::Lambda::Function":                  7 + 1, // and the UI upload's (the CDK's BucketDeployment)
+		"AWS::IAM::Role":                         8 + 1, // a role per function, the schedule's, the UI upload's
+		"AWS::IAM::Policy":                       8 + 1,
+		"AWS::Logs::LogGroup":                    8 + 1, // a log group per function, the API's access log, the UI upload's
+		"AWS::ApiGatewayV2::Api":                 1,
+		"AWS::ApiGatewayV2::Stage":               1,
+		"AWS::ApiGatewayV2::Authorizer":          1,
+		"AWS::ApiGatewayV2::Integration":         5, // one per function that serves routes
+		"AWS::ApiGatewayV2::Route":               routes,
+		"AWS::ApiGatewayV2::DomainName":          1,
+		"AWS::ApiGatewayV2::ApiMapping":          1,
+		"AWS::Lambda::Permission":                routes + 1 + len(s.props.ResolveInvokerRoleARNs), // routes, the authorizer, direct resolvers
+		"AWS::Lambda::EventInvokeConfig":         1,
+		"AWS::Scheduler::Schedule":               1,
+		"AWS::SQS::Queue":                        1,
+		"AWS::SQS::QueuePolicy":                  1,
+		"AWS::CloudWatch::Alarm":                 2*7 + 2, // errors and throttles per function, API 5xx, rotation failures
+		"AWS::SNS::Topic":                        1,
+		"AWS::SNS::TopicPolicy":                  1,
+		"AWS::SNS::Subscription":                 1,
+		"AWS::S3::Bucket":                        2, // the UI's files, and the access logs
+		"AWS::S3::BucketPolicy":                  2,
+		"AWS::CloudFront::Distribution":          1,
+		"AWS::CloudFront::OriginAccessControl":   1,
+		"AWS::CloudFront::CachePolicy":           1, // the UI's; the API's paths use the managed CachingDisabled
+		"AWS::CloudFront::ResponseHeadersPolicy": 1,
+		"Custom::CDKBucketDeployment":            2, // the hashed assets, then index.html
+		"AWS::Lambda::LayerVersion":              1, // the AWS CLI the upload runs
+		"AWS::IAM::ManagedPolicy":                0,
+		"AWS::DynamoDB::GlobalTable":             0,
+		"Custom::LogRetention":                   0,
+		"Custom::S3AutoDeleteObjects":            0,
+		"AWS::CloudFormation::CustomResource":    0,
 	}
 	got := map[string]int{}
 	for _, r := range s.tpl.Resources {
@@ -172,10 +180,10 @@ func TestTheKeyRotatesHasAnAliasAndOnlySetAndResolveMayUseIt(t *testing.T) {
 		})
 	})
 
-	setRole, resolveRole := s.logicalID(t, "SetRole"), s.logicalID(t, "ResolveRole")
+	setRole, resolveRole, directRole := s.logicalID(t, "SetRole"), s.logicalID(t, "ResolveRole"), s.logicalID(t, "ResolveDirectRole")
 	stmts := statements(get(s.tpl.Resources[keyID].Properties, "KeyPolicy"))
-	if len(stmts) != 3 {
-		t.Fatalf("key policy has %d statements, want 3 (administration, set, resolve): %s", len(stmts), jsonString(stmts))
+	if len(stmts) != 4 {
+		t.Fatalf("key policy has %d statements, want 4 (administration, set, resolve, resolve-direct): %s", len(stmts), jsonString(stmts))
 	}
 	// Use of the key, or a grant of use: what administration must not match.
 	use := []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
@@ -213,7 +221,7 @@ func TestTheKeyRotatesHasAnAliasAndOnlySetAndResolveMayUseIt(t *testing.T) {
 		}
 		users[role] = actions
 	}
-	want := map[string][]string{setRole: {"kms:Decrypt", "kms:GenerateDataKey"}, resolveRole: {"kms:Decrypt"}}
+	want := map[string][]string{setRole: {"kms:Decrypt", "kms:GenerateDataKey"}, resolveRole: {"kms:Decrypt"}, directRole: {"kms:Decrypt"}}
 	if !reflect.DeepEqual(users, want) {
 		t.Errorf("the key policy lets these roles use the key: %v, want %v", users, want)
 	}
@@ -335,6 +343,13 @@ func TestEachFunctionMayDoExactlyWhatItsRoutesNeed(t *testing.T) {
 			table("dynamodb:PutItem", "A#"),
 			{"kms:Decrypt", "key", "service=zwrm-secrets"},
 		},
+		"resolve-direct": {
+			logs,
+			table("dynamodb:GetItem", "A#", "K#", "T#"),
+			table("dynamodb:Query", "S#"),
+			table("dynamodb:PutItem", "A#"),
+			{"kms:Decrypt", "key", "service=zwrm-secrets"},
+		},
 		"admin": {
 			logs,
 			table("dynamodb:GetItem", "A#", "O#", "T#"),
@@ -359,6 +374,18 @@ func TestEachFunctionMayDoExactlyWhatItsRoutesNeed(t *testing.T) {
 	if w := sortedGrants([]grant{{"lambda:InvokeFunction", "set", ""}, {"sqs:SendMessage", "dlq", ""}}); !reflect.DeepEqual(schedule, w) {
 		t.Errorf("the rotation schedule may do:\n%s\nwant:\n%s", formatGrants(schedule), formatGrants(w))
 	}
+	// The web UI upload (the CDK's BucketDeployment, which writes these
+	// grants): read the uploaded asset, read and write the UI bucket, and
+	// nothing else; the table and the key are out of its reach.
+	upload := sortedGrants(got["ui-upload"])
+	if w := sortedGrants([]grant{
+		logs,
+		{"s3:GetBucket*,s3:GetObject*,s3:List*", "cdk-assets cdk-assets/*", ""},
+		{"s3:Abort*,s3:DeleteObject*,s3:GetBucket*,s3:GetObject*,s3:List*,s3:PutObject,s3:PutObjectLegalHold," +
+			"s3:PutObjectRetention,s3:PutObjectTagging,s3:PutObjectVersionTagging", "ui-bucket ui-bucket/*", ""},
+	}); !reflect.DeepEqual(upload, w) {
+		t.Errorf("the web UI upload may do:\n%s\nwant:\n%s", formatGrants(upload), formatGrants(w))
+	}
 }
 
 func TestNoRoleHasBroadPermissions(t *testing.T) {
@@ -369,12 +396,20 @@ func TestNoRoleHasBroadPermissions(t *testing.T) {
 			t.Errorf("role %s has managed or inline policies besides its own policy: %s", id, jsonString(p))
 		}
 	}
+	upload := s.logicalID(t, "UiDeploymentRole")
 	for _, id := range s.tpl.ofType("AWS::IAM::Policy") {
+		// The UI upload's S3 grants are the CDK's, with wildcards in the
+		// actions (s3:GetObject*, …); they name its two buckets, exactly, in
+		// TestEachFunctionMayDoExactlyWhatItsRoutesNeed.
+		cdkManaged := slices.Equal(refs(s.tpl.Resources[id].Properties["Roles"]), []string{upload})
 		for _, st := range statements(get(s.tpl.Resources[id].Properties, "PolicyDocument")) {
 			if st["Effect"] != "Allow" || st["NotAction"] != nil || st["NotResource"] != nil {
 				t.Errorf("policy %s: unusual statement %s", id, jsonString(st))
 			}
 			for _, a := range strs(st["Action"]) {
+				if cdkManaged && strings.HasPrefix(a, "s3:") && a != "s3:*" {
+					continue
+				}
 				if strings.Contains(a, "*") || a == "dynamodb:Scan" || strings.HasPrefix(a, "dynamodb:Batch") || strings.HasPrefix(a, "dynamodb:PartiQL") {
 					t.Errorf("policy %s allows %s", id, a)
 				}
@@ -511,7 +546,8 @@ func TestCORSAllowsOnlyTheUIOrigin(t *testing.T) {
 
 func TestOnlyTheConfiguredWorkloadsMayInvokeResolveDirectly(t *testing.T) {
 	s := stackUnderTest(t)
-	resolve := s.logicalID(t, "ResolveFunction")
+	// resolve-direct, never resolve: resolve trusts API Gateway's events.
+	resolve := s.logicalID(t, "ResolveDirectFunction")
 	var direct []string
 	for _, id := range s.tpl.ofType("AWS::Lambda::Permission") {
 		p := s.tpl.Resources[id].Properties
@@ -636,7 +672,7 @@ func TestTheOutputsNameWhatOperatorsNeed(t *testing.T) {
 	want := map[string]string{
 		"TableName":          s.logicalID(t, "Table"),
 		"KeyArn":             s.logicalID(t, "Key"),
-		"ResolveFunctionArn": s.logicalID(t, "ResolveFunction"),
+		"ResolveFunctionArn": s.logicalID(t, "ResolveDirectFunction"),
 		"ApiUrl":             s.logicalID(t, "Api"),
 		"CustomDomainTarget": s.logicalID(t, "Domain"),
 	}
@@ -653,6 +689,10 @@ func TestTheOutputsNameWhatOperatorsNeed(t *testing.T) {
 	if got := jsonString(s.tpl.Outputs["CustomDomainUrl"].Value); got != `"https://secrets.example.com/"` {
 		t.Errorf("custom domain URL %s", got)
 	}
+	ui := `{"Fn::Join":["",["https://",{"Fn::GetAtt":["` + s.logicalID(t, "UiDistribution") + `","DomainName"]}]]}`
+	if got := jsonString(s.tpl.Outputs["UiUrl"].Value); got != ui {
+		t.Errorf("UI URL %s, want %s", got, ui)
+	}
 }
 
 // statements returns the statements of a policy document.
@@ -667,11 +707,19 @@ func statements(doc any) []map[string]any {
 	return out
 }
 
+// cdkAssets matches the CDK's bootstrap asset bucket in the test's account
+// and region, as a bucket ARN or an object ARN.
+var cdkAssets = regexp.MustCompile(`^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":s3:::cdk-[a-z0-9]+-assets-123456789012-eu-west-1(/\*)?"\]\]\}$`)
+
 // grants reads every role's policy, keyed by function name ("schedule" for
-// the rotation schedule's role), with resources named by what they are.
+// the rotation schedule's role, "ui-upload" for the web UI upload's), with
+// resources named by what they are.
 func (s *synthesized) grants(tb testing.TB) map[string][]grant {
 	tb.Helper()
-	owner := map[string]string{s.logicalID(tb, "RotationScheduleRole"): "schedule"}
+	owner := map[string]string{
+		s.logicalID(tb, "RotationScheduleRole"): "schedule",
+		s.logicalID(tb, "UiDeploymentRole"):     "ui-upload",
+	}
 	for _, name := range functionNames {
 		owner[s.logicalID(tb, titleCase(name)+"Role")] = name
 	}
@@ -680,6 +728,8 @@ func (s *synthesized) grants(tb testing.TB) map[string][]grant {
 		s.logicalID(tb, "Key"):                 "key",
 		s.logicalID(tb, "RotationDeadLetters"): "dlq",
 		s.logicalID(tb, "SetFunction"):         "set",
+		s.logicalID(tb, "UiBucket"):            "ui-bucket",
+		s.logicalID(tb, "UiDeploymentLogs"):    "logs",
 	}
 	for _, name := range functionNames {
 		what[s.logicalID(tb, titleCase(name)+"Logs")] = "logs"
@@ -705,7 +755,12 @@ func (s *synthesized) grants(tb testing.TB) map[string][]grant {
 					parts, _ := j[1].([]any)
 					if len(parts) == 2 && what[ref(parts[0])] == "table" {
 						name = strings.TrimPrefix(parts[1].(string), "/")
+					} else if len(parts) == 2 && what[ref(parts[0])] != "" {
+						name = what[ref(parts[0])] + parts[1].(string) // ui-bucket/*
 					}
+				}
+				if m := cdkAssets.FindStringSubmatch(jsonString(r)); m != nil {
+					name = "cdk-assets" + m[1]
 				}
 				if name == "" {
 					name = jsonString(r)

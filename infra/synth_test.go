@@ -27,7 +27,7 @@ import (
 // testProps configures every optional feature, so that the tests see all
 // of it: direct resolve invokers, alarm e-mail, a custom domain, CORS,
 // reserved concurrency.
-func testProps(assetDir string) SecretsStackProps {
+func testProps(assetDir, uiAssetDir string) SecretsStackProps {
 	return SecretsStackProps{
 		Stage:            "test",
 		LogRetentionDays: 90,
@@ -44,6 +44,7 @@ func testProps(assetDir string) SecretsStackProps {
 		RotationSchedule:    "rate(5 minutes)",
 		UIOrigin:            "https://secrets.example.com",
 		AssetDir:            assetDir,
+		UIAssetDir:          uiAssetDir,
 		ReservedConcurrency: 5,
 		ThrottleRateLimit:   50,
 		ThrottleBurstLimit:  100,
@@ -179,9 +180,13 @@ func synthesize() (s *synthesized, err error) {
 	if err := writePlaceholderZips(assetDir); err != nil {
 		return nil, err
 	}
+	uiAssetDir := filepath.Join(testDir, "ui")
+	if err := writePlaceholderUI(uiAssetDir); err != nil {
+		return nil, err
+	}
 	out := filepath.Join(testDir, "cdk.out")
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
-	props := testProps(assetDir)
+	props := testProps(assetDir, uiAssetDir)
 	props.Env = &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")}
 	stack := NewSecretsStack(app, StackName(props.Stage), &props)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true), LogIgnores: jsii.Bool(true)}), nil)
@@ -221,6 +226,24 @@ func writePlaceholderZips(dir string) error {
 			err = cerr
 		}
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writePlaceholderUI stands in for `make web`: a page, a hashed asset, and
+// the .gitignore that internal/webui/dist keeps.
+func writePlaceholderUI(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, body := range map[string]string{
+		"index.html":  `<!doctype html><script type="module" src="/app-TEST.js"></script>` + "\n",
+		"app-TEST.js": "console.log('placeholder')\n",
+		".gitignore":  "*\n!.gitignore\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			return err
 		}
 	}

@@ -110,6 +110,9 @@ func (a *App) resolveDirect(ctx context.Context, raw json.RawMessage) ResolveRes
 	if err != nil {
 		return fail(err)
 	}
+	if id.Kind != secrets.TokenService {
+		return fail(secrets.Errorf(secrets.CodeForbidden, "direct invocation takes a service token (zwrm_s_…); people resolve through the API"))
+	}
 	env, err := secrets.ParseEnvironment("environment", in.Environment)
 	if err != nil {
 		return fail(err)

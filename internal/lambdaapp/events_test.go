@@ -224,12 +224,13 @@ func TestEverySampleEventThroughItsFunction(t *testing.T) {
 	})
 	t.Run("a direct invocation with a bad token or payload answers an error body", func(t *testing.T) {
 		for payload, code := range map[string]secrets.Code{
-			`{"token":"zwrm_s_nope","environment":"production"}`:                                   secrets.CodeUnauthorized,
-			`{"token":"` + f.serviceToken + `","environment":"staging","app":"web"}`:               secrets.CodeForbidden,
-			`{"token":"` + f.serviceToken + `","environment":"production","app":"api"}`:            secrets.CodeForbidden,
-			`{"token":"` + f.serviceToken + `","environment":"prod"}`:                              secrets.CodeInvalid,
-			`{"token":"` + f.serviceToken + `","environment":"production","extra":1}`:              secrets.CodeInvalid,
-			`{"token":"` + f.userToken + `","environment":"production","app":"web","machine":"X"}`: secrets.CodeInvalid,
+			`{"token":"zwrm_s_nope","environment":"production"}`:                                      secrets.CodeUnauthorized,
+			`{"token":"` + f.serviceToken + `","environment":"staging","app":"web"}`:                  secrets.CodeForbidden,
+			`{"token":"` + f.serviceToken + `","environment":"production","app":"api"}`:               secrets.CodeForbidden,
+			`{"token":"` + f.serviceToken + `","environment":"prod"}`:                                 secrets.CodeInvalid,
+			`{"token":"` + f.serviceToken + `","environment":"production","extra":1}`:                 secrets.CodeInvalid,
+			`{"token":"` + f.serviceToken + `","environment":"production","app":"web","machine":"X"}`: secrets.CodeInvalid,
+			`{"token":"` + f.userToken + `","environment":"development"}`:                             secrets.CodeForbidden,
 		} {
 			res, err := f.apps[httpapi.FnResolveDirect].ResolveDirect(context.Background(), json.RawMessage(payload))
 			if err != nil || res.Error == nil || res.Error.Code != code || len(res.Secrets) != 0 {

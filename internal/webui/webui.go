@@ -11,6 +11,7 @@ import (
 	"embed"
 	"errors"
 	"io/fs"
+	"maps"
 	"net/http"
 	"path"
 	"strings"
@@ -29,6 +30,31 @@ var dist embed.FS
 const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; " +
 	"frame-ancestors 'none'; object-src 'none'"
+
+// Cache-Control of the page and of the other files: the page is tiny and
+// names the current assets, so it is always fetched anew; every other file's
+// name carries a hash of its content, so it is cached for good. The stack
+// uploads the files to S3 with the same values.
+const (
+	PageCacheControl  = "no-store"
+	AssetCacheControl = "public, max-age=31536000, immutable"
+)
+
+// securityHeaders are sent with every response of the UI; see SecurityHeaders.
+var securityHeaders = map[string]string{
+	"Content-Security-Policy":      ContentSecurityPolicy,
+	"X-Frame-Options":              "DENY",
+	"Referrer-Policy":              "no-referrer",
+	"X-Content-Type-Options":       "nosniff",
+	"Cross-Origin-Opener-Policy":   "same-origin",
+	"Cross-Origin-Resource-Policy": "same-origin",
+	"Permissions-Policy":           "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+
+// SecurityHeaders returns the headers (name to value) that every response
+// of the UI carries. The stack's CloudFront response headers policy is made
+// from them, so the UI served from S3 carries the same ones as here.
+func SecurityHeaders() map[string]string { return maps.Clone(securityHeaders) }
 
 // Handler serves the embedded UI.
 func Handler() http.Handler {
@@ -67,13 +93,9 @@ type handler struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", ContentSecurityPolicy)
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
-	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+	for name, value := range securityHeaders {
+		hd.Set(name, value)
+	}
 
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hd.Set("Allow", "GET, HEAD")
@@ -88,8 +110,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					"<code>make dev</code> does all three. The API is served under <code>/v1/</code> either way.")
 			return
 		}
-		// The page is tiny and names the current assets: always fetch it anew.
-		hd.Set("Cache-Control", "no-store")
+		hd.Set("Cache-Control", PageCacheControl)
 		http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(h.index))
 		return
 	}
@@ -107,8 +128,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusInternalServerError, "Internal error", "The file could not be read.")
 		return
 	}
-	// Every other file's name carries a hash of its content.
-	hd.Set("Cache-Control", "public, max-age=31536000, immutable")
+	hd.Set("Cache-Control", AssetCacheControl)
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
 }
 

@@ -39,6 +39,20 @@ func checkSecurityHeaders(t *testing.T, res *http.Response) {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
+	// Every header SecurityHeaders names (CloudFront sends the same ones).
+	for name, want := range webui.SecurityHeaders() {
+		if got := res.Header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q (SecurityHeaders)", name, got, want)
+		}
+	}
+}
+
+func TestSecurityHeadersAreACopy(t *testing.T) {
+	h := webui.SecurityHeaders()
+	h["Content-Security-Policy"] = "default-src *"
+	if got := webui.SecurityHeaders()["Content-Security-Policy"]; got != webui.ContentSecurityPolicy {
+		t.Errorf("a caller changed the UI's policy to %q", got)
+	}
 }
 
 var built = fstest.MapFS{
