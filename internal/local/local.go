@@ -59,6 +59,11 @@ func Open(dir string, lockTimeout time.Duration, logger *slog.Logger, tuning Tun
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	// An existing directory is tightened too: it holds the master key and
+	// the operator socket, which its mode alone keeps from other users.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("restrict data directory: %w", err)
+	}
 	store, err := boltstore.Open(filepath.Join(dir, DBFile), boltstore.Options{Timeout: lockTimeout})
 	if err != nil {
 		return nil, err

@@ -201,3 +201,14 @@ func TestBootstrapWorksWithAndWithoutARunningServer(t *testing.T) {
 		}
 	})
 }
+
+func TestAnExistingDataDirectoryIsMadeOwnerOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start(t, dir).stop()
+	if got, want := mode(t, dir), os.FileMode(0o700); got != want {
+		t.Fatalf("data dir mode = %v, want %v", got, want)
+	}
+}
