@@ -29,15 +29,7 @@ echo. It is never taken as an argument, so it stays out of shell history.`,
   zwrm login --profile prod --endpoint https://abc123.execute-api.eu-west-1.amazonaws.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			name, _, err := a.profileName()
-			if err != nil {
-				return err
-			}
-			path, err := a.configPath()
-			if err != nil {
-				return err
-			}
-			cfg, err := loadConfig(path)
+			name, path, cfg, err := a.profileConfig()
 			if err != nil {
 				return err
 			}
@@ -95,15 +87,7 @@ func newLogout(a *app) *cobra.Command {
 		Short: "Forget the profile's endpoint and token (the token stays valid: revoke it with zwrm tokens revoke)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			name, _, err := a.profileName()
-			if err != nil {
-				return err
-			}
-			path, err := a.configPath()
-			if err != nil {
-				return err
-			}
-			cfg, err := loadConfig(path)
+			name, path, cfg, err := a.profileConfig()
 			if err != nil {
 				return err
 			}

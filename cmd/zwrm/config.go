@@ -64,6 +64,19 @@ func (a *app) profileName() (name string, explicit bool, err error) {
 
 // loadConfig reads the configuration file; a missing file is an empty
 // configuration. A file others may read is refused, since it holds tokens.
+// profileConfig returns the profile in use, the configuration file's path
+// and its contents: what login and logout change.
+func (a *app) profileConfig() (name, path string, cfg *config, err error) {
+	if name, _, err = a.profileName(); err != nil {
+		return "", "", nil, err
+	}
+	if path, err = a.configPath(); err != nil {
+		return "", "", nil, err
+	}
+	cfg, err = loadConfig(path)
+	return name, path, cfg, err
+}
+
 func loadConfig(path string) (*config, error) {
 	cfg := &config{Profiles: map[string]profile{}}
 	f, err := os.Open(path)
