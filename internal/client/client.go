@@ -361,7 +361,7 @@ func (c *Client) Resolve(ctx context.Context, env secrets.Environment, layer sec
 
 // ResolveIAM is Resolve for an AWS IAM principal of org (POST
 // /v1/resolve/iam?org=ORG). It sends no bearer token: the client's
-// http.Client must sign the request with SigV4 (service execute-api), and
+// http.Client must sign the request with SigV4 (SigV4Transport does), and
 // only API Gateway can verify it, so the local server answers 401.
 func (c *Client) ResolveIAM(ctx context.Context, org string, env secrets.Environment, layer secrets.Layer) (*Resolved, error) {
 	return c.resolve(ctx, request{method: "POST", path: "/v1/resolve/iam", query: url.Values{"org": {org}}, noAuth: true}, env, layer)
