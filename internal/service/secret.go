@@ -152,12 +152,17 @@ func (s *Service) replace(ctx context.Context, id secrets.Identity, head *secret
 		}
 		return nil, wrap(err, "update secret %s", head.Name)
 	}
-	if keepFrom := next.Version - int64(s.cfg.MaxVersions) + 1; keepFrom > 1 {
+	if keepFrom := s.keepFrom(next.Version); keepFrom > 1 {
 		if err := s.store.PruneVersions(ctx, id.Org, next.ID, keepFrom); err != nil {
 			s.cfg.Logger.WarnContext(ctx, "prune versions failed", "request_id", RequestID(ctx), "secret_id", next.ID, "error", err.Error())
 		}
 	}
 	return &next, nil
+}
+
+// keepFrom is the oldest version kept when version current is the head.
+func (s *Service) keepFrom(current int64) int64 {
+	return max(1, current-int64(s.cfg.MaxVersions)+1)
 }
 
 // Get returns a secret of the caller's org by id.
@@ -329,10 +334,12 @@ func (s *Service) Versions(ctx context.Context, id secrets.Identity, secretID st
 		return nil, wrap(err, "list versions of %s", head.Name)
 	}
 	out := []*secrets.Secret{head}
+	keepFrom := s.keepFrom(head.Version)
 	for _, v := range history {
 		// A version kept by a writer that then lost its race is the head
-		// itself: list it once.
-		if v.Version < head.Version {
+		// itself: list it once. One older than the kept window is a
+		// pruned version a slow writer put back; the next prune removes it.
+		if v.Version < head.Version && v.Version >= keepFrom {
 			out = append(out, v)
 		}
 	}
@@ -359,6 +366,8 @@ func (s *Service) Restore(ctx context.Context, id secrets.Identity, secretID str
 		old = head
 	case n < 1 || n > head.Version:
 		return nil, secrets.Errorf(secrets.CodeNotFound, "version %d of %s not found: versions run from 1 to %d", n, head.Name, head.Version)
+	case n < s.keepFrom(head.Version):
+		return nil, secrets.Errorf(secrets.CodeNotFound, "version %d of %s is no longer kept (the last %d versions are)", n, head.Name, s.cfg.MaxVersions)
 	default:
 		old, err = s.store.GetVersion(ctx, id.Org, head.ID, n)
 		if secrets.IsCode(err, secrets.CodeNotFound) {

@@ -312,3 +312,39 @@ func TestALargeResolveIsAuditedInParts(t *testing.T) {
 		t.Fatalf("the parts name %d secrets, want %d", got, want)
 	}
 }
+
+func TestAPrunedVersionASlowWriterPutBackIsNeitherListedNorRestored(t *testing.T) {
+	e := newEnv(t)
+	svc := e.service(service.Config{MaxVersions: 3})
+	ctx := context.Background()
+	id := superadmin(t, svc, "acme")
+	sec, err := svc.Create(ctx, id, service.CreateInput{Name: "K", Values: map[secrets.Environment]string{secrets.Development: "v1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := sec
+	for i := 0; i < 5; i++ {
+		if sec, err = svc.Update(ctx, id, sec.ID, service.UpdateInput{Version: sec.Version, Description: ptr(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A writer that read version 1 long ago keeps it in history now.
+	if err := e.store.PutVersion(ctx, v1); err != nil {
+		t.Fatal(err)
+	}
+	versions, err := svc.Versions(ctx, id, sec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range versions {
+		if v.Version == 1 {
+			t.Fatalf("the pruned version 1 is listed")
+		}
+	}
+	if got, want := len(versions), 3; got != want {
+		t.Fatalf("%d versions listed, want %d", got, want)
+	}
+	if _, err := svc.Restore(ctx, id, sec.ID, 1); !secrets.IsCode(err, secrets.CodeNotFound) {
+		t.Fatalf("restore of the pruned version: %v, want not found", err)
+	}
+}
