@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,7 +53,9 @@ var (
 	domainPattern  = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	emailPattern   = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	settingKey     = regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
-	schedulePatt   = regexp.MustCompile(`^(rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$`)
+	// rate(1 minute) but rate(5 minutes): EventBridge wants the unit
+	// singular for 1 and plural otherwise.
+	schedulePatt = regexp.MustCompile(`^(rate\(1 (minute|hour|day)\)|rate\(([2-9]|[1-9][0-9]+) (minutes|hours|days)\)|cron\(.+\))$`)
 )
 
 // PropsFromContext reads the stack's settings from CDK context; get is
@@ -239,7 +242,7 @@ func (p SecretsStackProps) Validate() error {
 	if p.UIOrigin != "" && !originPattern.MatchString(p.UIOrigin) {
 		bad("UI origin %q: want scheme://host[:port] with no path, e.g. https://secrets.example.com", p.UIOrigin)
 	}
-	if p.UIOrigin != "" && strings.HasPrefix(p.UIOrigin, "http://") && !strings.HasPrefix(p.UIOrigin, "http://localhost") && !strings.HasPrefix(p.UIOrigin, "http://127.0.0.1") {
+	if u, err := url.Parse(p.UIOrigin); p.UIOrigin != "" && err == nil && u.Scheme == "http" && u.Hostname() != "localhost" && u.Hostname() != "127.0.0.1" {
 		bad("UI origin %q: plain http is only allowed for localhost", p.UIOrigin)
 	}
 	if p.AssetDir == "" {

@@ -778,6 +778,16 @@ func newAlarms(stack awscdk.Stack, p SecretsStackProps, fns map[string]awslambda
 			EnforceSSL:  jsii.Bool(true),
 		})
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(p.AlarmEmail), nil))
+		// EnforceSSL gives the topic a policy of its own, which replaces
+		// SNS's default one: CloudWatch must be allowed to publish, from
+		// this account's alarms only.
+		topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("CloudWatchAlarmsPublish"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+			Actions:    jsii.Strings("sns:Publish"),
+			Resources:  &[]*string{topic.TopicArn()},
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
+		}))
 	}
 	fiveMinutes := awscdk.Duration_Minutes(jsii.Number(5))
 	alarm := func(id, desc string, metric awscloudwatch.IMetric) {

@@ -665,6 +665,18 @@ func TestAlarmsWatchEveryFunctionTheAPIAndRotation(t *testing.T) {
 			"Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": map[string]any{"Ref": topic},
 		})
 	})
+	check(t, "CloudWatch may publish to the topic, for this account's alarms only", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), &map[string]any{
+			"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{
+				"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+					"Effect":    "Allow",
+					"Action":    "sns:Publish",
+					"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+					"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "123456789012"}},
+				})}),
+			}),
+		})
+	})
 }
 
 func TestTheOutputsNameWhatOperatorsNeed(t *testing.T) {

@@ -81,9 +81,12 @@ func newUI(stack awscdk.Stack, p SecretsStackProps, api awsapigatewayv2.HttpApi,
 	})
 	security, custom := uiResponseHeaders()
 	headers := awscloudfront.NewResponseHeadersPolicy(stack, jsii.String("UiHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
-		Comment:                 jsii.String("zwrm secrets UI (" + p.Stage + "): the headers of internal/webui"),
-		SecurityHeadersBehavior: security,
-		CustomHeadersBehavior:   custom,
+		// Policy names are account-wide: the region keeps one stage in two
+		// regions from colliding.
+		ResponseHeadersPolicyName: jsii.String("zwrm-secrets-" + p.Stage + "-ui-headers-" + *stack.Region()),
+		Comment:                   jsii.String("zwrm secrets UI (" + p.Stage + "): the headers of internal/webui"),
+		SecurityHeadersBehavior:   security,
+		CustomHeadersBehavior:     custom,
 	})
 
 	// The API: never cached (its answers depend on the Authorization header,

@@ -208,8 +208,8 @@ func (p *dotenvParser) value() (string, error) {
 	return v, nil
 }
 
-// dotenvValue quotes v for a .env file so that parseDotenv (and the
-// common dotenv readers) give v back: bare when it is plainly safe, in
+// dotenvValue quotes v for a .env file so that parseDotenv gives v back
+// (readers of other tools differ on backslashes, $ and backticks): bare when it is plainly safe, in
 // single quotes (literal) when it holds no ' and no control character, in
 // double quotes with escapes otherwise. $ is escaped in double quotes so
 // readers that expand variables leave it alone.

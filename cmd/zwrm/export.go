@@ -19,8 +19,9 @@ func newExport(a *app) *cobra.Command {
 layer (the machine value, else the app value, else the global value), sorted by
 name:
 
-  dotenv  NAME=value, quoted where needed so that zwrm import (and the usual
-          dotenv readers) read the same value back: bare when plainly safe,
+  dotenv  NAME=value, quoted where needed so that zwrm import reads the same
+          value back (other dotenv readers differ on \, $ and backticks:
+          prefer json or shell for them): bare when plainly safe,
           'single-quoted' when it holds no ' or control character, else
           "double-quoted" with \n \r \t \\ \" \$ escapes
   json    {"NAME": "value"}

@@ -85,11 +85,20 @@ runs COMMAND as a child, relays interrupts to it and exits with its code.`,
 // mergeEnv adds values to environ. A variable already set keeps its value
 // unless override; the order of environ is kept and new names follow,
 // sorted.
+// cliToken names the variables that carry the CLI's own token.
+var cliToken = map[string]bool{"ZWRM_TOKEN": true, "ZWRM_API_TOKEN": true}
+
 func mergeEnv(environ []string, values map[string]string, override bool) []string {
 	out := make([]string, 0, len(environ)+len(values))
 	set := map[string]bool{}
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
+		if cliToken[name] {
+			// The token zwrm itself used is not the command's: it could
+			// write secrets and mint tokens. A resolved secret of the
+			// same name is still passed below.
+			continue
+		}
 		if v, ok := values[name]; ok && override {
 			if !set[name] {
 				out = append(out, name+"="+v)

@@ -73,6 +73,15 @@ func TestRunInjectsSecretsAndPassesExitCodesThrough(t *testing.T) {
 		if want := []string{"A=1", "B=2", "C=new"}; !slices.Equal(got, want) {
 			t.Errorf("mergeEnv = %q, want %q", got, want)
 		}
+		// The CLI's own token is not the command's; a secret of that name is.
+		got = mergeEnv([]string{"ZWRM_TOKEN=zwrm_u_admin", "ZWRM_API_TOKEN=zwrm_u_admin", "B=2"}, map[string]string{"C": "new"}, false)
+		if want := []string{"B=2", "C=new"}; !slices.Equal(got, want) {
+			t.Errorf("mergeEnv passed the CLI's token on: %q, want %q", got, want)
+		}
+		got = mergeEnv([]string{"ZWRM_TOKEN=zwrm_u_admin"}, map[string]string{"ZWRM_TOKEN": "zwrm_s_app"}, false)
+		if want := []string{"ZWRM_TOKEN=zwrm_s_app"}; !slices.Equal(got, want) {
+			t.Errorf("mergeEnv with a ZWRM_TOKEN secret = %q, want %q", got, want)
+		}
 	})
 
 	t.Run("flags after the command are the command's", func(t *testing.T) {

@@ -63,6 +63,13 @@ func errorFrom(resp *http.Response, raw []byte) *Error {
 		}
 		return e
 	}
+	if resp.StatusCode == http.StatusForbidden {
+		// API Gateway answers a token its authorizer refused (bad,
+		// expired or revoked) with a bare 403 {"message":"Forbidden"}: the
+		// API's own 403s always carry an error body.
+		return &Error{Status: http.StatusUnauthorized, Code: secrets.CodeUnauthorized,
+			Message: "the token was refused (it is not valid, expired or was revoked): log in again or ask an admin for a new one"}
+	}
 	return &Error{
 		Status:    resp.StatusCode,
 		Code:      codeOf(resp.StatusCode),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -76,5 +77,42 @@ func TestResolveIAMSendsARequestSignedForAPIGateway(t *testing.T) {
 	}
 	if _, err := (&client.SigV4Transport{Credentials: aws.AnonymousCredentials{}}).RoundTrip(httptest.NewRequest("GET", "/", nil)); err == nil {
 		t.Fatal("a transport without a region signed anyway")
+	}
+}
+
+func TestTheClientFollowsNoRedirect(t *testing.T) {
+	var leaked bool
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked = r.Header.Get("Authorization") != ""
+	}))
+	defer elsewhere.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirector.Close()
+	c, err := client.New(redirector.URL, "zwrm_u_secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Me(context.Background()); err == nil {
+		t.Fatal("a redirect answered as a success")
+	}
+	if leaked {
+		t.Fatal("the token followed the redirect")
+	}
+}
+
+func TestABareForbiddenFromAPIGatewayIsARefusedToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `{"message":"Forbidden"}`)
+	}))
+	defer srv.Close()
+	c, _ := client.New(srv.URL, "zwrm_u_revoked")
+	_, err := c.Me(context.Background())
+	var e *client.Error
+	if !errors.As(err, &e) || e.Code != secrets.CodeUnauthorized || !strings.Contains(e.Message, "refused") {
+		t.Fatalf("err = %v, want an unauthorized error saying the token was refused", err)
 	}
 }

@@ -102,8 +102,14 @@ export async function request(method, path, body, opts = {}) {
   const message = e && typeof e.message === 'string' && e.message
     ? sentence(e.message)
     : `The server answered ${res.status}: ${statusText[res.status] || 'the request failed'}.`;
-  const err = new ApiError(res.status, (e && e.code) || 'http', message, (e && e.field) || '', (e && e.request_id) || '');
-  if (res.status === 401 && !opts.quiet401) unauthorized(err);
+  // API Gateway answers a token its authorizer refused with a bare 403
+  // (no API error body): on AWS that is what an expired or revoked token
+  // looks like, so it signs out like a 401.
+  const refused = res.status === 401 || (res.status === 403 && !e);
+  const err = refused && !e
+    ? new ApiError(401, 'unauthorized', 'Your token was refused: it is not valid, expired or was revoked. Sign in again.')
+    : new ApiError(res.status, (e && e.code) || 'http', message, (e && e.field) || '', (e && e.request_id) || '');
+  if (refused && !opts.quiet401) unauthorized(err);
   throw err;
 }
 

@@ -90,7 +90,9 @@ export function editView(app) {
   function changes() {
     const body = { version: cur.version };
     const what = [];
-    if (desc.value !== cur.description) {
+    // A textarea turns CR LF into LF: compare like with like, or an
+    // unchanged description stored with CR LF would be sent as changed.
+    if (desc.value !== cur.description.replace(/\r\n?/g, '\n')) {
       body.description = desc.value;
       what.push('description');
     }

@@ -432,6 +432,20 @@ function suite() {
       await page.setViewportSize({ width: 1280, height: 800 });
     });
 
+    await t.test("API Gateway's bare 403 for a refused token signs out like a 401", async () => {
+      // On AWS the authorizer's denial reaches the page as 403 {"message":"Forbidden"}.
+      const gctx = await newContext();
+      const gpage = await newPage(gctx);
+      await signIn(gpage, users.admin);
+      await gpage.route('**/v1/secrets/*', (route) =>
+        route.fulfill({ status: 403, contentType: 'application/json', body: '{"message":"Forbidden"}' }));
+      await row(gpage, 'SENTRY_DSN').locator('[col-id="name"]').click();
+      await gpage.locator('#signin-view').waitFor();
+      assert.match(await gpage.locator('#signin-message').innerText(), /signed out.*refused/is);
+      assert.equal(await gpage.evaluate(() => sessionStorage.getItem('zwrm.token')), null);
+      await gctx.close();
+    });
+
     await t.test('signing out forgets the token', async () => {
       await page.locator('#sign-out').click();
       await page.locator('#signin-view').waitFor();
