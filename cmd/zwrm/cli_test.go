@@ -8,9 +8,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +16,7 @@ import (
 	"time"
 
 	"github.com/zwrm/secrets/internal/local"
+	"github.com/zwrm/secrets/internal/local/localtest"
 )
 
 // server is a local server and its superadmin token.
@@ -30,40 +28,8 @@ type server struct {
 // startServer runs local.Serve on a free loopback port until the test ends.
 func startServer(t *testing.T) *server {
 	t.Helper()
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- local.Serve(ctx, local.Options{Addr: "127.0.0.1:0", DataDir: dir, Out: io.Discard,
-			Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Tuning: local.Tuning{RotateEvery: time.Hour},
-			Ready: func(a string) { ready <- a }})
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("server stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatal("server did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
-	b, err := os.ReadFile(filepath.Join(dir, local.TokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tokens map[string]string
-	if err := json.Unmarshal(b, &tokens); err != nil {
-		t.Fatal(err)
-	}
-	return &server{endpoint: "http://" + addr, token: tokens["superadmin"]}
+	srv := localtest.Start(t, t.TempDir(), nil, local.Tuning{RotateEvery: time.Hour})
+	return &server{endpoint: srv.URL(), token: localtest.SuperadminToken(t, srv.Dir)}
 }
 
 // cli runs zwrm commands with a given environment and configuration

@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/zwrm/secrets/internal/local"
+	"github.com/zwrm/secrets/internal/local/localtest"
 )
 
 // syncBuffer is an io.Writer safe for the server goroutine and the test.
@@ -37,38 +35,12 @@ type server struct {
 }
 
 // start runs the local server on a free loopback port until the test ends
-// or stop is called.
+// or stop is called, keeping what it prints.
 func start(t *testing.T, dir string) *server {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
 	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- local.Serve(ctx, local.Options{Addr: "127.0.0.1:0", DataDir: dir, Out: out,
-			Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Ready: func(a string) { ready <- a }})
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("server stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatal("server did not start")
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("server: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return &server{addr: addr, out: out, stop: stop}
+	srv := localtest.Start(t, dir, out, local.Tuning{})
+	return &server{addr: srv.Addr, out: out, stop: srv.Stop}
 }
 
 func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
@@ -95,18 +67,7 @@ func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 
 func tokenFile(t *testing.T, dir string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, local.TokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tokens map[string]string
-	if err := json.Unmarshal(b, &tokens); err != nil {
-		t.Fatalf("token file is not JSON: %v", err)
-	}
-	if len(tokens) != 1 || tokens["superadmin"] == "" {
-		t.Fatalf("token file = %s, want {\"superadmin\": token}", b)
-	}
-	return tokens["superadmin"]
+	return localtest.SuperadminToken(t, dir)
 }
 
 func mode(t *testing.T, path string) os.FileMode {
