@@ -26,6 +26,7 @@ import (
 	"github.com/zwrm/secrets/internal/kmskeys"
 	"github.com/zwrm/secrets/internal/kmstest"
 	"github.com/zwrm/secrets/internal/lambdaapp"
+	"github.com/zwrm/secrets/internal/localkms"
 )
 
 // A call is one AWS call as IAM sees it: the action, the resource (the
@@ -131,6 +132,23 @@ func (r *recordingKMS) Decrypt(ctx context.Context, in *kms.DecryptInput, o ...f
 	return r.api.Decrypt(ctx, in, o...)
 }
 
+// recordingMAC is the identity-key client of one function (local-kms).
+type recordingMAC struct {
+	api   kmskeys.MacAPI
+	fn    string
+	calls *calls
+}
+
+func (r *recordingMAC) GenerateMac(ctx context.Context, in *kms.GenerateMacInput, o ...func(*kms.Options)) (*kms.GenerateMacOutput, error) {
+	r.calls.add(r.fn, call{"kms:GenerateMac", "identity-key", ""})
+	return r.api.GenerateMac(ctx, in, o...)
+}
+
+func (r *recordingMAC) VerifyMac(ctx context.Context, in *kms.VerifyMacInput, o ...func(*kms.Options)) (*kms.VerifyMacOutput, error) {
+	r.calls.add(r.fn, call{"kms:VerifyMac", "identity-key", ""})
+	return r.api.VerifyMac(ctx, in, o...)
+}
+
 // deployment is the functions over one table and one key, as deployed.
 type deployment struct {
 	t      *testing.T
@@ -212,7 +230,8 @@ func (d *deployment) expect(status int, fn, route, path, query string, body any,
 
 // TestTheGrantsAreExactlyTheCallsTheFunctionsMake runs every route of every
 // function, the authorizer, direct resolve and the rotation sweep against
-// DynamoDB's API (dynalite) and KMS's (the test server), records each
+// DynamoDB's API (dynalite) and KMS's (the test server for data keys,
+// local-kms for the identity key), records each
 // function's calls as IAM would see them, and compares them with the
 // stack's policies both ways: every call is allowed, every grant is used.
 func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
@@ -223,6 +242,9 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 	kmsSrv := kmstest.NewServer(t)
 	_, keyARN := kmsSrv.CreateKey()
 	kmsClient := kmsSrv.Client(t)
+	macSrv := localkms.Start(t)
+	identityKey := macSrv.NewHMACKey(t)
+	macClient := macSrv.Client()
 
 	rec := &calls{by: map[string]map[call]bool{}}
 	d := &deployment{t: t, calls: rec, apps: map[string]*lambdaapp.App{}, now: time.Now().UTC(), routes: map[string]bool{}}
@@ -231,12 +253,13 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 		store := dynamostore.New(&recordingDynamo{api: client, fn: fn, calls: rec}, table)
 		wrapper := kmskeys.New(&recordingKMS{api: kmsClient, fn: fn, calls: rec}, keyARN)
 		// Two versions kept, so that a third change prunes history.
-		cfg := lambdaapp.Config{Table: table, KeyID: keyARN, KeyCacheTTL: time.Minute, KeyCacheSize: 10, MaxVersions: 2, Now: d.clock}
-		hfn := httpapi.Function(fn)
-		if fn == "authorizer" {
-			hfn = ""
+		cfg := lambdaapp.Config{Table: table, KeyID: keyARN, KeyCacheTTL: time.Minute, KeyCacheSize: 10, MaxVersions: 2, Now: d.clock,
+			IdentityKeyID: identityKey, AuthorizerCacheTTL: time.Minute}
+		var ids lambdaapp.IdentityMAC
+		if lambdaapp.UsesIdentityKey(httpapi.Function(fn)) {
+			ids = kmskeys.NewMAC(&recordingMAC{api: macClient, fn: fn, calls: rec}, identityKey)
 		}
-		return lambdaapp.New(hfn, store, wrapper, cfg, logger)
+		return lambdaapp.New(httpapi.Function(fn), store, wrapper, ids, cfg, logger)
 	}
 	for _, fn := range functionNames {
 		d.apps[fn] = d.newApp(fn)
@@ -245,7 +268,7 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 	// The first superadmin, as `zwrm admin bootstrap` makes it: not a
 	// function, so its calls are not recorded.
 	ctx := context.Background()
-	bootstrap := lambdaapp.New(httpapi.FnAdmin, dynamostore.New(client, table), kmskeys.New(kmsClient, keyARN),
+	bootstrap := lambdaapp.New(httpapi.FnAdmin, dynamostore.New(client, table), kmskeys.New(kmsClient, keyARN), nil,
 		lambdaapp.Config{Table: table, KeyID: keyARN, Now: d.clock}, logger)
 	superadmin, err := bootstrap.Service.Bootstrap(ctx, "acme", "ann@acme.test", "Ann")
 	if err != nil {
@@ -281,6 +304,7 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 	d.expect(200, "list", "GET /v1/apps/{app}/secrets", "/v1/apps/web/secrets", "", nil, ann)
 	d.expect(200, "list", "GET /v1/apps/{app}/machines/{machine}/secrets", "/v1/apps/web/machines/web-1/secrets", "", nil, ann)
 	d.expect(200, "list", "GET /v1/layers", "/v1/layers", "", nil, ann)
+	d.expect(200, "list", "GET /v1/effective", "/v1/effective", "environment=development&app=web", nil, ann)
 	d.expect(200, "list", "GET /v1/secrets", "/v1/secrets", "app=web", nil, ann)
 	d.expect(200, "list", "GET /v1/secrets/{id}", "/v1/secrets/"+id, "", nil, ann)
 	d.expect(200, "list", "GET /v1/secrets/{id}/versions", "/v1/secrets/"+id+"/versions", "", nil, ann)
@@ -320,6 +344,9 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 	if got := jsonString(rep); !strings.Contains(got, `"rotated":1`) {
 		t.Fatalf("rotation sweep: %s, want one rotation", got)
 	}
+	// Two minutes on, ann's signed identity has expired: API Gateway would
+	// have asked the authorizer again.
+	ann = events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: d.identity(superadmin)}
 
 	// delete: by name at each layer, and by id (with history).
 	d.expect(204, "delete", "DELETE /v1/apps/{app}/machines/{machine}/secrets/{name}", "/v1/apps/web/machines/web-1/secrets/DB_PASSWORD", "", nil, ann)

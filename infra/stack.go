@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -161,6 +162,9 @@ type access struct {
 	Items   []itemAccess
 	Indexes []string // GSIs it queries (dynamodb:Query on the index)
 	KMS     []string // actions on the key, under the service's encryption context
+	// Identity is what it may do with the identity key: the authorizer
+	// signs (kms:GenerateMac), the functions behind it check (kms:VerifyMac).
+	Identity []string
 }
 
 // functionAccess is, per function, exactly the DynamoDB and KMS calls its
@@ -169,15 +173,18 @@ type access struct {
 //   - GetItem on A# (and on the kinds a function creates) is the read
 //     dynamostore makes after a create-if-absent write fails its
 //     condition, to tell its own retried write from a collision.
-//   - set: creates (I#, S# by PutItem), updates (PutItem on the head after
-//     PutVersion), prunes history and removes a losing create's id pointer
-//     (DeleteItem), data keys (K#), the rotation sweep (Query on GSI2).
-//     It decrypts (a change re-seals every value under the new version)
-//     and generates data keys.
+//   - set: reads the org's environment policies (O#), creates (I#, S# by
+//     PutItem), updates (PutItem on the head after PutVersion), prunes
+//     history and removes a losing create's id pointer (DeleteItem), data
+//     keys (K#), the rotation sweep (Query on GSI2: the orgs, then each
+//     org's due heads). It decrypts (a change re-seals every value under
+//     the new version) and generates data keys.
 //   - list: reads heads by layer (Query S#), by id (GetItem I# then S#),
-//     history (Query V#) and layers (GSI1). Masks are stored, so no KMS.
-//   - delete: reads the head (by name or id), deletes head, pointer and
-//     history, appends audit. No KMS, no update.
+//     history (Query V#), layers (GSI1) and the org's environment policies
+//     (O#: what the caller may write). Masks are stored, so no KMS.
+//   - delete: reads the org's environment policies (O#) and the head (by
+//     name or id), deletes head, pointer and history, appends audit. No
+//     KMS, no update.
 //   - resolve: authenticates IAM callers (GetItem T#), reads the org's
 //     settings for user tokens (O#), the three layers (Query S#) and data
 //     keys (K#), decrypts, appends audit. Only API Gateway invokes it.
@@ -188,32 +195,38 @@ type access struct {
 //     Gateway's events must be invoked by API Gateway alone.
 //   - admin: tokens (create, read, revoke by UpdateItem; list on GSI2), org
 //     settings (read, UpdateItem), the audit trail (Query A#). No KMS.
-//   - authorizer: reads tokens, nothing else.
+//   - authorizer: reads tokens, nothing else, and signs the identity it
+//     returns with the identity key (GenerateMac); the five functions behind
+//     it check that signature (VerifyMac). resolve-direct, which API Gateway
+//     never invokes, has no rights on that key.
 var functionAccess = map[string]access{
 	"set": {
 		Items: []itemAccess{
-			{"dynamodb:GetItem", []string{itemHead, itemSecretID, itemVersion, itemDataKey, itemAudit}},
+			{"dynamodb:GetItem", []string{itemOrg, itemHead, itemSecretID, itemVersion, itemDataKey, itemAudit}},
 			{"dynamodb:PutItem", []string{itemHead, itemSecretID, itemVersion, itemDataKey, itemAudit}},
 			{"dynamodb:DeleteItem", []string{itemSecretID, itemVersion}},
 			{"dynamodb:Query", []string{itemVersion}},
 		},
-		Indexes: []string{dynamostore.IndexGSI2},
-		KMS:     []string{"kms:Decrypt", "kms:GenerateDataKey"},
+		Indexes:  []string{dynamostore.IndexGSI2},
+		KMS:      []string{"kms:Decrypt", "kms:GenerateDataKey"},
+		Identity: []string{"kms:VerifyMac"},
 	},
 	"list": {
 		Items: []itemAccess{
-			{"dynamodb:GetItem", []string{itemHead, itemSecretID}},
+			{"dynamodb:GetItem", []string{itemOrg, itemHead, itemSecretID}},
 			{"dynamodb:Query", []string{itemHead, itemVersion}},
 		},
-		Indexes: []string{dynamostore.IndexGSI1},
+		Indexes:  []string{dynamostore.IndexGSI1},
+		Identity: []string{"kms:VerifyMac"},
 	},
 	"delete": {
 		Items: []itemAccess{
-			{"dynamodb:GetItem", []string{itemHead, itemSecretID, itemAudit}},
+			{"dynamodb:GetItem", []string{itemOrg, itemHead, itemSecretID, itemAudit}},
 			{"dynamodb:DeleteItem", []string{itemHead, itemSecretID, itemVersion}},
 			{"dynamodb:Query", []string{itemVersion}},
 			{"dynamodb:PutItem", []string{itemAudit}},
 		},
+		Identity: []string{"kms:VerifyMac"},
 	},
 	"resolve": {
 		Items: []itemAccess{
@@ -221,7 +234,8 @@ var functionAccess = map[string]access{
 			{"dynamodb:Query", []string{itemHead}},
 			{"dynamodb:PutItem", []string{itemAudit}},
 		},
-		KMS: []string{"kms:Decrypt"},
+		KMS:      []string{"kms:Decrypt"},
+		Identity: []string{"kms:VerifyMac"},
 	},
 	"resolve-direct": {
 		Items: []itemAccess{
@@ -238,12 +252,14 @@ var functionAccess = map[string]access{
 			{"dynamodb:UpdateItem", []string{itemToken, itemOrg}},
 			{"dynamodb:Query", []string{itemAudit}},
 		},
-		Indexes: []string{dynamostore.IndexGSI2},
+		Indexes:  []string{dynamostore.IndexGSI2},
+		Identity: []string{"kms:VerifyMac"},
 	},
 	"authorizer": {
 		Items: []itemAccess{
 			{"dynamodb:GetItem", []string{itemToken}},
 		},
+		Identity: []string{"kms:GenerateMac"},
 	},
 }
 
@@ -389,6 +405,31 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 		}),
 	})
 
+	// The identity key: the authorizer signs the identity it hands the
+	// functions behind it with this HMAC key, and they check it, so that
+	// one who may invoke them directly cannot write an identity they
+	// accept. Its policy, like the data key's, lets the account administer
+	// but not use it; the authorizer's role alone may sign and the API
+	// functions' roles may only check (newFunction adds them). HMAC keys
+	// do not rotate automatically.
+	identityKey := awskms.NewKey(stack, jsii.String("IdentityKey"), &awskms.KeyProps{
+		Description:   jsii.String("zwrm secrets (" + p.Stage + "): signs the identities the authorizer hands the functions"),
+		KeySpec:       awskms.KeySpec_HMAC_256,
+		KeyUsage:      awskms.KeyUsage_GENERATE_VERIFY_MAC,
+		PendingWindow: awscdk.Duration_Days(jsii.Number(30)),
+		RemovalPolicy: stateful,
+		Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
+			Statements: &[]awsiam.PolicyStatement{
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid:        jsii.String("AccountAdministersTheKeyButCannotUseIt"),
+					Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
+					Actions:    jsii.Strings(keyAdminActions...),
+					Resources:  jsii.Strings("*"),
+				}),
+			},
+		}),
+	})
+
 	// The dead-letter queue of the rotation schedule: deliveries the
 	// scheduler gave up on, and sweeps that failed after Lambda's retries.
 	dlq := awssqs.NewQueue(stack, jsii.String("RotationDeadLetters"), &awssqs.QueueProps{
@@ -409,16 +450,28 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 		"KEEP_VERSIONS":  jsii.String(strconv.Itoa(p.KeepVersions)),
 	}
 
+	// The authorizer and the functions behind it: the identity key, and
+	// the authorizer cache TTL that bounds a signed identity's life.
+	identityEnv := map[string]*string{
+		"IDENTITY_KEY_ID":      identityKey.KeyArn(),
+		"AUTHORIZER_CACHE_TTL": jsii.String(p.AuthorizerCacheTTL.String()),
+	}
+
 	fns := map[string]awslambda.Function{}
 	for _, name := range functionNames {
+		fenv := maps.Clone(env)
+		if len(functionAccess[name].Identity) > 0 {
+			maps.Copy(fenv, identityEnv)
+		}
 		fns[name] = newFunction(stack, name, p, functionConfig{
-			env: env, retention: retention, table: table, key: key, dlq: dlq,
+			env: fenv, retention: retention, table: table, key: key, identityKey: identityKey, dlq: dlq,
 		})
 	}
 
 	// Workload roles that resolve by invoking resolve-direct. Never the
-	// resolve function: it trusts the authorizer context in API Gateway's
-	// events, which a direct invoker could forge.
+	// resolve function: it trusts the signed authorizer context in API
+	// Gateway's events, which a direct invoker cannot forge but could
+	// replay until it expires.
 	for i, arn := range p.ResolveInvokerRoleARNs {
 		fns["resolve-direct"].AddPermission(jsii.String(fmt.Sprintf("DirectResolve%d", i)), &awslambda.Permission{
 			Principal: awsiam.NewArnPrincipal(jsii.String(arn)),
@@ -503,7 +556,9 @@ type functionConfig struct {
 	retention awslogs.RetentionDays
 	table     awsdynamodb.Table
 	key       awskms.Key
-	dlq       awssqs.Queue
+	// identityKey signs and checks the authorizer's identities.
+	identityKey awskms.Key
+	dlq         awssqs.Queue
 }
 
 // newFunction makes one function with its own role, log group and
@@ -574,6 +629,22 @@ func newFunction(stack awscdk.Stack, name string, p SecretsStackProps, c functio
 			Conditions: &map[string]any{
 				"StringEquals": map[string]any{"kms:EncryptionContext:service": serviceContext},
 				"ArnEquals":    map[string]any{"aws:PrincipalArn": role.RoleArn()},
+			},
+		}), nil)
+	}
+	if len(a.Identity) > 0 {
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("Identities"),
+			Actions:   jsii.Strings(a.Identity...),
+			Resources: &[]*string{c.identityKey.KeyArn()},
+		}))
+		c.identityKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(id + "FunctionIdentities"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
+			Actions:    jsii.Strings(a.Identity...),
+			Resources:  jsii.Strings("*"),
+			Conditions: &map[string]any{
+				"ArnEquals": map[string]any{"aws:PrincipalArn": role.RoleArn()},
 			},
 		}), nil)
 	}

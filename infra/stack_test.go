@@ -25,7 +25,7 @@ func TestTheStackHoldsExactlyTheseResources(t *testing.T) {
 	routes := len(httpapi.Routes())
 	want := map[string]int{
 		"AWS::DynamoDB::Table":                   1,
-		"AWS::KMS::Key":                          1,
+		"AWS::KMS::Key":                          2, // the data keys' and the identity key
 		"AWS::KMS::Alias":                        1,
 		"AWS::Lambda::Function":                  7 + 1, // and the UI upload's (the CDK's BucketDeployment)
 		"AWS::IAM::Role":                         8 + 1, // a role per function, the schedule's, the UI upload's
@@ -227,6 +227,60 @@ func TestTheKeyRotatesHasAnAliasAndOnlySetAndResolveMayUseIt(t *testing.T) {
 	}
 }
 
+func TestOnlyTheAuthorizerMaySignIdentitiesAndOnlyTheFunctionsBehindItCheckThem(t *testing.T) {
+	s := stackUnderTest(t)
+	keyID := s.logicalID(t, "IdentityKey")
+	check(t, "identity key settings", func() {
+		s.template.HasResource(jsii.String("AWS::KMS::Key"), &map[string]any{
+			"DeletionPolicy": "Retain",
+			"Properties": map[string]any{
+				"KeySpec":             "HMAC_256",
+				"KeyUsage":            "GENERATE_VERIFY_MAC",
+				"PendingWindowInDays": 30,
+				"EnableKeyRotation":   assertions.Match_Absent(), // KMS does not rotate HMAC keys
+			},
+		})
+	})
+	roleOf := map[string]string{}
+	for _, name := range functionNames {
+		roleOf[s.logicalID(t, titleCase(name)+"Role")] = name
+	}
+	stmts := statements(get(s.tpl.Resources[keyID].Properties, "KeyPolicy"))
+	root := regexp.MustCompile(`:iam::[0-9]{12}:root"\]\]\}$`)
+	users := map[string][]string{}
+	for _, st := range stmts {
+		actions := strs(st["Action"])
+		if st["Effect"] != "Allow" || !root.MatchString(jsonString(get(st, "Principal", "AWS"))) {
+			t.Errorf("identity key policy statement %v: %s; want Allow statements for the account, narrowed by conditions", st["Sid"], jsonString(st))
+			continue
+		}
+		cond, _ := st["Condition"].(map[string]any)
+		if cond == nil {
+			if !slices.Equal(slices.Sorted(slices.Values(actions)), slices.Sorted(slices.Values(keyAdminActions))) {
+				t.Errorf("the account may %v on the identity key, want exactly the administration of the data key: %v", actions, keyAdminActions)
+			}
+			continue
+		}
+		role := ref(get(cond, "ArnEquals", "aws:PrincipalArn"))
+		if len(cond) != 1 || roleOf[role] == "" {
+			t.Errorf("identity key policy statement %v: conditions %s; want one function's role", st["Sid"], jsonString(cond))
+			continue
+		}
+		users[roleOf[role]] = actions
+	}
+	verify := []string{"kms:VerifyMac"}
+	want := map[string][]string{"authorizer": {"kms:GenerateMac"}, "set": verify, "list": verify, "delete": verify, "resolve": verify, "admin": verify}
+	if !reflect.DeepEqual(users, want) {
+		t.Errorf("the identity key policy lets these functions use the key: %v, want %v", users, want)
+	}
+	// Every route behind the authorizer goes to a function that may check.
+	for _, r := range httpapi.Routes() {
+		if r.Auth == httpapi.AuthBearer && !slices.Equal(want[string(r.Function)], verify) {
+			t.Errorf("%s %s is served by %s, which may not check the authorizer's signature", r.Method, r.Pattern, r.Function)
+		}
+	}
+}
+
 func TestEveryFunctionIsGoOnGraviton(t *testing.T) {
 	s := stackUnderTest(t)
 	roles, logs, code := map[string]string{}, map[string]string{}, map[string]string{}
@@ -265,7 +319,8 @@ func TestEveryFunctionIsGoOnGraviton(t *testing.T) {
 
 func TestEveryFunctionGetsTheEnvironmentTheAppReads(t *testing.T) {
 	s := stackUnderTest(t)
-	tableID, keyID := s.logicalID(t, "Table"), s.logicalID(t, "Key")
+	tableID, keyID, identityKeyID := s.logicalID(t, "Table"), s.logicalID(t, "Key"), s.logicalID(t, "IdentityKey")
+	authorizerTTL := get(s.tpl.Resources[s.logicalID(t, "Api", "Authorizer")].Properties, "AuthorizerResultTtlInSeconds")
 	for _, name := range functionNames {
 		vars, _ := get(s.tpl.Resources[s.logicalID(t, titleCase(name)+"Function")].Properties, "Environment", "Variables").(map[string]any)
 		want := map[string]any{
@@ -274,6 +329,12 @@ func TestEveryFunctionGetsTheEnvironmentTheAppReads(t *testing.T) {
 			"KEY_CACHE_TTL":  "2m0s",
 			"KEY_CACHE_SIZE": "500",
 			"KEEP_VERSIONS":  "10",
+		}
+		if name != "resolve-direct" {
+			// The authorizer and the functions behind it; API Gateway
+			// never invokes resolve-direct.
+			want["IDENTITY_KEY_ID"] = map[string]any{"Fn::GetAtt": []any{identityKeyID, "Arn"}}
+			want["AUTHORIZER_CACHE_TTL"] = "1m0s"
 		}
 		if !reflect.DeepEqual(vars, want) {
 			t.Errorf("%s environment:\n got %s\nwant %s", name, jsonString(vars), jsonString(want))
@@ -287,12 +348,21 @@ func TestEveryFunctionGetsTheEnvironmentTheAppReads(t *testing.T) {
 				t.Setenv(k, "resolved-by-cloudformation")
 			}
 		}
-		cfg, err := lambdaapp.ConfigFromEnv()
+		if name == "resolve-direct" {
+			t.Setenv("IDENTITY_KEY_ID", "")
+			t.Setenv("AUTHORIZER_CACHE_TTL", "")
+		}
+		cfg, err := lambdaapp.ConfigFromEnv(httpapi.Function(name))
 		if err != nil {
 			t.Fatalf("%s: lambdaapp.ConfigFromEnv refuses the stack's environment: %v", name, err)
 		}
 		if cfg.KeyCacheTTL != s.props.KeyCacheTTL || cfg.KeyCacheSize != s.props.KeyCacheSize || cfg.MaxVersions != s.props.KeepVersions {
 			t.Errorf("%s: the app reads %+v from the stack's environment", name, cfg)
+		}
+		// A signed identity lives, and a checked one is remembered, as
+		// long as API Gateway caches the authorizer's answer.
+		if name != "resolve-direct" && (cfg.AuthorizerCacheTTL != s.props.AuthorizerCacheTTL || authorizerTTL != cfg.AuthorizerCacheTTL.Seconds()) {
+			t.Errorf("%s: the app's authorizer cache TTL is %s; the stack's %s, the authorizer's %v s", name, cfg.AuthorizerCacheTTL, s.props.AuthorizerCacheTTL, authorizerTTL)
 		}
 	}
 }
@@ -312,29 +382,35 @@ func TestEachFunctionMayDoExactlyWhatItsRoutesNeed(t *testing.T) {
 		return grant{action, "table", strings.Join(kinds, " ")}
 	}
 	logs := grant{"logs:CreateLogStream,logs:PutLogEvents", "logs", ""}
+	// The functions behind the authorizer check its signature; only the
+	// authorizer signs.
+	verifyMac := grant{"kms:VerifyMac", "identity-key", ""}
 	want := map[string][]grant{
 		"set": {
 			logs,
-			table("dynamodb:GetItem", "A#", "I#", "K#", "S#", "V#"),
+			table("dynamodb:GetItem", "A#", "I#", "K#", "O#", "S#", "V#"),
 			table("dynamodb:PutItem", "A#", "I#", "K#", "S#", "V#"),
 			table("dynamodb:DeleteItem", "I#", "V#"),
 			table("dynamodb:Query", "V#"),
 			{"dynamodb:Query", "index/GSI2", ""},
 			{"kms:Decrypt,kms:GenerateDataKey", "key", "service=zwrm-secrets"},
+			verifyMac,
 			{"sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage", "dlq", ""},
 		},
 		"list": {
 			logs,
-			table("dynamodb:GetItem", "I#", "S#"),
+			table("dynamodb:GetItem", "I#", "O#", "S#"),
 			table("dynamodb:Query", "S#", "V#"),
 			{"dynamodb:Query", "index/GSI1", ""},
+			verifyMac,
 		},
 		"delete": {
 			logs,
-			table("dynamodb:GetItem", "A#", "I#", "S#"),
+			table("dynamodb:GetItem", "A#", "I#", "O#", "S#"),
 			table("dynamodb:DeleteItem", "I#", "S#", "V#"),
 			table("dynamodb:Query", "V#"),
 			table("dynamodb:PutItem", "A#"),
+			verifyMac,
 		},
 		"resolve": {
 			logs,
@@ -342,6 +418,7 @@ func TestEachFunctionMayDoExactlyWhatItsRoutesNeed(t *testing.T) {
 			table("dynamodb:Query", "S#"),
 			table("dynamodb:PutItem", "A#"),
 			{"kms:Decrypt", "key", "service=zwrm-secrets"},
+			verifyMac,
 		},
 		"resolve-direct": {
 			logs,
@@ -357,10 +434,12 @@ func TestEachFunctionMayDoExactlyWhatItsRoutesNeed(t *testing.T) {
 			table("dynamodb:UpdateItem", "O#", "T#"),
 			table("dynamodb:Query", "A#"),
 			{"dynamodb:Query", "index/GSI2", ""},
+			verifyMac,
 		},
 		"authorizer": {
 			logs,
 			table("dynamodb:GetItem", "T#"),
+			{"kms:GenerateMac", "identity-key", ""},
 		},
 	}
 	got := s.grants(t)
@@ -738,6 +817,7 @@ func (s *synthesized) grants(tb testing.TB) map[string][]grant {
 	what := map[string]string{
 		s.logicalID(tb, "Table"):               "table",
 		s.logicalID(tb, "Key"):                 "key",
+		s.logicalID(tb, "IdentityKey"):         "identity-key",
 		s.logicalID(tb, "RotationDeadLetters"): "dlq",
 		s.logicalID(tb, "SetFunction"):         "set",
 		s.logicalID(tb, "UiBucket"):            "ui-bucket",

@@ -4,6 +4,9 @@
 // environment, generation). KMS refuses a Decrypt whose context differs, and
 // IAM policies can name the context in kms:EncryptionContext:* conditions,
 // e.g. a role that may decrypt staging keys but not production ones.
+//
+// MAC (mac.go) signs and checks messages with a KMS HMAC key: the
+// authorizer's identities on AWS.
 package kmskeys
 
 import (

@@ -36,15 +36,39 @@ type Config struct {
 	KeyCacheTTL  time.Duration // KEY_CACHE_TTL, e.g. "5m"
 	KeyCacheSize int           // KEY_CACHE_SIZE
 	MaxVersions  int           // KEEP_VERSIONS
+	// IdentityKeyID is the KMS HMAC key that signs the authorizer's
+	// identities (IDENTITY_KEY_ID): the authorizer signs with it, the
+	// functions behind it check with it.
+	IdentityKeyID string
+	// AuthorizerCacheTTL is how long API Gateway caches the authorizer's
+	// answers (AUTHORIZER_CACHE_TTL, e.g. "60s"; "0s" for no cache): a
+	// signed identity expires that long after it was made (plus a small
+	// margin), and the functions remember a checked signature no longer.
+	AuthorizerCacheTTL time.Duration
 	// Now is the clock; time.Now by default. Tests move it.
 	Now func() time.Time
 }
 
-// ConfigFromEnv reads Config from the environment.
-func ConfigFromEnv() (Config, error) {
+// ConfigFromEnv reads the Config of function fn from the environment.
+// The authorizer and the functions behind it need the identity key and the
+// authorizer cache TTL; resolve-direct, which API Gateway never invokes,
+// needs neither.
+func ConfigFromEnv(fn httpapi.Function) (Config, error) {
 	c := Config{Table: os.Getenv("TABLE_NAME"), KeyID: os.Getenv("KMS_KEY_ID")}
 	if c.Table == "" || c.KeyID == "" {
 		return c, fmt.Errorf("TABLE_NAME and KMS_KEY_ID must be set")
+	}
+	if UsesIdentityKey(fn) {
+		c.IdentityKeyID = os.Getenv("IDENTITY_KEY_ID")
+		s := os.Getenv("AUTHORIZER_CACHE_TTL")
+		if c.IdentityKeyID == "" || s == "" {
+			return c, fmt.Errorf("IDENTITY_KEY_ID and AUTHORIZER_CACHE_TTL must be set for the %s function", fn)
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 || d > time.Hour {
+			return c, fmt.Errorf("AUTHORIZER_CACHE_TTL %q: want a duration from 0s to 1h, as the stack's authorizer cache", s)
+		}
+		c.AuthorizerCacheTTL = d
 	}
 	if s := os.Getenv("KEY_CACHE_TTL"); s != "" {
 		d, err := time.ParseDuration(s)
@@ -65,69 +89,99 @@ func ConfigFromEnv() (Config, error) {
 	return c, nil
 }
 
+// UsesIdentityKey tells whether function fn signs (the authorizer) or
+// checks (the functions behind it) the authorizer's identities.
+func UsesIdentityKey(fn httpapi.Function) bool { return fn != httpapi.FnResolveDirect }
+
 // App is the service as one Lambda container holds it.
 type App struct {
 	Service *service.Service
 	Logger  *slog.Logger
 	adapter *httpadapter.HandlerAdapterV2
+	signer  identitySigner
 }
 
-// New builds the App of function fn over a store and a key wrapper.
-func New(fn httpapi.Function, store secrets.Store, wrapper secrets.KeyWrapper, cfg Config, logger *slog.Logger) *App {
+// New builds the App of function fn over a store, a key wrapper and the
+// identity MAC. ids may be nil where no identity is signed or checked
+// (resolve-direct, bootstrap): the authorizer then fails and bearer routes
+// answer 500, never trusting an unsigned context.
+func New(fn httpapi.Function, store secrets.Store, wrapper secrets.KeyWrapper, ids IdentityMAC, cfg Config, logger *slog.Logger) *App {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	sealer := envelope.New(wrapper, store, envelope.Options{CacheTTL: cfg.KeyCacheTTL, CacheSize: cfg.KeyCacheSize, Now: cfg.Now})
 	svc := service.New(store, sealer, service.Config{Logger: logger, MaxVersions: cfg.MaxVersions, Now: cfg.Now})
 	h := httpapi.New(svc, httpapi.Options{
 		Logger:    logger,
-		Auth:      authorizerContext{},
+		Auth:      authorizerContext{verifier: newIdentityVerifier(ids, cfg.AuthorizerCacheTTL, now), logger: logger},
 		IAM:       iamContext{svc: svc},
 		RequestID: apiGatewayRequestID,
 		Function:  fn,
 	})
-	return &App{Service: svc, Logger: logger, adapter: httpadapter.NewV2(h)}
+	return &App{Service: svc, Logger: logger, adapter: httpadapter.NewV2(h),
+		signer: identitySigner{mac: ids, ttl: cfg.AuthorizerCacheTTL, now: now}}
 }
 
 // FromEnv builds the App for function fn: configuration from the
 // environment, AWS clients from the default credential chain, once. The
 // authorizer passes "" for fn: it serves no route.
 func FromEnv(ctx context.Context, fn httpapi.Function) (*App, error) {
-	cfg, err := ConfigFromEnv()
+	cfg, err := ConfigFromEnv(fn)
 	if err != nil {
 		return nil, err
 	}
-	store, wrapper, err := Connect(ctx, AWSOptions{Table: cfg.Table, KeyID: cfg.KeyID})
+	d, err := Connect(ctx, AWSOptions{Table: cfg.Table, KeyID: cfg.KeyID, IdentityKeyID: cfg.IdentityKeyID})
 	if err != nil {
 		return nil, err
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	return New(fn, store, wrapper, cfg, logger), nil
+	return New(fn, d.Store, d.Keys, d.Identity, cfg, logger), nil
 }
 
 // AWSOptions say where the deployed service keeps its data.
 type AWSOptions struct {
-	Table    string // the DynamoDB table
-	KeyID    string // the KMS key (id, ARN or alias)
-	Region   string // overrides the default chain's region when set
-	Endpoint string // a DynamoDB endpoint other than AWS's (dynalite in tests)
+	Table string // the DynamoDB table
+	KeyID string // the KMS key (id, ARN or alias)
+	// IdentityKeyID is the KMS HMAC key of the authorizer's identities;
+	// empty where none is used.
+	IdentityKeyID string
+	Region        string // overrides the default chain's region when set
+	Endpoint      string // a DynamoDB endpoint other than AWS's (dynalite in tests)
 }
 
-// Connect builds the DynamoDB store and the KMS key wrapper of a deployed
-// service, with credentials from the default chain: what the functions
-// use, and what `zwrm admin bootstrap --table` uses to reach a deployment.
-func Connect(ctx context.Context, o AWSOptions) (*dynamostore.Store, *kmskeys.Wrapper, error) {
+// Deployment is what a function reaches of a deployed service.
+type Deployment struct {
+	Store *dynamostore.Store
+	Keys  *kmskeys.Wrapper
+	// Identity is nil unless AWSOptions named an identity key.
+	Identity IdentityMAC
+}
+
+// Connect builds the DynamoDB store, the KMS key wrapper and (when
+// o.IdentityKeyID is set) the identity MAC of a deployed service, with
+// credentials from the default chain: what the functions use, and what
+// `zwrm admin bootstrap --table` uses to reach a deployment.
+func Connect(ctx context.Context, o AWSOptions) (Deployment, error) {
 	var opts []func(*config.LoadOptions) error
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
+		return Deployment{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	ddb := dynamodb.NewFromConfig(awsCfg, func(d *dynamodb.Options) {
 		if o.Endpoint != "" {
 			d.BaseEndpoint = &o.Endpoint
 		}
 	})
-	return dynamostore.New(ddb, o.Table), kmskeys.New(kms.NewFromConfig(awsCfg), o.KeyID), nil
+	kmsClient := kms.NewFromConfig(awsCfg)
+	d := Deployment{Store: dynamostore.New(ddb, o.Table), Keys: kmskeys.New(kmsClient, o.KeyID)}
+	if o.IdentityKeyID != "" {
+		d.Identity = kmskeys.NewMAC(kmsClient, o.IdentityKeyID)
+	}
+	return d, nil
 }
 
 // Bootstrap creates org (if new) and a superadmin token in it, in a
@@ -137,12 +191,12 @@ func Bootstrap(ctx context.Context, o AWSOptions, org, subject, name string) (st
 	if o.Table == "" {
 		return "", fmt.Errorf("the table name is required")
 	}
-	store, wrapper, err := Connect(ctx, o)
+	d, err := Connect(ctx, o)
 	if err != nil {
 		return "", err
 	}
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	return New("", store, wrapper, Config{}, quiet).Service.Bootstrap(ctx, org, subject, name)
+	return New("", d.Store, d.Keys, nil, Config{}, quiet).Service.Bootstrap(ctx, org, subject, name)
 }
 
 // HTTP serves an API Gateway HTTP API (payload 2.0) request with the one

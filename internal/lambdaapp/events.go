@@ -16,8 +16,9 @@ import (
 
 // Authorize is the API Gateway HTTP API Lambda authorizer (simple
 // responses): it checks the bearer token and hands the identity to the
-// functions in its context. A bad token is a denial; a failure to check
-// is an error, which API Gateway answers with 500, never an allow.
+// functions in its context, signed (expiry and MAC, see identityMessage).
+// A bad token is a denial; a failure to check or to sign is an error, which
+// API Gateway answers with 500, never an allow.
 func (a *App) Authorize(ctx context.Context, req events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 	deny := events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}
 	header := req.Headers["authorization"]
@@ -34,7 +35,12 @@ func (a *App) Authorize(ctx context.Context, req events.APIGatewayV2CustomAuthor
 		a.Logger.ErrorContext(ctx, "authorizer failed", "request_id", req.RequestContext.RequestID, "error", err.Error())
 		return deny, errors.New("authorizer failed")
 	}
-	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: identityContext(id)}, nil
+	c := identityContext(id)
+	if err := a.signer.sign(ctx, c); err != nil {
+		a.Logger.ErrorContext(ctx, "authorizer failed to sign the identity", "request_id", req.RequestContext.RequestID, "error", err.Error())
+		return deny, errors.New("authorizer failed")
+	}
+	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: c}, nil
 }
 
 // ResolveRequest is a direct invocation of the resolve function by another

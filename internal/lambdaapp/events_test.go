@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,8 +19,10 @@ import (
 	sampleevents "github.com/zwrm/secrets/events"
 	"github.com/zwrm/secrets/internal/boltstore"
 	"github.com/zwrm/secrets/internal/httpapi"
+	"github.com/zwrm/secrets/internal/kmskeys"
 	"github.com/zwrm/secrets/internal/lambdaapp"
 	"github.com/zwrm/secrets/internal/localkey"
+	"github.com/zwrm/secrets/internal/localkms"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
 )
@@ -37,6 +41,8 @@ func (c *clock) Add(d time.Duration) {
 
 // fixture is one deployment: a function App per function over one store,
 // as the functions share one table, and the tokens the samples stand for.
+// The authorizer signs identities with an HMAC key in local-kms, and the
+// functions behind it check them there.
 type fixture struct {
 	apps         map[httpapi.Function]*lambdaapp.App
 	authorizer   *lambdaapp.App
@@ -47,7 +53,7 @@ type fixture struct {
 	logs         *bytes.Buffer
 }
 
-const stripeLive = "sk_live_51HxyzabcdRgA1"
+const stripeLive = "sk_live_51H8xyzQWERTYRgA1"
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
@@ -62,13 +68,16 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kms := localkms.Start(t)
+	ids := kmskeys.NewMAC(kms.Client(), kms.NewHMACKey(t))
 	f := &fixture{apps: map[httpapi.Function]*lambdaapp.App{}, clock: &clock{now: time.Now().UTC()}, logs: &bytes.Buffer{}}
 	logger := slog.New(slog.NewJSONHandler(f.logs, nil))
-	cfg := lambdaapp.Config{Now: f.clock.Now}
-	for _, fn := range []httpapi.Function{httpapi.FnSet, httpapi.FnList, httpapi.FnDelete, httpapi.FnResolve, httpapi.FnAdmin, httpapi.FnResolveDirect} {
-		f.apps[fn] = lambdaapp.New(fn, store, wrapper, cfg, logger)
+	cfg := lambdaapp.Config{Now: f.clock.Now, AuthorizerCacheTTL: time.Minute}
+	for _, fn := range behindTheAuthorizer {
+		f.apps[fn] = lambdaapp.New(fn, store, wrapper, ids, cfg, logger)
 	}
-	f.authorizer = lambdaapp.New("", store, wrapper, cfg, logger)
+	f.apps[httpapi.FnResolveDirect] = lambdaapp.New(httpapi.FnResolveDirect, store, wrapper, nil, cfg, logger)
+	f.authorizer = lambdaapp.New(httpapi.FnAuthorizer, store, wrapper, ids, cfg, logger)
 
 	ctx := context.Background()
 	svc := f.apps[httpapi.FnAdmin].Service
@@ -87,9 +96,15 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// sample reads an event, with the fixture's tokens in place of the
-// placeholders.
-func (f *fixture) sample(t *testing.T, name string) json.RawMessage {
+// behindTheAuthorizer are the functions that serve bearer routes, and so
+// take identity from the authorizer's context.
+var behindTheAuthorizer = []httpapi.Function{httpapi.FnSet, httpapi.FnList, httpapi.FnDelete, httpapi.FnResolve, httpapi.FnAdmin}
+
+// handWritten reads an event as the file has it, with the fixture's tokens
+// in place of the placeholders. Its authorizer context, if any, is the
+// shape of the authorizer's answer, unsigned ("${IDENTITY_MAC}"): what a
+// caller invoking the function directly could write.
+func (f *fixture) handWritten(t *testing.T, name string) json.RawMessage {
 	t.Helper()
 	b, err := sampleevents.FS.ReadFile(name)
 	if err != nil {
@@ -98,6 +113,58 @@ func (f *fixture) sample(t *testing.T, name string) json.RawMessage {
 	b = bytes.ReplaceAll(b, []byte("${USER_TOKEN}"), []byte(f.userToken))
 	b = bytes.ReplaceAll(b, []byte("${SERVICE_TOKEN}"), []byte(f.serviceToken))
 	return b
+}
+
+// sample reads an event as API Gateway would send it: an authorizer
+// context in the file is replaced with the authorizer's signed answer for
+// the event's Authorization header. (The MAC cannot be in the file: the
+// key is made per test run, and so are the tokens and their ids.)
+func (f *fixture) sample(t *testing.T, name string) json.RawMessage {
+	t.Helper()
+	return f.withContext(t, f.handWritten(t, name), func(ev map[string]any, c map[string]any) map[string]any {
+		header, _ := ev["headers"].(map[string]any)["authorization"].(string)
+		return f.authorize(t, header)
+	})
+}
+
+// withContext replaces the authorizer context of the HTTP event raw, if it
+// has one, with what edit returns for it (nil removes it).
+func (f *fixture) withContext(t *testing.T, raw json.RawMessage, edit func(ev, c map[string]any) map[string]any) json.RawMessage {
+	t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := ev["requestContext"].(map[string]any)
+	authz, _ := rc["authorizer"].(map[string]any)
+	c, ok := authz["lambda"].(map[string]any)
+	if !ok {
+		return raw
+	}
+	if c = edit(ev, c); c == nil {
+		delete(authz, "lambda")
+	} else {
+		authz["lambda"] = c
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// authorize asks the authorizer about an Authorization header, as API
+// Gateway does, and returns the context it answers.
+func (f *fixture) authorize(t *testing.T, header string) map[string]any {
+	t.Helper()
+	var req events.APIGatewayV2CustomAuthorizerV2Request
+	strictDecode(t, f.handWritten(t, "authorizer.json"), &req)
+	req.Headers["authorization"] = header
+	resp, err := f.authorizer.Authorize(context.Background(), req)
+	if err != nil || !resp.IsAuthorized {
+		t.Fatalf("authorize %.20q…: %+v, %v", header, resp, err)
+	}
+	return resp.Context
 }
 
 // strictDecode checks that a sample is a valid v of aws-lambda-go's types:
@@ -113,7 +180,13 @@ func strictDecode(t *testing.T, raw []byte, v any) {
 
 func (f *fixture) httpSample(t *testing.T, fn httpapi.Function, name string) events.APIGatewayV2HTTPResponse {
 	t.Helper()
-	raw := f.sample(t, name)
+	return f.httpEvent(t, fn, name, f.sample(t, name))
+}
+
+// httpEvent sends fn the HTTP event raw through the entry point its main
+// uses.
+func (f *fixture) httpEvent(t *testing.T, fn httpapi.Function, name string, raw json.RawMessage) events.APIGatewayV2HTTPResponse {
+	t.Helper()
 	var req events.APIGatewayV2HTTPRequest
 	strictDecode(t, raw, &req)
 	app := f.apps[fn]
@@ -164,6 +237,27 @@ func TestEverySampleEventThroughItsFunction(t *testing.T) {
 		for k, want := range map[string]string{"org": "acme", "subject": "ann@acme.test", "name": "Ann", "kind": "user", "role": "superadmin"} {
 			if got := resp.Context[k]; got != want {
 				t.Errorf("context %s = %v, want %s", k, got, want)
+			}
+		}
+		// Signed: good for the authorizer cache TTL and a margin.
+		if mac, _ := resp.Context["mac"].(string); len(mac) < 40 {
+			t.Errorf("context mac = %q, want a base64 HMAC-SHA-256", mac)
+		}
+		wantExpires := strconv.FormatInt(f.clock.Now().Add(time.Minute+30*time.Second).Unix(), 10)
+		if got := resp.Context["expires"]; got != wantExpires {
+			t.Errorf("context expires = %v, want %s (now + cache TTL + 30s)", got, wantExpires)
+		}
+		// The sample's context is the shape of the authorizer's answer.
+		var sample events.APIGatewayV2HTTPRequest
+		strictDecode(t, f.handWritten(t, "list-secrets.json"), &sample)
+		for k := range resp.Context {
+			if _, ok := sample.RequestContext.Authorizer.Lambda[k]; !ok {
+				t.Errorf("the sample events' authorizer context lacks %q", k)
+			}
+		}
+		for k := range sample.RequestContext.Authorizer.Lambda {
+			if _, ok := resp.Context[k]; !ok {
+				t.Errorf("the sample events' authorizer context has %q, which the authorizer does not answer", k)
 			}
 		}
 	})
@@ -301,25 +395,140 @@ func TestFunctionsTakeIdentityOnlyFromTheAuthorizerContext(t *testing.T) {
 	wantResponse(t, "no authorizer context", resp, 401)
 }
 
+// forgeries are authorizer contexts a direct invoker could write, each
+// made from genuine signed answers of the authorizer: own, for the token of
+// the sample event (ann, a superadmin, or the web-prod service), and bob's
+// (a member of acme).
+var forgeries = map[string]func(own, bob map[string]any) map[string]any{
+	"no authorizer context": func(own, bob map[string]any) map[string]any { return nil },
+	"an unsigned context": func(own, bob map[string]any) map[string]any {
+		delete(own, "mac")
+		delete(own, "expires")
+		return own
+	},
+	"a context without its MAC":    func(own, bob map[string]any) map[string]any { delete(own, "mac"); return own },
+	"a context without its expiry": func(own, bob map[string]any) map[string]any { delete(own, "expires"); return own },
+	"a MAC that is not base64":     func(own, bob map[string]any) map[string]any { own["mac"] = "not base64!"; return own },
+	"a MAC with one bit flipped": func(own, bob map[string]any) map[string]any {
+		mac, _ := base64.StdEncoding.DecodeString(own["mac"].(string))
+		mac[len(mac)-1] ^= 1
+		own["mac"] = base64.StdEncoding.EncodeToString(mac)
+		return own
+	},
+	"another identity's MAC": func(own, bob map[string]any) map[string]any { own["mac"] = bob["mac"]; return own },
+	"a later expiry":         func(own, bob map[string]any) map[string]any { own["expires"] = "9999999999"; return own },
+	"bob's context raised to superadmin": func(own, bob map[string]any) map[string]any {
+		bob["role"] = "superadmin"
+		return bob
+	},
+	"the caller's context moved to another org": func(own, bob map[string]any) map[string]any {
+		own["org"] = "evil"
+		return own
+	},
+	"bob's context with the caller's token id": func(own, bob map[string]any) map[string]any {
+		bob["token_id"] = own["token_id"]
+		return bob
+	},
+	"a context with another scope": func(own, bob map[string]any) map[string]any {
+		own["scope_app"], own["scope_environments"] = "api", "development,staging,production"
+		return own
+	},
+	"a field moved across a boundary": func(own, bob map[string]any) map[string]any {
+		// "ann@acme.test" + "Ann" → "ann@acme.testA" + "nn": the same
+		// bytes run together, told apart by the length prefixes.
+		subject, name := own["subject"].(string), own["name"].(string)
+		own["subject"], own["name"] = subject+name[:1], name[1:]
+		return own
+	},
+	"a number where a string was signed": func(own, bob map[string]any) map[string]any { own["expires"] = 9999999999; return own },
+}
+
+func TestAForgedIdentityIsRefusedByEveryFunctionBehindTheAuthorizer(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// bob: a genuine member token of acme.
+	bobToken, _, err := f.apps[httpapi.FnAdmin].Service.CreateToken(ctx, f.admin, service.TokenInput{Kind: secrets.TokenUser, Subject: "bob@acme.test", Name: "Bob", Role: "member"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := map[httpapi.Function]string{
+		httpapi.FnSet: "set-org-secret.json", httpapi.FnList: "list-secrets.json", httpapi.FnDelete: "delete-org-secret.json",
+		httpapi.FnResolve: "resolve-http.json", httpapi.FnAdmin: "admin-list-tokens.json",
+	}
+	for _, fn := range behindTheAuthorizer {
+		name := samples[fn]
+		t.Run(string(fn)+" refuses the sample's hand-written context", func(t *testing.T) {
+			resp := f.httpEvent(t, fn, name, f.handWritten(t, name))
+			wantResponse(t, name, resp, 401, `"code":"unauthorized"`)
+		})
+		for forgery, forge := range forgeries {
+			t.Run(string(fn)+" refuses "+forgery, func(t *testing.T) {
+				raw := f.withContext(t, f.handWritten(t, name), func(ev, _ map[string]any) map[string]any {
+					header, _ := ev["headers"].(map[string]any)["authorization"].(string)
+					return forge(f.authorize(t, header), f.authorize(t, "Bearer "+bobToken))
+				})
+				resp := f.httpEvent(t, fn, name, raw)
+				wantResponse(t, name, resp, 401, `"code":"unauthorized"`)
+				for _, leak := range []string{"kms", "KMS", "arn:", "mac", "expected"} {
+					if strings.Contains(resp.Body, leak) {
+						t.Errorf("the refusal says %q: %s", leak, resp.Body)
+					}
+				}
+			})
+		}
+		t.Run(string(fn)+" refuses a signed context once it has expired", func(t *testing.T) {
+			raw := f.sample(t, name)
+			f.clock.Add(time.Minute + 31*time.Second)
+			defer f.clock.Add(-(time.Minute + 31*time.Second))
+			wantResponse(t, name, f.httpEvent(t, fn, name, raw), 401, "expired")
+		})
+	}
+	if !strings.Contains(f.logs.String(), "authorizer context refused") {
+		t.Error("no refusal was logged")
+	}
+	// And a signed one still works (the samples' own tests cover each).
+	wantResponse(t, "list-secrets", f.httpSample(t, httpapi.FnList, "list-secrets.json"), 200)
+}
+
 func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("TABLE_NAME", "zwrm")
 	t.Setenv("KMS_KEY_ID", "alias/zwrm")
 	t.Setenv("KEY_CACHE_TTL", "90s")
 	t.Setenv("KEY_CACHE_SIZE", "50")
 	t.Setenv("KEEP_VERSIONS", "30")
-	c, err := lambdaapp.ConfigFromEnv()
-	if err != nil {
-		t.Fatal(err)
+	t.Setenv("IDENTITY_KEY_ID", "arn:aws:kms:eu-west-1:123456789012:key/identity")
+	t.Setenv("AUTHORIZER_CACHE_TTL", "1m0s")
+	for _, fn := range []httpapi.Function{httpapi.FnAuthorizer, httpapi.FnSet, httpapi.FnList, httpapi.FnDelete, httpapi.FnResolve, httpapi.FnAdmin, httpapi.FnResolveDirect} {
+		c, err := lambdaapp.ConfigFromEnv(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Table != "zwrm" || c.KeyID != "alias/zwrm" || c.KeyCacheTTL != 90*time.Second || c.KeyCacheSize != 50 || c.MaxVersions != 30 {
+			t.Fatalf("%s: config = %+v", fn, c)
+		}
+		wantKey, wantTTL := "arn:aws:kms:eu-west-1:123456789012:key/identity", time.Minute
+		if fn == httpapi.FnResolveDirect {
+			wantKey, wantTTL = "", 0 // API Gateway never invokes it
+		}
+		if c.IdentityKeyID != wantKey || c.AuthorizerCacheTTL != wantTTL {
+			t.Errorf("%s: identity key %q, authorizer cache TTL %s; want %q, %s", fn, c.IdentityKeyID, c.AuthorizerCacheTTL, wantKey, wantTTL)
+		}
 	}
-	if c.Table != "zwrm" || c.KeyID != "alias/zwrm" || c.KeyCacheTTL != 90*time.Second || c.KeyCacheSize != 50 || c.MaxVersions != 30 {
-		t.Fatalf("config = %+v", c)
-	}
-	for name, value := range map[string]string{"KEY_CACHE_TTL": "soon", "KEY_CACHE_SIZE": "-1", "KEEP_VERSIONS": "x", "TABLE_NAME": ""} {
+	for name, value := range map[string]string{"KEY_CACHE_TTL": "soon", "KEY_CACHE_SIZE": "-1", "KEEP_VERSIONS": "x", "TABLE_NAME": "",
+		"IDENTITY_KEY_ID": "", "AUTHORIZER_CACHE_TTL": "", "AUTHORIZER_CACHE_TTL=": "-1s", "AUTHORIZER_CACHE_TTL==": "2h"} {
+		name = strings.TrimRight(name, "=")
 		t.Run(name+"="+value+" is refused", func(t *testing.T) {
 			t.Setenv(name, value)
-			if _, err := lambdaapp.ConfigFromEnv(); err == nil {
+			if _, err := lambdaapp.ConfigFromEnv(httpapi.FnList); err == nil {
 				t.Fatal("accepted")
 			}
 		})
 	}
+	t.Run("resolve-direct needs no identity key", func(t *testing.T) {
+		t.Setenv("IDENTITY_KEY_ID", "")
+		t.Setenv("AUTHORIZER_CACHE_TTL", "")
+		if _, err := lambdaapp.ConfigFromEnv(httpapi.FnResolveDirect); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package lambdaapp
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -39,15 +40,29 @@ func identityContext(id secrets.Identity) map[string]any {
 }
 
 // authorizerContext takes identity from the authorizer's context in the
-// request API Gateway sent: the functions never read the token again.
-type authorizerContext struct{}
+// request API Gateway sent: the functions never read the token again. The
+// context must carry the authorizer's signature over every field read here
+// (see identityMessage): whoever may invoke a function directly can write
+// any context, but cannot sign one.
+type authorizerContext struct {
+	verifier *identityVerifier
+	logger   *slog.Logger
+}
 
-func (authorizerContext) Identify(r *http.Request) (secrets.Identity, error) {
+func (a authorizerContext) Identify(r *http.Request) (secrets.Identity, error) {
 	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
 	if !ok || rc.Authorizer == nil || rc.Authorizer.Lambda == nil {
 		return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized, "no authorizer context: this route must sit behind the zwrm authorizer")
 	}
 	c := rc.Authorizer.Lambda
+	if err := a.verifier.verify(r.Context(), c); err != nil {
+		if secrets.IsCode(err, secrets.CodeUnauthorized) {
+			// Not API Gateway's doing: someone invoked the function with a
+			// context of their own, or replayed an old one.
+			a.logger.WarnContext(r.Context(), "authorizer context refused", "request_id", rc.RequestID, "reason", err.Error())
+		}
+		return secrets.Identity{}, err
+	}
 	str := func(k string) string { s, _ := c[k].(string); return s }
 	id := secrets.Identity{Org: str(ctxOrg), TokenID: str(ctxTokenID), Kind: secrets.TokenKind(str(ctxKind)), Subject: str(ctxSubject),
 		Name: str(ctxName), Role: secrets.Role(str(ctxRole)), Scope: secrets.Scope{App: str(ctxScopeApp), Machine: str(ctxScopeMachine)}}

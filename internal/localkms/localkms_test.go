@@ -1,0 +1,61 @@
+package localkms_test
+
+import (
+	"net"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/zwrm/secrets/internal/localkms"
+)
+
+func TestServerMakesHMACKeysAndStopsWithTheTest(t *testing.T) {
+	var addr string
+	t.Run("a started server makes HMAC keys that sign and verify", func(t *testing.T) {
+		srv := localkms.Start(t)
+		u, err := url.Parse(srv.URL)
+		if err != nil {
+			t.Fatalf("server URL %q: %v", srv.URL, err)
+		}
+		if got, want := u.Hostname(), "127.0.0.1"; got != want {
+			t.Errorf("server host = %q, want %q (tests speak on loopback only)", got, want)
+		}
+		addr = u.Host
+		key := srv.NewHMACKey(t)
+		client := srv.Client()
+		out, err := client.DescribeKey(t.Context(), &kms.DescribeKeyInput{KeyId: aws.String(key)})
+		if err != nil {
+			t.Fatalf("DescribeKey: %v", err)
+		}
+		if got, want := out.KeyMetadata.KeySpec, types.KeySpecHmac256; got != want {
+			t.Errorf("key spec = %s, want %s", got, want)
+		}
+		if got, want := out.KeyMetadata.KeyUsage, types.KeyUsageTypeGenerateVerifyMac; got != want {
+			t.Errorf("key usage = %s, want %s", got, want)
+		}
+		mac, err := client.GenerateMac(t.Context(), &kms.GenerateMacInput{KeyId: aws.String(key), Message: []byte("m"), MacAlgorithm: types.MacAlgorithmSpecHmacSha256})
+		if err != nil {
+			t.Fatalf("GenerateMac: %v", err)
+		}
+		ok, err := client.VerifyMac(t.Context(), &kms.VerifyMacInput{KeyId: aws.String(key), Message: []byte("m"), Mac: mac.Mac, MacAlgorithm: types.MacAlgorithmSpecHmacSha256})
+		if err != nil || !ok.MacValid {
+			t.Fatalf("VerifyMac: %+v, %v", ok, err)
+		}
+		srv.DisableKey(t, key)
+		if _, err := client.GenerateMac(t.Context(), &kms.GenerateMacInput{KeyId: aws.String(key), Message: []byte("m"), MacAlgorithm: types.MacAlgorithmSpecHmacSha256}); err == nil {
+			t.Fatal("GenerateMac with a disabled key succeeded")
+		}
+	})
+	if addr == "" {
+		return // skipped, or failed before it started
+	}
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err == nil {
+		conn.Close()
+		t.Errorf("local-kms still accepts connections on %s after its test ended", addr)
+	}
+}

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package localkms
+
+import "os/exec"
+
+func setProcAttr(*exec.Cmd) {}
+
+func terminate(cmd *exec.Cmd, _ bool) { _ = cmd.Process.Kill() }
