@@ -230,7 +230,53 @@ func decodeAll[T any](b *bolt.Bucket, prefix []byte) ([]*T, error) {
 	return out, err
 }
 
-// Secrets.
+// Secrets. A secret record is decoded with the org, layer, name (and for
+// history, id and version) of its key, and refused if its body names
+// others: storage is untrusted, and a record copied under another key must
+// not pass for the secret that key names.
+
+// decodeHead decodes the head record stored at key.
+func decodeHead(key, data []byte) (*secrets.Secret, error) {
+	parts := strings.Split(string(key), sep)
+	if len(parts) != 3 {
+		return nil, secrets.Internalf(nil, "malformed secret key %q", key)
+	}
+	layer, err := secrets.ParseLayerKey(parts[1])
+	if err != nil {
+		return nil, secrets.Internalf(err, "secret key %q", key)
+	}
+	return decodeSecret(key, data, parts[0], &layer, parts[2], "", 0)
+}
+
+// decodeVersion decodes the history record stored at key.
+func decodeVersion(key, data []byte) (*secrets.Secret, error) {
+	parts := strings.Split(string(key), sep)
+	if len(parts) != 3 {
+		return nil, secrets.Internalf(nil, "malformed version key %q", key)
+	}
+	n, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return nil, secrets.Internalf(err, "version key %q", key)
+	}
+	return decodeSecret(key, data, parts[0], nil, "", parts[1], n)
+}
+
+// decodeSecret decodes a secret record and checks that it names what its
+// key names (the parts given).
+func decodeSecret(key, data []byte, org string, layer *secrets.Layer, name, id string, version int64) (*secrets.Secret, error) {
+	var sec secrets.Secret
+	if err := json.Unmarshal(data, &sec); err != nil {
+		return nil, fmt.Errorf("decode %q: %w", key, err)
+	}
+	if sec.Org != org || (layer != nil && sec.Layer != *layer) || (name != "" && sec.Name != name) ||
+		(id != "" && sec.ID != id) || (version != 0 && sec.Version != version) {
+		return nil, secrets.Internalf(nil, "integrity error: the record at %q names another org, layer, name, id or version", key)
+	}
+	for env, v := range sec.Values {
+		sec.Values[env] = v.Tightened()
+	}
+	return &sec, nil
+}
 
 // CreateSecret implements secrets.SecretStore.
 func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
@@ -278,16 +324,19 @@ func headByID(tx *bolt.Tx, org, id string) (*secrets.Secret, []byte, error) {
 		return nil, nil, secrets.ErrNotFound
 	}
 	head = bytes.Clone(head) // valid only in tx, and callers write under it
-	var sec secrets.Secret
-	ok, err := get(tx.Bucket(bucketSecrets), head, &sec)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !ok {
+	data := tx.Bucket(bucketSecrets).Get(head)
+	if data == nil {
 		// The index and the heads change together, so this is damage.
 		return nil, nil, fmt.Errorf("id index points at a missing head %q", head)
 	}
-	return &sec, head, nil
+	sec, err := decodeHead(head, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sec.Org != org || sec.ID != id {
+		return nil, nil, secrets.Internalf(nil, "integrity error: id %s of org %s points at the record of another secret", id, org)
+	}
+	return sec, head, nil
 }
 
 // UpdateSecret implements secrets.SecretStore.
@@ -383,30 +432,64 @@ func indexRotation(tx *bolt.Tx, old, next *secrets.Secret) error {
 	return nil
 }
 
+// dueEntries calls fn with the org and id of each entry of the rotation
+// index due at now, earliest first, until fn returns false.
+func dueEntries(tx *bolt.Tx, now time.Time, fn func(org, id string) (bool, error)) error {
+	end := []byte(fmt.Sprintf("%020d%s", now.UnixNano(), string([]byte{sep[0] + 1})))
+	c := tx.Bucket(bucketRotations).Cursor()
+	for k, _ := c.First(); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
+		parts := strings.Split(string(k), sep)
+		if len(parts) != 3 {
+			return fmt.Errorf("malformed rotation key %q", k)
+		}
+		more, err := fn(parts[1], parts[2])
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListRotationOrgs implements secrets.SecretStore: the orgs with an entry
+// due in the rotation index (one local read of the due part).
+func (s *Store) ListRotationOrgs(ctx context.Context, now time.Time) ([]string, error) {
+	var orgs []string
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return dueEntries(tx, now, func(org, _ string) (bool, error) {
+			if !slices.Contains(orgs, org) {
+				orgs = append(orgs, org)
+			}
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list rotation orgs: %w", err)
+	}
+	slices.Sort(orgs)
+	return orgs, nil
+}
+
 // ListDueRotations implements secrets.SecretStore.
-func (s *Store) ListDueRotations(ctx context.Context, now time.Time, limit int) ([]*secrets.Secret, error) {
+func (s *Store) ListDueRotations(ctx context.Context, org string, now time.Time, limit int) ([]*secrets.Secret, error) {
 	if limit < 1 {
 		return nil, fmt.Errorf("list due rotations: %w", secrets.Invalid("limit", "must be 1 or more"))
 	}
-	end := []byte(fmt.Sprintf("%020d%s", now.UnixNano(), string([]byte{sep[0] + 1})))
 	var due []*secrets.Secret
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketRotations).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k, end) < 0 && len(due) < limit; k, _ = c.Next() {
-			parts := strings.Split(string(k), sep)
-			if len(parts) != 3 {
-				return fmt.Errorf("malformed rotation key %q", k)
+		return dueEntries(tx, now, func(entryOrg, id string) (bool, error) {
+			if entryOrg != org {
+				return true, nil
 			}
-			sec, _, err := headByID(tx, parts[1], parts[2])
+			sec, _, err := headByID(tx, org, id)
 			if err != nil {
-				return fmt.Errorf("rotation index entry %q: %w", k, err)
+				return false, fmt.Errorf("rotation index entry %s/%s: %w", org, id, err)
 			}
 			due = append(due, sec)
-		}
-		return nil
+			return len(due) < limit, nil
+		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list due rotations: %w", err)
+		return nil, fmt.Errorf("list due rotations of org %s: %w", org, err)
 	}
 	return due, nil
 }
@@ -431,18 +514,20 @@ func (s *Store) GetSecretByName(ctx context.Context, org string, layer secrets.L
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
 	}
-	var sec secrets.Secret
+	var sec *secrets.Secret
 	err = s.view(ctx, func(tx *bolt.Tx) error {
-		ok, err := get(tx.Bucket(bucketSecrets), key, &sec)
-		if err == nil && !ok {
-			err = secrets.ErrNotFound
+		data := tx.Bucket(bucketSecrets).Get(key)
+		if data == nil {
+			return secrets.ErrNotFound
 		}
+		var err error
+		sec, err = decodeHead(key, data)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
 	}
-	return &sec, nil
+	return sec, nil
 }
 
 // ListSecrets implements secrets.SecretStore.
@@ -469,11 +554,17 @@ func (s *Store) ListSecretsIn(ctx context.Context, org string, layers []secrets.
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSecrets)
 		for i, p := range prefixes {
-			list, err := decodeAll[secrets.Secret](b, p)
+			err := scan(b, p, func(k, v []byte) error {
+				sec, err := decodeHead(k, v)
+				if err != nil {
+					return err
+				}
+				out[i] = append(out[i], sec)
+				return nil
+			})
 			if err != nil {
 				return fmt.Errorf("at %s: %w", layers[i], err)
 			}
-			out[i] = list
 		}
 		return nil
 	})
@@ -499,12 +590,10 @@ func (s *Store) ListLayers(ctx context.Context, org string) ([]secrets.Layer, er
 			if i < 0 {
 				return fmt.Errorf("malformed secret key %q", k)
 			}
-			// The record, not its key, says what the layer is.
-			var head struct {
-				Layer secrets.Layer `json:"layer"`
-			}
-			if err := json.Unmarshal(v, &head); err != nil {
-				return fmt.Errorf("decode %q: %w", k, err)
+			// The key says what the layer is; the record must agree.
+			head, err := decodeHead(k, v)
+			if err != nil {
+				return err
 			}
 			if head.Layer.Kind() != "global" {
 				layers = append(layers, head.Layer)
@@ -550,18 +639,20 @@ func (s *Store) GetVersion(ctx context.Context, org, id string, n int64) (*secre
 		err = secrets.ErrNotFound // no version can be stored there
 		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
 	}
-	var sec secrets.Secret
+	var sec *secrets.Secret
 	err = s.view(ctx, func(tx *bolt.Tx) error {
-		ok, err := get(tx.Bucket(bucketVersions), key, &sec)
-		if err == nil && !ok {
-			err = secrets.ErrNotFound
+		data := tx.Bucket(bucketVersions).Get(key)
+		if data == nil {
+			return secrets.ErrNotFound
 		}
+		var err error
+		sec, err = decodeVersion(key, data)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
 	}
-	return &sec, nil
+	return sec, nil
 }
 
 // ListVersions implements secrets.SecretStore.
@@ -572,9 +663,14 @@ func (s *Store) ListVersions(ctx context.Context, org, id string) ([]*secrets.Se
 	}
 	var list []*secrets.Secret
 	err = s.view(ctx, func(tx *bolt.Tx) error {
-		var err error
-		list, err = decodeAll[secrets.Secret](tx.Bucket(bucketVersions), prefix)
-		return err
+		return scan(tx.Bucket(bucketVersions), prefix, func(k, v []byte) error {
+			sec, err := decodeVersion(k, v)
+			if err != nil {
+				return err
+			}
+			list = append(list, sec)
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list versions of secret %s: %w", id, err)

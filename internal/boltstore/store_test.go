@@ -33,6 +33,23 @@ func TestStore(t *testing.T) {
 	})
 }
 
+func TestStoreIsUntrusted(t *testing.T) {
+	storetest.RunTamper(t, func(t *testing.T) (secrets.Store, storetest.Tamper) {
+		st := open(t, filepath.Join(t.TempDir(), "secrets.db"))
+		return st, tamperer{st}
+	})
+}
+
+// tamperer writes to the bbolt file behind the store's back.
+type tamperer struct{ st *boltstore.Store }
+
+func (tp tamperer) CopyHead(t *testing.T, from, to storetest.Place, rewrite bool) {
+	t.Helper()
+	if err := boltstore.CopyHead(tp.st, from.Org, from.Layer, from.Name, to.Org, to.Layer, to.Name, rewrite); err != nil {
+		t.Fatalf("CopyHead: %v", err)
+	}
+}
+
 func TestOpenWhileInUse(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "secrets.db")
 	open(t, path)

@@ -448,9 +448,18 @@ func (c *Client) SetUserResolveEnvironments(ctx context.Context, envs []secrets.
 	if envs == nil {
 		envs = []secrets.Environment{}
 	}
-	in := struct {
-		UserResolveEnvironments []secrets.Environment `json:"user_resolve_environments"`
-	}{envs}
+	return c.UpdateOrg(ctx, OrgUpdate{UserResolveEnvironments: envs})
+}
+
+// OrgUpdate is what PATCH /v1/org changes; nil or empty fields keep theirs.
+type OrgUpdate struct {
+	UserResolveEnvironments []secrets.Environment                             `json:"user_resolve_environments,omitempty"`
+	EnvironmentPolicies     map[secrets.Environment]secrets.EnvironmentPolicy `json:"environment_policies,omitempty"`
+}
+
+// UpdateOrg changes the organization's settings (PATCH /v1/org,
+// superadmins).
+func (c *Client) UpdateOrg(ctx context.Context, in OrgUpdate) (*secrets.Org, error) {
 	var out secrets.Org
 	if _, err := c.do(ctx, request{method: "PATCH", path: "/v1/org", body: in}, &out); err != nil {
 		return nil, err

@@ -41,10 +41,11 @@ const (
 
 // Fixed key parts.
 const (
-	rotationPartition = "ROT" // GSI2PK of every head with a rotation policy
-	orgSK             = "O"
-	secretIDSK        = "I"
-	tokenSK           = "T"
+	rotationPrefix = "ROT"  // GSI2PK of an org's heads with a rotation policy: ROT#org
+	orgsPartition  = "ORGS" // GSI2PK of every org item, so the rotation sweep can list orgs
+	orgSK          = "O"
+	secretIDSK     = "I"
+	tokenSK        = "T"
 )
 
 // key is an item's primary key.
@@ -169,20 +170,59 @@ func tokensPK(org string) string { return join("TOK", org) }
 // Times before 1970 sort as 1970 (no policy or token is that old).
 func timeSK(t time.Time) string { return fmt.Sprintf("%020d", max(t.UnixNano(), 0)) }
 
-func rotationSK(s *secrets.Secret) string { return join(timeSK(s.Rotation.NextAt), s.Org, s.ID) }
+// rotationPK is the GSI2 partition of org's heads with a rotation policy:
+// one per org, so that the sweep can share its batch among orgs.
+func rotationPK(org string) string { return join(rotationPrefix, org) }
 
-// parseLayerKey is the inverse of secrets.Layer.Key.
-func parseLayerKey(k string) (secrets.Layer, error) {
-	parts := strings.Split(k, "/")
-	switch {
-	case len(parts) == 1 && parts[0] == "g":
-		return secrets.Global, nil
-	case len(parts) == 2 && parts[0] == "a" && parts[1] != "":
-		return secrets.Layer{App: parts[1]}, nil
-	case len(parts) == 3 && parts[0] == "m" && parts[1] != "" && parts[2] != "":
-		return secrets.Layer{App: parts[1], Machine: parts[2]}, nil
+func rotationSK(s *secrets.Secret) string { return join(timeSK(s.Rotation.NextAt), s.ID) }
+
+func parseLayerKey(k string) (secrets.Layer, error) { return secrets.ParseLayerKey(k) }
+
+// decodeHead decodes a head item with the org, layer and name of its key,
+// and refuses it if its body names others: storage is untrusted, and an
+// item copied under another key must not pass for the secret that key
+// names.
+func decodeHead(item map[string]types.AttributeValue) (*secrets.Secret, error) {
+	k := keyOf(item)
+	pk := strings.Split(k.pk, sep)
+	name, ok := strings.CutPrefix(k.sk, "N"+sep)
+	if len(pk) != 3 || pk[0] != "S" || !ok {
+		return nil, secrets.Internalf(nil, "malformed head key %s/%s", k.pk, k.sk)
 	}
-	return secrets.Layer{}, fmt.Errorf("malformed layer key %q", k)
+	layer, err := parseLayerKey(pk[2])
+	if err != nil {
+		return nil, secrets.Internalf(err, "head key %s/%s", k.pk, k.sk)
+	}
+	return decodeSecret(item, pk[1], &layer, name, "", 0)
+}
+
+// decodeVersion decodes a history item with the org, id and version of its
+// key.
+func decodeVersion(item map[string]types.AttributeValue) (*secrets.Secret, error) {
+	k := keyOf(item)
+	pk := strings.Split(k.pk, sep)
+	n, err := strconv.ParseInt(k.sk, 10, 64)
+	if len(pk) != 3 || pk[0] != "V" || err != nil {
+		return nil, secrets.Internalf(err, "malformed version key %s/%s", k.pk, k.sk)
+	}
+	return decodeSecret(item, pk[1], nil, "", pk[2], n)
+}
+
+func decodeSecret(item map[string]types.AttributeValue, org string, layer *secrets.Layer, name, id string, version int64) (*secrets.Secret, error) {
+	sec, err := decodeItem[secrets.Secret](item)
+	if err != nil {
+		return nil, err
+	}
+	if stringAttr(item, AttrType) != typeSecret && stringAttr(item, AttrType) != typeVersion ||
+		sec.Org != org || (layer != nil && sec.Layer != *layer) || (name != "" && sec.Name != name) ||
+		(id != "" && sec.ID != id) || (version != 0 && sec.Version != version) {
+		k := keyOf(item)
+		return nil, secrets.Internalf(nil, "integrity error: the item at %s/%s names another org, layer, name, id or version", k.pk, k.sk)
+	}
+	for env, v := range sec.Values {
+		sec.Values[env] = v.Tightened()
+	}
+	return sec, nil
 }
 
 // Encoding. Records go in under their json names; times as RFC 3339 with
@@ -262,7 +302,7 @@ func secretItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
 		extra[AttrGSI1PK], extra[AttrGSI1SK] = layersPK(s.Org), join(s.Layer.Key(), s.Name)
 	}
 	if s.Rotation != nil {
-		extra[AttrGSI2PK], extra[AttrGSI2SK] = rotationPartition, rotationSK(s)
+		extra[AttrGSI2PK], extra[AttrGSI2SK] = rotationPK(s.Org), rotationSK(s)
 	}
 	return encodeItem(s, typeSecret, k, extra)
 }

@@ -94,12 +94,12 @@ func (s *Store) ListTokens(ctx context.Context, org string) ([]*secrets.Token, e
 	if checkParts(org) != nil {
 		return nil, nil
 	}
-	list, err := queryAll[secrets.Token](ctx, s, &dynamodb.QueryInput{
+	list, err := queryAll(ctx, s, &dynamodb.QueryInput{
 		IndexName:                 aws.String(IndexGSI2),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ExpressionAttributeNames:  map[string]string{"#pk": AttrGSI2PK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(tokensPK(org))},
-	})
+	}, decodeItem[secrets.Token])
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -182,7 +182,7 @@ func (s *Store) CreateOrg(ctx context.Context, o *secrets.Org) error {
 	k, err := orgKey(o.ID)
 	var item map[string]types.AttributeValue
 	if err == nil {
-		item, err = encodeItem(o, typeOrg, k, nil)
+		item, err = encodeItem(o, typeOrg, k, orgIndex(o.ID))
 	}
 	if err == nil {
 		err = s.create(ctx, item)
@@ -191,6 +191,12 @@ func (s *Store) CreateOrg(ctx context.Context, o *secrets.Org) error {
 		return fmt.Errorf("create org %s: %w", o.ID, err)
 	}
 	return nil
+}
+
+// orgIndex lists an org in GSI2's orgs partition, where the rotation sweep
+// finds the orgs whose due secrets it shares its batch among.
+func orgIndex(org string) map[string]string {
+	return map[string]string{AttrGSI2PK: orgsPartition, AttrGSI2SK: org}
 }
 
 // GetOrg implements secrets.OrgStore.
@@ -244,6 +250,12 @@ func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org) error {
 		} else {
 			remove = append(remove, placeholder)
 		}
+	}
+	// An org item written before orgs were indexed joins the index here.
+	for i, name := range []string{AttrGSI2PK, AttrGSI2SK} {
+		attrNames[fmt.Sprintf("#x%d", i)] = name
+		values[fmt.Sprintf(":x%d", i)] = str(orgIndex(o.ID)[name])
+		set = append(set, fmt.Sprintf("#x%d = :x%d", i, i))
 	}
 	var update []string
 	if len(set) > 0 {

@@ -91,11 +91,11 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[
 	}
 }
 
-// queryAll decodes every item the query finds.
-func queryAll[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput) ([]*T, error) {
+// queryAll decodes every item the query finds with decode.
+func queryAll[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, decode func(map[string]types.AttributeValue) (*T, error)) ([]*T, error) {
 	var list []*T
 	err := s.query(ctx, in, func(item map[string]types.AttributeValue) (bool, error) {
-		v, err := decodeItem[T](item)
+		v, err := decode(item)
 		if err != nil {
 			return false, err
 		}
@@ -442,9 +442,12 @@ func (s *Store) GetSecret(ctx context.Context, org, id string) (*secrets.Secret,
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s: %w", id, err)
 	}
-	sec, err := decodeItem[secrets.Secret](item)
+	sec, err := decodeHead(item)
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s: %w", id, err)
+	}
+	if sec.Org != org || sec.ID != id {
+		return nil, secrets.Internalf(nil, "integrity error: id %s of org %s points at the item of another secret", id, org)
 	}
 	return sec, nil
 }
@@ -462,7 +465,7 @@ func (s *Store) GetSecretByName(ctx context.Context, org string, layer secrets.L
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
 	}
-	sec, err := decodeItem[secrets.Secret](item)
+	sec, err := decodeHead(item)
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
 	}
@@ -485,12 +488,12 @@ func (s *Store) listLayer(ctx context.Context, org string, layer secrets.Layer) 
 	if err != nil {
 		return nil, nil // no head can be stored there
 	}
-	return queryAll[secrets.Secret](ctx, s, &dynamodb.QueryInput{
+	return queryAll(ctx, s, &dynamodb.QueryInput{
 		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :names)"),
 		ExpressionAttributeNames:  exprNames("#pk #sk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(probe.pk), ":names": str("N" + sep)},
 		ConsistentRead:            aws.Bool(true),
-	})
+	}, decodeHead)
 }
 
 // ListSecretsIn implements secrets.SecretStore: one Query per layer, all
@@ -597,7 +600,7 @@ func (s *Store) GetVersion(ctx context.Context, org, id string, n int64) (*secre
 	if err != nil {
 		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
 	}
-	sec, err := decodeItem[secrets.Secret](item)
+	sec, err := decodeVersion(item)
 	if err != nil {
 		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
 	}
@@ -610,13 +613,13 @@ func (s *Store) ListVersions(ctx context.Context, org, id string) ([]*secrets.Se
 	if err != nil {
 		return nil, nil // no history can be stored there
 	}
-	list, err := queryAll[secrets.Secret](ctx, s, &dynamodb.QueryInput{
+	list, err := queryAll(ctx, s, &dynamodb.QueryInput{
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ExpressionAttributeNames:  exprNames("#pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
 		ScanIndexForward:          aws.Bool(false),
 		ConsistentRead:            aws.Bool(true),
-	})
+	}, decodeVersion)
 	if err != nil {
 		return nil, fmt.Errorf("list versions of secret %s: %w", id, err)
 	}
@@ -635,13 +638,37 @@ func (s *Store) PruneVersions(ctx context.Context, org, id string, keepFrom int6
 	return nil
 }
 
-// ListDueRotations implements secrets.SecretStore: one Query of GSI2's
-// rotation partition, whose sort key starts with the due time. The index
-// is eventually consistent, which the contract allows: the sweep re-reads
-// each head before rotating it.
-func (s *Store) ListDueRotations(ctx context.Context, now time.Time, limit int) ([]*secrets.Secret, error) {
+// ListRotationOrgs implements secrets.SecretStore: one Query of GSI2's
+// orgs partition (every org item, keys and settings only), whatever is due.
+func (s *Store) ListRotationOrgs(ctx context.Context, _ time.Time) ([]string, error) {
+	var orgs []string
+	err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:                 aws.String(IndexGSI2),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrGSI2PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(orgsPartition)},
+	}, func(item map[string]types.AttributeValue) (bool, error) {
+		if org := stringAttr(item, AttrGSI2SK); org != "" {
+			orgs = append(orgs, org)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list rotation orgs: %w", err)
+	}
+	return orgs, nil
+}
+
+// ListDueRotations implements secrets.SecretStore: one Query of the org's
+// rotation partition of GSI2, whose sort key starts with the due time. The
+// index is eventually consistent, which the contract allows: the sweep
+// re-reads each head before rotating it.
+func (s *Store) ListDueRotations(ctx context.Context, org string, now time.Time, limit int) ([]*secrets.Secret, error) {
 	if limit < 1 {
 		return nil, fmt.Errorf("list due rotations: %w", secrets.Invalid("limit", "must be 1 or more, not %d", limit))
+	}
+	if checkParts(org) != nil {
+		return nil, nil
 	}
 	var due []*secrets.Secret
 	err := s.query(ctx, &dynamodb.QueryInput{
@@ -651,14 +678,14 @@ func (s *Store) ListDueRotations(ctx context.Context, now time.Time, limit int) 
 			"#pk": AttrGSI2PK, "#sk": AttrGSI2SK,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(rotationPartition),
+			":pk": str(rotationPK(org)),
 			// Every key of a time at or before now: "$" follows the
 			// separator "#".
 			":end": str(timeSK(now) + "$"),
 		},
 		Limit: aws.Int32(int32(min(limit, math.MaxInt32))),
 	}, func(item map[string]types.AttributeValue) (bool, error) {
-		sec, err := decodeItem[secrets.Secret](item)
+		sec, err := decodeHead(item)
 		if err != nil {
 			return false, err
 		}
@@ -666,7 +693,7 @@ func (s *Store) ListDueRotations(ctx context.Context, now time.Time, limit int) 
 		return len(due) < limit, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list due rotations: %w", err)
+		return nil, fmt.Errorf("list due rotations of org %s: %w", org, err)
 	}
 	return due, nil
 }

@@ -35,6 +35,54 @@ func TestStore(t *testing.T) {
 	})
 }
 
+func TestStoreIsUntrusted(t *testing.T) {
+	srv := dynalite.Start(t)
+	client := srv.Client(t)
+	storetest.RunTamper(t, func(t *testing.T) (secrets.Store, storetest.Tamper) {
+		table := srv.NewTable(t)
+		return dynamostore.New(client, table), tamperer{client, table}
+	})
+}
+
+// tamperer writes to the table behind the store's back, with a plain
+// GetItem and PutItem, as anyone with write access to the table could.
+type tamperer struct {
+	api   *dynamodb.Client
+	table string
+}
+
+func headKeyAV(p storetest.Place) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		dynamostore.AttrPK: &types.AttributeValueMemberS{Value: "S#" + p.Org + "#" + p.Layer.Key()},
+		dynamostore.AttrSK: &types.AttributeValueMemberS{Value: "N#" + p.Name},
+	}
+}
+
+func (tp tamperer) CopyHead(t *testing.T, from, to storetest.Place, rewrite bool) {
+	t.Helper()
+	out, err := tp.api.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(tp.table), Key: headKeyAV(from), ConsistentRead: aws.Bool(true)})
+	if err != nil || len(out.Item) == 0 {
+		t.Fatalf("GetItem of the head at %v: %v (%d attributes)", from, err, len(out.Item))
+	}
+	item := maps.Clone(out.Item)
+	maps.Copy(item, headKeyAV(to))
+	if rewrite {
+		layer := map[string]types.AttributeValue{}
+		if to.Layer.App != "" {
+			layer["app"] = &types.AttributeValueMemberS{Value: to.Layer.App}
+		}
+		if to.Layer.Machine != "" {
+			layer["machine"] = &types.AttributeValueMemberS{Value: to.Layer.Machine}
+		}
+		item["org"] = &types.AttributeValueMemberS{Value: to.Org}
+		item["name"] = &types.AttributeValueMemberS{Value: to.Name}
+		item["layer"] = &types.AttributeValueMemberM{Value: layer}
+	}
+	if _, err := tp.api.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(tp.table), Item: item}); err != nil {
+		t.Fatalf("PutItem of the copy at %v: %v", to, err)
+	}
+}
+
 // TestStoreWithOldItemOnConditionFailure runs the suite again with the
 // item as it was attached to every failed condition, as DynamoDB does for
 // ReturnValuesOnConditionCheckFailure ALL_OLD and dynalite does not: the

@@ -43,7 +43,9 @@ const (
 )
 
 // Identity is what a ciphertext is bound to. SecretID keeps a value of a
-// deleted secret from opening under a new secret of the same name.
+// deleted secret from opening under a new secret of the same name. Callers
+// build it from where a record was found (the caller's org, the key it was
+// looked up by), never from what the stored record says about itself.
 type Identity struct {
 	SecretID    string
 	Org         string
@@ -51,11 +53,6 @@ type Identity struct {
 	Name        string
 	Environment secrets.Environment
 	Version     int64
-}
-
-// IdentityOf returns the identity of s's value for env.
-func IdentityOf(s *secrets.Secret, env secrets.Environment) Identity {
-	return Identity{SecretID: s.ID, Org: s.Org, Layer: s.Layer, Name: s.Name, Environment: env, Version: s.Version}
 }
 
 // aad encodes the identity with a length before each part, so no two

@@ -872,10 +872,13 @@ func TestGridSecrets(t *testing.T) {
 	ann := e.mintUser(t, super, "ann@acme.test", "Ann", "member")
 	bob := e.mintUser(t, super, "bob@acme.test", "Bob", "member")
 	cat := e.mintUser(t, super, "cat@acme.test", "Cat", "admin")
+	// The grid's flow has members own production values: this org lets
+	// members write production (the default needs an admin).
+	wantStatus(t, e.do(t, "PATCH", "/v1/org", super, map[string]any{"environment_policies": map[string]any{"production": map[string]int{"min_write_priority": 10}}}), http.StatusOK)
 
 	r := e.do(t, "POST", "/v1/secrets", ann, map[string]any{
 		"name": "STRIPE_API_KEY", "description": "Stripe, live mode",
-		"values": map[string]any{"production": "sk_live_51HxyzabcdRgA1", "development": "sk_test_short", "staging": nil},
+		"values": map[string]any{"production": "sk_live_51H8xyzQWERTYRgA1", "development": "sk_test_short", "staging": nil},
 	})
 	wantStatus(t, r, http.StatusCreated)
 	created := object(t, r)
@@ -1624,6 +1627,7 @@ type auditJSON struct {
 	SecretID    string `json:"secret_id"`
 	Environment string `json:"environment"`
 	TokenID     string `json:"token_id"`
+	Detail      string `json:"detail"`
 	Secrets     []struct {
 		Name    string `json:"name"`
 		Layer   string `json:"layer"`
@@ -2002,7 +2006,7 @@ func TestForbiddenNamesTheOwner(t *testing.T) {
 	ann := e.mintUser(t, super, "ann@acme.test", "Ann Owner", "member")
 	bob := e.mintUser(t, super, "bob@acme.test", "Bob", "member")
 	sec := e.createSecret(t, ann, map[string]any{"name": "ANNS", "values": map[string]string{"development": "a"}})
-	wantStatus(t, e.do(t, "POST", "/v1/apps/web/secrets", ann, map[string]string{"name": "ANNS_APP", "value": "a"}), http.StatusCreated)
+	wantStatus(t, e.do(t, "POST", "/v1/apps/web/secrets", ann, map[string]string{"name": "ANNS_APP", "value": "a", "environment": "development"}), http.StatusCreated)
 
 	for _, tc := range []struct {
 		name         string

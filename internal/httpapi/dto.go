@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/zwrm/secrets/internal/secrets"
@@ -36,13 +37,15 @@ type secretRow struct {
 	Version      int64             `json:"version"`
 }
 
-// secretDetail is a row with the masks, the rotation policy and whether the
-// caller may modify it.
+// secretDetail is a row with the masks, the rotation policy, whether the
+// caller may modify it and which environments' values it may change
+// (ownership and the org's environment policies together).
 type secretDetail struct {
 	secretRow
-	Masked    map[secrets.Environment]*string `json:"masked"`
-	Rotation  *rotationView                   `json:"rotation"`
-	CanModify bool                            `json:"can_modify"`
+	Masked               map[secrets.Environment]*string `json:"masked"`
+	Rotation             *rotationView                   `json:"rotation"`
+	CanModify            bool                            `json:"can_modify"`
+	WritableEnvironments []secrets.Environment           `json:"writable_environments"`
 }
 
 // rotationView is a rotation policy.
@@ -103,8 +106,15 @@ func rowOf(s *secrets.Secret) secretRow {
 		Environments: envsOf(s), Owner: s.Owner, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt, UpdatedBy: s.UpdatedBy, Version: s.Version}
 }
 
-func detailOf(s *secrets.Secret, id secrets.Identity) secretDetail {
-	return secretDetail{secretRow: rowOf(s), Masked: masksOf(s), Rotation: rotationOf(s.Rotation), CanModify: secrets.CanModify(id, s)}
+// writeDetail answers sec as its detail for id.
+func (a *api) writeDetail(w http.ResponseWriter, r *http.Request, status int, s *secrets.Secret, id secrets.Identity) error {
+	writable, err := a.svc.WritableEnvironments(r.Context(), id, s)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, secretDetail{secretRow: rowOf(s), Masked: masksOf(s), Rotation: rotationOf(s.Rotation),
+		CanModify: secrets.CanModify(id, s), WritableEnvironments: writable})
+	return nil
 }
 
 // tokenView is a token's record, never the token or its hash.

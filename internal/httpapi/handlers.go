@@ -31,6 +31,11 @@ func (a *api) me(w http.ResponseWriter, r *http.Request, id secrets.Identity) er
 		out["role"] = nil
 		out["scope"] = id.Scope
 	}
+	writable, err := a.svc.WritableEnvironments(r.Context(), id, nil)
+	if err != nil {
+		return err
+	}
+	out["writable_environments"] = writable
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -172,8 +177,7 @@ func (a *api) createSecret(w http.ResponseWriter, r *http.Request, id secrets.Id
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, detailOf(sec, id))
-	return nil
+	return a.writeDetail(w, r, http.StatusCreated, sec, id)
 }
 
 func (a *api) getSecret(w http.ResponseWriter, r *http.Request, id secrets.Identity) error {
@@ -181,8 +185,7 @@ func (a *api) getSecret(w http.ResponseWriter, r *http.Request, id secrets.Ident
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, detailOf(sec, id))
-	return nil
+	return a.writeDetail(w, r, http.StatusOK, sec, id)
 }
 
 // UpdateSecretRequest is the body of PATCH /v1/secrets/{id}: only what
@@ -217,8 +220,7 @@ func (a *api) updateSecret(w http.ResponseWriter, r *http.Request, id secrets.Id
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, detailOf(sec, id))
-	return nil
+	return a.writeDetail(w, r, http.StatusOK, sec, id)
 }
 
 func (a *api) deleteSecret(w http.ResponseWriter, r *http.Request, id secrets.Identity) error {
@@ -256,8 +258,7 @@ func (a *api) restoreVersion(w http.ResponseWriter, r *http.Request, id secrets.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, detailOf(sec, id))
-	return nil
+	return a.writeDetail(w, r, http.StatusOK, sec, id)
 }
 
 // RotationRequest is the body of PUT /v1/secrets/{id}/rotation.
@@ -277,8 +278,7 @@ func (a *api) setRotation(w http.ResponseWriter, r *http.Request, id secrets.Ide
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, detailOf(sec, id))
-	return nil
+	return a.writeDetail(w, r, http.StatusOK, sec, id)
 }
 
 func (a *api) clearRotation(w http.ResponseWriter, r *http.Request, id secrets.Identity) error {
@@ -286,8 +286,7 @@ func (a *api) clearRotation(w http.ResponseWriter, r *http.Request, id secrets.I
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, detailOf(sec, id))
-	return nil
+	return a.writeDetail(w, r, http.StatusOK, sec, id)
 }
 
 // ResolveRequest is the body of POST /v1/resolve.
@@ -398,14 +397,33 @@ func (a *api) getOrg(w http.ResponseWriter, r *http.Request, id secrets.Identity
 	return nil
 }
 
+// UpdateOrgRequest is the body of PATCH /v1/org: the settings that change.
+type UpdateOrgRequest struct {
+	UserResolveEnvironments []string                          `json:"user_resolve_environments"`
+	EnvironmentPolicies     map[string]EnvironmentPolicyInput `json:"environment_policies"`
+}
+
+// EnvironmentPolicyInput is one environment's write policy.
+type EnvironmentPolicyInput struct {
+	MinWritePriority *int `json:"min_write_priority"`
+}
+
 func (a *api) updateOrg(w http.ResponseWriter, r *http.Request, id secrets.Identity) error {
-	var in struct {
-		UserResolveEnvironments []string `json:"user_resolve_environments"`
-	}
+	var in UpdateOrgRequest
 	if err := decodeJSON(r, &in, false); err != nil {
 		return err
 	}
-	org, err := a.svc.SetUserResolveEnvironments(r.Context(), id, in.UserResolveEnvironments)
+	up := service.OrgUpdate{UserResolveEnvironments: in.UserResolveEnvironments}
+	if in.EnvironmentPolicies != nil {
+		up.EnvironmentPolicies = map[string]secrets.EnvironmentPolicy{}
+		for env, p := range in.EnvironmentPolicies {
+			if p.MinWritePriority == nil {
+				return secrets.Invalid("environment_policies."+env+".min_write_priority", "is required: the least role priority that may write %s values (member 10, admin 100, superadmin 1000)", env)
+			}
+			up.EnvironmentPolicies[env] = secrets.EnvironmentPolicy{MinWritePriority: *p.MinWritePriority}
+		}
+	}
+	org, err := a.svc.UpdateOrg(r.Context(), id, up)
 	if err != nil {
 		return err
 	}

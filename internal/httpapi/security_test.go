@@ -64,6 +64,8 @@ func scenario(t *testing.T, e *env) (values, tokens []string) {
 	svc := e.mintService(t, super, "web-m1", "web", "m1", "development", "production")
 	other := e.bootstrap(t, "globex", "root@globex.test", "Gus")
 	tokens = []string{super, admin.Token, ann, bob, svc, other}
+	// Members own production values here: the org lets them write it.
+	wantStatus(t, e.do(t, "PATCH", "/v1/org", super, map[string]any{"environment_policies": map[string]any{"production": map[string]int{"min_write_priority": 10}}}), 200)
 
 	// The layer API at every layer.
 	for i, base := range []string{"/v1/org/secrets", "/v1/apps/web/secrets", "/v1/apps/web/machines/m1/secrets"} {

@@ -98,6 +98,9 @@ type Principal struct {
 type SealedValue struct {
 	Ciphertext []byte `json:"ciphertext"`
 	Mask       string `json:"mask"`
+	// MaskRule is the rule Mask was made under (see MaskRule); 0 for
+	// masks stored before rules were numbered.
+	MaskRule int `json:"mask_rule,omitempty"`
 }
 
 // Secret is one secret at one layer of one organization, as stored: a head
@@ -233,6 +236,44 @@ type Org struct {
 	// UserResolveEnvironments are the environments user tokens may resolve;
 	// empty means development only.
 	UserResolveEnvironments []Environment `json:"user_resolve_environments,omitempty"`
+	// EnvironmentPolicies says, per environment, who may change its
+	// values; an environment absent here has its default policy (see
+	// DefaultEnvironmentPolicy).
+	EnvironmentPolicies map[Environment]EnvironmentPolicy `json:"environment_policies,omitempty"`
+}
+
+// EnvironmentPolicy is what an organization requires of whoever sets,
+// clears, restores or rotates a value of one environment, or deletes a
+// secret holding one.
+type EnvironmentPolicy struct {
+	// MinWritePriority is the least role priority that may write.
+	MinWritePriority int `json:"min_write_priority"`
+}
+
+// DefaultEnvironmentPolicy is the policy of an environment an organization
+// has not set: members write development and staging, admins production.
+func DefaultEnvironmentPolicy(env Environment) EnvironmentPolicy {
+	if env == Production {
+		return EnvironmentPolicy{MinWritePriority: RoleAdmin.Priority()}
+	}
+	return EnvironmentPolicy{MinWritePriority: RoleMember.Priority()}
+}
+
+// WritePolicy returns the organization's policy for env.
+func (o *Org) WritePolicy(env Environment) EnvironmentPolicy {
+	if p, ok := o.EnvironmentPolicies[env]; ok {
+		return p
+	}
+	return DefaultEnvironmentPolicy(env)
+}
+
+// WritePolicies returns the policy of every environment.
+func (o *Org) WritePolicies() map[Environment]EnvironmentPolicy {
+	out := make(map[Environment]EnvironmentPolicy, len(Environments))
+	for _, env := range Environments {
+		out[env] = o.WritePolicy(env)
+	}
+	return out
 }
 
 // DataKey is an organization's data key for one environment, wrapped by the
@@ -290,4 +331,8 @@ const (
 	ActionSecretRotate  = "secret.rotate"
 	ActionRotationSet   = "rotation.set"
 	ActionRotationClear = "rotation.clear"
+	// ActionIntegrity records a stored record that disagreed with where it
+	// was found: it was refused, and someone with write access to the
+	// store should be asked why.
+	ActionIntegrity = "integrity.error"
 )

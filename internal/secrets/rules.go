@@ -114,16 +114,23 @@ func ValidateDescription(d string) error {
 	return nil
 }
 
-// ValidateValue allows 1 byte to 64 KiB of UTF-8. The message never quotes
-// the value.
-func ValidateValue(field, v string) error {
+// ValidateValue allows 1 byte to 64 KiB of UTF-8 without a NUL byte (a
+// process's environment cannot carry one). field names the value, env its
+// environment ("" for all three). The message never quotes the value.
+func ValidateValue(field string, env Environment, v string) error {
+	which := "the " + string(env) + " value"
+	if env == "" {
+		which = "the value (for every environment)"
+	}
 	switch {
 	case v == "":
-		return Invalid(field, "must not be empty (1 byte to 64 KiB); to remove a value, clear it with null")
+		return Invalid(field, "%s must not be empty (1 byte to 64 KiB); to remove a value, clear it with null", which)
 	case len(v) > MaxValueBytes:
-		return Invalid(field, "is %d bytes; the limit is %d bytes (64 KiB)", len(v), MaxValueBytes)
+		return Invalid(field, "%s is %d bytes; the limit is %d bytes (64 KiB)", which, len(v), MaxValueBytes)
 	case !utf8.ValidString(v):
-		return Invalid(field, "must be valid UTF-8 text")
+		return Invalid(field, "%s must be valid UTF-8 text", which)
+	case strings.IndexByte(v, 0) >= 0:
+		return Invalid(field, "%s holds a NUL byte; values must not, since a program's environment cannot carry one", which)
 	}
 	return nil
 }
@@ -153,22 +160,67 @@ func ValidateSubject(s string) error {
 // ValidateOrgID checks an organization id; it follows the app id rule.
 func ValidateOrgID(org string) error { return ValidateID("org", org) }
 
-// Mask hides a value for display. A value of 16 characters or more shows its
-// leading characters up to and including the last '_' or '-' among its first
-// 8 characters (if any), then "***", then its last 4 characters; a shorter
-// value shows "***" only. "sk_live_51HxyzabcdRgA1" → "sk_live_***RgA1".
+// MaskRule is the version of the rule Mask applies. Masks stored under an
+// earlier rule are tightened when read (see SealedValue.Tightened).
+const MaskRule = 2
+
+// maskHiddenMin is the least number of characters a mask keeps hidden.
+const maskHiddenMin = 12
+
+// Mask hides a value for display. It shows the value's prefix (its
+// characters up to and including the last '_' or '-' among its first 8, as
+// in "sk_live_") and its last 4 characters only when at least 12
+// characters, and at least half of the value, stay hidden; otherwise
+// "***" and the last 4 when that still hides 12 characters and half;
+// otherwise "***". "sk_live_51H8xyzQWERTYRgA1" → "sk_live_***RgA1",
+// "Winter-2024-pass" → "***pass", "abcdefghij12" → "***".
 func Mask(value string) string {
 	r := []rune(value)
-	if len(r) < 16 {
-		return "***"
+	n := len(r)
+	hides := func(shown int) bool {
+		hidden := n - shown
+		return hidden >= maskHiddenMin && 2*hidden >= n
 	}
 	prefix := 0
-	for i := 0; i < 8; i++ {
+	for i := 0; i < min(8, n); i++ {
 		if r[i] == '_' || r[i] == '-' {
 			prefix = i + 1
 		}
 	}
-	return string(r[:prefix]) + "***" + string(r[len(r)-4:])
+	switch {
+	case prefix > 0 && hides(prefix+4):
+		return string(r[:prefix]) + "***" + string(r[n-4:])
+	case hides(4):
+		return "***" + string(r[n-4:])
+	}
+	return "***"
+}
+
+// TightenMask returns what a mask stored under an earlier rule may show
+// under the current one, without the value: the first rule showed a prefix
+// and the last 4 characters of any value of 16 characters or more, and
+// "***" and the last 4 hide at least 12 characters and half of every such
+// value, so the prefix goes and the rest stays.
+func TightenMask(mask string) string {
+	i := strings.Index(mask, "***")
+	if i < 0 {
+		return "***"
+	}
+	tail := mask[i+3:]
+	if utf8.RuneCountInString(tail) != 4 {
+		return "***"
+	}
+	return "***" + tail
+}
+
+// Tightened returns v with its mask made under the current rule: a mask
+// stored under an earlier rule is tightened, so that no stored mask shows
+// more than Mask would.
+func (v SealedValue) Tightened() SealedValue {
+	if v.MaskRule < MaskRule {
+		v.Mask, v.MaskRule = TightenMask(v.Mask), MaskRule
+	}
+	return v
 }
 
 // CanModify reports whether id may update, delete or restore s: its owner,
@@ -189,6 +241,93 @@ func CheckModify(id Identity, s *Secret) error {
 		return Errorf(CodeForbidden, "Only %s can modify this secret", s.Owner.Name)
 	}
 	return nil
+}
+
+// RoleFor returns the lowest role whose priority is at least p: the role a
+// message names when p is needed.
+func RoleFor(p int) Role {
+	for _, r := range []Role{RoleMember, RoleAdmin, RoleSuperadmin} {
+		if r.Priority() >= p {
+			return r
+		}
+	}
+	return RoleSuperadmin
+}
+
+// MaxWritePriority bounds EnvironmentPolicy.MinWritePriority: above it,
+// nobody could write.
+const MaxWritePriority = 1000
+
+// ValidateWritePriority checks a policy's minimum write priority: 1 to 1000.
+func ValidateWritePriority(field string, p int) error {
+	if p < 1 || p > MaxWritePriority {
+		return Invalid(field, "must be from 1 to %d (member 10, admin 100, superadmin 1000), not %d", MaxWritePriority, p)
+	}
+	return nil
+}
+
+// CanWriteEnvironment reports whether id's role may write values of env
+// under org's policy. Only user tokens write.
+func CanWriteEnvironment(id Identity, org *Org, env Environment) bool {
+	return id.Kind == TokenUser && id.Role.Priority() >= org.WritePolicy(env).MinWritePriority
+}
+
+// CheckWriteEnvironment returns the 403 for a write of env that org's
+// policy forbids id. doing says what the caller is doing to env, with %s
+// for the environment: "setting a %s value".
+func CheckWriteEnvironment(id Identity, org *Org, env Environment, doing string) error {
+	if CanWriteEnvironment(id, org, env) {
+		return nil
+	}
+	need := org.WritePolicy(env).MinWritePriority
+	role := RoleFor(need)
+	return &Error{Code: CodeForbidden, Message: fmt.Sprintf(doing+" needs role %s (priority %d) in this organization; you are %s (priority %d)",
+		env, role, max(need, role.Priority()), id.Role, id.Role.Priority())}
+}
+
+// CheckOverride returns the 403 for creating a secret that would override
+// lower, which id may not modify: an override changes what every workload
+// of its layer receives in place of lower's values.
+func CheckOverride(id Identity, lower *Secret) error {
+	if CanModify(id, lower) {
+		return nil
+	}
+	return Errorf(CodeForbidden, "%s at %s is owned by %s; only its owner or an admin may override it", lower.Name, lower.Layer, lower.Owner.Name)
+}
+
+// CheckReservedName returns the 403 for creating a secret under a reserved
+// name without the admin role.
+func CheckReservedName(id Identity, name string) error {
+	if !IsReservedName(name) || id.Role.Priority() >= ModifyAnyPriority {
+		return nil
+	}
+	return &Error{Code: CodeForbidden, Message: fmt.Sprintf("creating a secret named %s needs role admin (priority %d): %s is a reserved name, since %s",
+		name, ModifyAnyPriority, name, ReservedRule)}
+}
+
+// ParseLayerKey is the inverse of Layer.Key.
+func ParseLayerKey(k string) (Layer, error) {
+	parts := strings.Split(k, "/")
+	var l Layer
+	switch {
+	case len(parts) == 1 && parts[0] == "g":
+		return Global, nil
+	case len(parts) == 2 && parts[0] == "a":
+		l = Layer{App: parts[1]}
+	case len(parts) == 3 && parts[0] == "m":
+		l = Layer{App: parts[1], Machine: parts[2]}
+	default:
+		return Layer{}, fmt.Errorf("malformed layer key %q", k)
+	}
+	if err := ValidateID("app", l.App); err != nil {
+		return Layer{}, fmt.Errorf("malformed layer key %q: %w", k, err)
+	}
+	if len(parts) == 3 {
+		if err := ValidateID("machine", l.Machine); err != nil {
+			return Layer{}, fmt.Errorf("malformed layer key %q: %w", k, err)
+		}
+	}
+	return l, nil
 }
 
 // TokenID derives a token's id from its SHA-256 hash: the first 16 bytes in

@@ -119,15 +119,21 @@ func TestResolveChainIsLowestPriorityFirst(t *testing.T) {
 
 func TestMask(t *testing.T) {
 	for _, tc := range []struct{ value, want string }{
-		{"sk_live_51HxyzabcdRgA1", "sk_live_***RgA1"},
+		{"sk_live_51H8xyzQWERTYRgA1", "sk_live_***RgA1"},
+		{"sk_live_51HxyzabcdRgA1", "***RgA1"}, // the prefix would leave 10 hidden
+		{"Winter-2024-pass", "***pass"},
+		{"abcdefg_hijk1234", "***1234"},
+		{"abcdefghij12", "***"},
 		{"short", "***"},
 		{"fifteen-chars-x", "***"},
-		{"sixteen_chars_ab", "sixteen_***s_ab"},
 		{"abcdefghijklmnop", "***mnop"},
-		{"a-b_cdefghijklmnopq", "a-b_***nopq"},
+		{"a-b_cdefghijklmnopq", "***nopq"},
 		{"abcdefgh_ijklmnopq", "***nopq"}, // the '_' is the 9th character: outside the first 8
 		{"ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ1234", "ghp_***1234"},
+		{"sk_live_0123456789abcdef", "sk_live_***cdef"}, // 12 hidden, exactly half
+		{"sk_live_0123456789abcde", "***bcde"},          // 11 hidden
 		{"ñññññññññññññññé", "***ñññé"},
+		{"", "***"},
 	} {
 		if got := secrets.Mask(tc.value); got != tc.want {
 			t.Errorf("Mask(%q) = %q, want %q", tc.value, got, tc.want)
@@ -135,9 +141,35 @@ func TestMask(t *testing.T) {
 	}
 }
 
+func TestTightenMask(t *testing.T) {
+	for _, tc := range []struct{ stored, want string }{
+		{"Winter-***pass", "***pass"},
+		{"abcdefg_***1234", "***1234"},
+		{"sk_live_***RgA1", "***RgA1"},
+		{"***mnop", "***mnop"},
+		{"***", "***"},
+		{"garbage", "***"},
+		{"***toolong", "***"},
+	} {
+		if got := secrets.TightenMask(tc.stored); got != tc.want {
+			t.Errorf("TightenMask(%q) = %q, want %q", tc.stored, got, tc.want)
+		}
+	}
+	legacy := secrets.SealedValue{Mask: "Winter-***pass"}
+	if got := legacy.Tightened(); got.Mask != "***pass" || got.MaskRule != secrets.MaskRule {
+		t.Errorf("a legacy value tightened = %+v", got)
+	}
+	current := secrets.SealedValue{Mask: "sk_live_***RgA1", MaskRule: secrets.MaskRule}
+	if got := current.Tightened(); got.Mask != "sk_live_***RgA1" {
+		t.Errorf("a current mask was changed to %q", got.Mask)
+	}
+}
+
 func FuzzMaskNeverShowsTheMiddle(f *testing.F) {
 	f.Add("sk_live_51HxyzabcdRgA1")
 	f.Add("short")
+	f.Add("Winter-2024-pass")
+	f.Add("sk_live_0123456789abcdef")
 	f.Fuzz(func(t *testing.T, v string) {
 		if !utf8.ValidString(v) {
 			return
@@ -146,29 +178,147 @@ func FuzzMaskNeverShowsTheMiddle(f *testing.F) {
 		if !strings.Contains(m, "***") {
 			t.Fatalf("Mask(%q) = %q has no ***", v, m)
 		}
-		if shown := utf8.RuneCountInString(m) - 3; shown > 12 || (utf8.RuneCountInString(v) >= 16 && shown > utf8.RuneCountInString(v)/2+4) {
-			t.Fatalf("Mask(%q) = %q shows %d characters", v, m, shown)
+		if m == "***" {
+			return
+		}
+		n := utf8.RuneCountInString(v)
+		hidden := n - (utf8.RuneCountInString(m) - 3)
+		if hidden < 12 || 2*hidden < n {
+			t.Fatalf("Mask(%q) = %q hides only %d of %d characters", v, m, hidden, n)
+		}
+		if !strings.HasSuffix(v, m[strings.Index(m, "***")+3:]) {
+			t.Fatalf("Mask(%q) = %q: its tail is not the value's", v, m)
 		}
 	})
 }
 
 func TestValidateValue(t *testing.T) {
-	if err := secrets.ValidateValue("value", ""); err == nil {
+	if err := secrets.ValidateValue("value", secrets.Production, ""); err == nil {
 		t.Error("accepted an empty value")
 	}
-	if err := secrets.ValidateValue("value", strings.Repeat("x", 64*1024)); err != nil {
+	if err := secrets.ValidateValue("value", secrets.Production, strings.Repeat("x", 64*1024)); err != nil {
 		t.Errorf("rejected 64 KiB: %v", err)
 	}
 	big := strings.Repeat("s3cr3t", 11000)
-	err := secrets.ValidateValue("value", big)
+	err := secrets.ValidateValue("value", secrets.Production, big)
 	if err == nil {
 		t.Fatal("accepted a value over 64 KiB")
 	}
 	if strings.Contains(err.Error(), "s3cr3t") {
 		t.Fatal("error quotes the value")
 	}
-	if err := secrets.ValidateValue("value", "\xff\xfe"); err == nil {
+	if err := secrets.ValidateValue("value", secrets.Production, "\xff\xfe"); err == nil {
 		t.Error("accepted invalid UTF-8")
+	}
+	err = secrets.ValidateValue("values.staging", secrets.Staging, "before\x00after")
+	if err == nil {
+		t.Fatal("accepted a NUL byte")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "staging") || !strings.Contains(msg, "NUL") || strings.Contains(msg, "before") {
+		t.Errorf("NUL refusal = %q: want the environment and the rule, never the value", msg)
+	}
+	if !secrets.IsCode(err, secrets.CodeInvalid) {
+		t.Errorf("NUL refusal code = %s, want invalid", secrets.ErrorCode(err))
+	}
+	if err := secrets.ValidateValue("value", "", "a\x00b"); err == nil || !strings.Contains(err.Error(), "every environment") {
+		t.Errorf("NUL in a value for all environments: %v", err)
+	}
+	if err := secrets.ValidateValue("value", secrets.Development, "line one\nline\ttwo\r\n"); err != nil {
+		t.Errorf("rejected newlines and tabs: %v", err)
+	}
+}
+
+func TestCheckWriteEnvironment(t *testing.T) {
+	org := &secrets.Org{ID: "acme"}
+	member := secrets.Identity{Kind: secrets.TokenUser, Role: secrets.RoleMember, Subject: "m@x"}
+	admin := secrets.Identity{Kind: secrets.TokenUser, Role: secrets.RoleAdmin, Subject: "a@x"}
+	super := secrets.Identity{Kind: secrets.TokenUser, Role: secrets.RoleSuperadmin, Subject: "s@x"}
+	service := secrets.Identity{Kind: secrets.TokenService, Role: secrets.RoleSuperadmin}
+	for _, tc := range []struct {
+		name string
+		id   secrets.Identity
+		env  secrets.Environment
+		want bool
+	}{
+		{"a member sets development by default", member, secrets.Development, true},
+		{"a member sets staging by default", member, secrets.Staging, true},
+		{"a member may not set production by default", member, secrets.Production, false},
+		{"an admin sets production by default", admin, secrets.Production, true},
+		{"a service token writes nothing", service, secrets.Development, false},
+	} {
+		if got := secrets.CanWriteEnvironment(tc.id, org, tc.env); got != tc.want {
+			t.Errorf("%s: CanWriteEnvironment = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	err := secrets.CheckWriteEnvironment(member, org, secrets.Production, "setting a %s value")
+	if err == nil || !secrets.IsCode(err, secrets.CodeForbidden) ||
+		!strings.HasPrefix(err.Error(), "setting a production value needs role admin (priority 100) in this organization") {
+		t.Errorf("refusal = %v", err)
+	}
+	strict := &secrets.Org{ID: "acme", EnvironmentPolicies: map[secrets.Environment]secrets.EnvironmentPolicy{
+		secrets.Production: {MinWritePriority: 1000}, secrets.Staging: {MinWritePriority: 50},
+	}}
+	if secrets.CanWriteEnvironment(admin, strict, secrets.Production) || !secrets.CanWriteEnvironment(super, strict, secrets.Production) {
+		t.Error("a production policy of 1000 must admit superadmins only")
+	}
+	err = secrets.CheckWriteEnvironment(member, strict, secrets.Staging, "clearing a %s value")
+	if err == nil || !strings.HasPrefix(err.Error(), "clearing a staging value needs role admin (priority 100)") {
+		t.Errorf("refusal under a priority 50 policy = %v", err)
+	}
+	if got := strict.WritePolicy(secrets.Development).MinWritePriority; got != 10 {
+		t.Errorf("an unset environment's policy = %d, want the default 10", got)
+	}
+}
+
+func TestCheckOverride(t *testing.T) {
+	lower := &secrets.Secret{Name: "STRIPE_API_KEY", Layer: secrets.Global, Owner: secrets.Principal{Subject: "root@x", Name: "Dev Superadmin"}}
+	member := secrets.Identity{Kind: secrets.TokenUser, Role: secrets.RoleMember, Subject: "m@x"}
+	err := secrets.CheckOverride(member, lower)
+	if err == nil || err.Error() != "STRIPE_API_KEY at global is owned by Dev Superadmin; only its owner or an admin may override it" {
+		t.Errorf("refusal = %v", err)
+	}
+	if err := secrets.CheckOverride(secrets.Identity{Kind: secrets.TokenUser, Role: secrets.RoleMember, Subject: "root@x"}, lower); err != nil {
+		t.Errorf("the owner may override: %v", err)
+	}
+	if err := secrets.CheckOverride(secrets.Identity{Kind: secrets.TokenUser, Role: secrets.RoleAdmin, Subject: "a@x"}, lower); err != nil {
+		t.Errorf("an admin may override: %v", err)
+	}
+}
+
+func TestReservedNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{"PATH", true}, {"path", true}, {"Node_Options", true}, {"LD_PRELOAD", true}, {"ld_library_path", true},
+		{"DYLD_INSERT_LIBRARIES", true}, {"BASH_ENV", true}, {"IFS", true}, {"GIT_SSH_COMMAND", true}, {"_JAVA_OPTIONS", true},
+		{"PATHS", false}, {"MY_PATH", false}, {"LD", false}, {"NODE_ENV", false}, {"STRIPE_API_KEY", false}, {"ENVIRONMENT", false},
+	} {
+		if got := secrets.IsReservedName(tc.name); got != tc.want {
+			t.Errorf("IsReservedName(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	member := secrets.Identity{Kind: secrets.TokenUser, Role: secrets.RoleMember}
+	err := secrets.CheckReservedName(member, "node_options")
+	if err == nil || !secrets.IsCode(err, secrets.CodeForbidden) || !strings.Contains(err.Error(), "reserved") || !strings.Contains(err.Error(), "admin") {
+		t.Errorf("a member creating node_options: %v", err)
+	}
+	if err := secrets.CheckReservedName(secrets.Identity{Kind: secrets.TokenUser, Role: secrets.RoleAdmin}, "PATH"); err != nil {
+		t.Errorf("an admin creating PATH: %v", err)
+	}
+}
+
+func TestParseLayerKey(t *testing.T) {
+	for _, l := range []secrets.Layer{secrets.Global, {App: "web"}, {App: "web", Machine: "web-1"}} {
+		got, err := secrets.ParseLayerKey(l.Key())
+		if err != nil || got != l {
+			t.Errorf("ParseLayerKey(%q) = %v, %v", l.Key(), got, err)
+		}
+	}
+	for _, k := range []string{"", "x", "a/", "m/web", "m/web/", "a/Web", "a/web/x", "g/x"} {
+		if _, err := secrets.ParseLayerKey(k); err == nil {
+			t.Errorf("ParseLayerKey(%q) accepted a malformed key", k)
+		}
 	}
 }
 

@@ -82,11 +82,16 @@ type SecretStore interface {
 	// PruneVersions deletes history records older than version keepFrom.
 	PruneVersions(ctx context.Context, org, id string, keepFrom int64) error
 
-	// ListDueRotations returns up to limit head records, of any org, whose
+	// ListRotationOrgs returns, each once, every org that may hold a head
+	// whose rotation is due at now (more is harmless: an org with nothing
+	// due lists nothing below). It may lag writes by a moment.
+	ListRotationOrgs(ctx context.Context, now time.Time) ([]string, error)
+
+	// ListDueRotations returns up to limit head records of org whose
 	// Rotation.NextAt is at or before now, earliest first. The sweep
 	// re-reads each before rotating it, so a store may answer from an
 	// index that lags the heads a little (a DynamoDB GSI).
-	ListDueRotations(ctx context.Context, now time.Time, limit int) ([]*Secret, error)
+	ListDueRotations(ctx context.Context, org string, now time.Time, limit int) ([]*Secret, error)
 }
 
 // TokenStore keeps API tokens, by id (derived from the token's hash).

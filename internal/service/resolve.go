@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -44,8 +43,11 @@ func (s *Service) Resolve(ctx context.Context, id secrets.Identity, in ResolveIn
 	// Later layers override earlier ones; only values are compared, so a
 	// layer without a value for this environment overrides nothing.
 	winners := map[string]*secrets.Secret{}
-	for _, list := range lists {
+	for i, list := range lists {
 		for _, sec := range list {
+			if err := s.checkRecord(ctx, sec, found{org: id.Org, layer: &chain[i]}); err != nil {
+				return nil, err
+			}
 			if sec.Has(in.Environment) {
 				winners[sec.Name] = sec
 			}
@@ -54,7 +56,7 @@ func (s *Service) Resolve(ctx context.Context, id secrets.Identity, in ResolveIn
 	out := &Resolved{Environment: in.Environment, Values: make(map[string]string, len(winners)), Sources: make(map[string]secrets.AuditEntry, len(winners))}
 	entries := make([]secrets.AuditEntry, 0, len(winners))
 	for name, sec := range winners {
-		plain, err := s.sealer.Open(ctx, envelope.IdentityOf(sec, in.Environment), sec.Values[in.Environment].Ciphertext)
+		plain, err := s.sealer.Open(ctx, binding(id.Org, sec, in.Environment), sec.Values[in.Environment].Ciphertext)
 		if err != nil {
 			return nil, err
 		}

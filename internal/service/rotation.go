@@ -165,7 +165,25 @@ func (s *Service) changePolicy(ctx context.Context, id secrets.Identity, secretI
 		if policy == nil && head.Rotation == nil {
 			return nil, secrets.Errorf(secrets.CodeNotFound, "%s has no rotation policy", head.Name)
 		}
-		plain, err := s.open(ctx, head)
+		// A policy decides future values of the environments it covers:
+		// setting, changing or removing it needs the right to write them.
+		org, err := s.writeOrg(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		var covered []secrets.Environment
+		if head.Rotation != nil {
+			covered = append(covered, head.Rotation.Environments...)
+		}
+		doing := "removing a rotation policy that covers %s"
+		if policy != nil {
+			covered = append(covered, policy.Environments...)
+			doing = "setting a rotation policy that covers %s"
+		}
+		if err := checkEnvironments(id, org, covered, doing); err != nil {
+			return nil, err
+		}
+		plain, err := s.open(ctx, id.Org, head)
 		if err != nil {
 			return nil, err
 		}
@@ -199,9 +217,9 @@ const sweepBatch = 200
 func (s *Service) RotateDue(ctx context.Context, schedule string) (RotationReport, error) {
 	now := s.now()
 	var rep RotationReport
-	due, err := s.store.ListDueRotations(ctx, now, sweepBatch)
+	due, err := s.dueRotations(ctx, now)
 	if err != nil {
-		return rep, wrap(err, "list due rotations")
+		return rep, err
 	}
 	rep.Due = len(due)
 	for _, candidate := range due {
@@ -218,18 +236,58 @@ func (s *Service) RotateDue(ctx context.Context, schedule string) (RotationRepor
 	return rep, nil
 }
 
+// dueRotations returns up to sweepBatch due heads, shared round-robin
+// among the organizations that have any, each org's earliest first: one
+// org's backlog delays another's due rotation by at most one sweep.
+func (s *Service) dueRotations(ctx context.Context, now time.Time) ([]*secrets.Secret, error) {
+	orgs, err := s.store.ListRotationOrgs(ctx, now)
+	if err != nil {
+		return nil, wrap(err, "list orgs with rotation policies")
+	}
+	var queues [][]*secrets.Secret
+	for _, org := range orgs {
+		due, err := s.store.ListDueRotations(ctx, org, now, sweepBatch)
+		if err != nil {
+			return nil, wrap(err, "list due rotations of org %s", org)
+		}
+		if len(due) > 0 {
+			queues = append(queues, due)
+		}
+	}
+	// The org whose earliest secret is most overdue goes first.
+	slices.SortStableFunc(queues, func(a, b []*secrets.Secret) int { return a[0].Rotation.NextAt.Compare(b[0].Rotation.NextAt) })
+	var out []*secrets.Secret
+	for round := 0; len(out) < sweepBatch; round++ {
+		took := false
+		for _, q := range queues {
+			if round < len(q) && len(out) < sweepBatch {
+				out = append(out, q[round])
+				took = true
+			}
+		}
+		if !took {
+			break
+		}
+	}
+	return out, nil
+}
+
 var errNotDue = errors.New("not due")
 
 func (s *Service) rotate(ctx context.Context, schedule string, candidate *secrets.Secret, now time.Time) error {
-	// The due list may lag (a GSI): read the head itself.
+	// The due list may lag (a GSI): read the head itself. The sweep acts
+	// for the org the index found the head in.
 	head, err := s.store.GetSecret(ctx, candidate.Org, candidate.ID)
 	if err != nil {
+		return err
+	}
+	if err := s.checkRecord(ctx, head, found{org: candidate.Org, id: candidate.ID}); err != nil {
 		return err
 	}
 	if head.Rotation == nil || head.Rotation.NextAt.After(now) {
 		return errNotDue
 	}
-	plain, err := s.open(ctx, head)
+	plain, err := s.open(ctx, candidate.Org, head)
 	if err != nil {
 		return err
 	}

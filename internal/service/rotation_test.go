@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
@@ -516,5 +519,45 @@ func TestParseEvery(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("ParseEvery(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// TestSweepIsFairAcrossOrgs: one org's backlog of due rotations delays
+// another org's due rotation by at most one sweep.
+func TestSweepIsFairAcrossOrgs(t *testing.T) {
+	e := newRotationEnv(t)
+	ctx := context.Background()
+	busy := superadmin(t, e.svc, "busy")
+	calm := e.admin
+	// The busy org's backlog, written straight to the store: a thousand
+	// heads without values whose one-minute policy fell due earlier than
+	// anything of the calm org's. (A rotation gives each its values.)
+	earliest := e.clock.Now().Add(-time.Hour)
+	for i := range 1000 {
+		sec := &secrets.Secret{ID: uuid.NewString(), Org: busy.Org, Name: fmt.Sprintf("BACKLOG_%04d", i), Owner: busy.Principal(),
+			CreatedAt: earliest, UpdatedAt: earliest, UpdatedBy: busy.Principal(), Version: 1, Change: "create",
+			Rotation: &secrets.Rotation{Every: "1m", EverySeconds: 60, Environments: []secrets.Environment{secrets.Development},
+				Length: 32, Alphabet: service.DefaultAlphabet, NextAt: earliest.Add(time.Duration(i) * time.Millisecond)}}
+		if err := e.store.CreateSecret(ctx, sec); err != nil {
+			t.Fatalf("create backlog %d: %v", i, err)
+		}
+	}
+	sec := mustCreate(t, e.svc, calm, secrets.Global, "CALM", map[secrets.Environment]string{secrets.Development: "before"})
+	sec = mustSetRotation(t, e.svc, calm, sec.ID, service.RotationInput{Every: "1m", Environments: []string{"development"}})
+	e.clock.Advance(2 * time.Minute)
+
+	rep := rotateDue(t, e.svc, "sweep")
+	if rep.Due != 200 || rep.Rotated != 200 {
+		t.Errorf("first sweep = %+v, want a full batch of 200 rotated", rep)
+	}
+	if got := mustGet(t, e.env, calm.Org, sec.ID); got.Version != sec.Version+1 || got.Change != "rotate" {
+		t.Errorf("the calm org's due secret is at version %d (%s) after the first sweep, want %d (rotate)", got.Version, got.Change, sec.Version+1)
+	}
+	if v := valueOf(t, e.svc, calm, secrets.Global, secrets.Development, "CALM"); v == "before" {
+		t.Error("the calm org's value did not change")
+	}
+	// The busy org's earliest 199 went in the same sweep.
+	if got, err := e.store.GetSecretByName(ctx, busy.Org, secrets.Global, "BACKLOG_0000"); err != nil || got.Version != 2 {
+		t.Errorf("the busy org's earliest secret: %v, %v", got, err)
 	}
 }

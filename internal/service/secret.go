@@ -3,11 +3,11 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 
 	"github.com/google/uuid"
 
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -42,15 +42,38 @@ type UpdateInput struct {
 }
 
 func validateValues(values map[secrets.Environment]string) error {
-	for env, v := range values {
+	for _, env := range sortedEnvs(values) {
 		if _, err := secrets.ParseEnvironment("values", string(env)); err != nil {
 			return err
 		}
-		if err := secrets.ValidateValue("values."+string(env), v); err != nil {
+		if err := secrets.ValidateValue("values."+string(env), env, values[env]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sortedEnvs returns the keys of m: the environments in display order,
+// then anything else (which validation refuses) sorted.
+func sortedEnvs[V any](m map[secrets.Environment]V) []secrets.Environment {
+	out := make([]secrets.Environment, 0, len(m))
+	for env := range m {
+		out = append(out, env)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := slices.Index(secrets.Environments, out[i]), slices.Index(secrets.Environments, out[j])
+		if a < 0 {
+			a = len(secrets.Environments)
+		}
+		if b < 0 {
+			b = len(secrets.Environments)
+		}
+		if a != b {
+			return a < b
+		}
+		return out[i] < out[j]
+	})
+	return out
 }
 
 // Create stores a new secret owned by the caller.
@@ -67,12 +90,49 @@ func (s *Service) Create(ctx context.Context, id secrets.Identity, in CreateInpu
 	if err := validateValues(in.Values); err != nil {
 		return nil, err
 	}
+	if _, err := secrets.NewLayer(in.Layer.App, in.Layer.Machine); err != nil {
+		return nil, err
+	}
+	org, err := s.writeOrg(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEnvironments(id, org, sortedEnvs(in.Values), "setting a %s value"); err != nil {
+		return nil, err
+	}
+	if err := s.checkNew(ctx, id, in.Layer, in.Name); err != nil {
+		return nil, err
+	}
 	sec, err := s.create(ctx, id, in)
 	if errors.Is(err, secrets.ErrExists) {
 		return nil, &secrets.Error{Code: secrets.CodeConflict, Field: "name",
 			Message: "the name " + in.Name + " is already taken in this organization (" + in.Layer.String() + " layer); pick another name or edit the existing secret"}
 	}
 	return sec, err
+}
+
+// checkNew refuses a new secret that id may not create: under a reserved
+// name without the admin role, or over a secret of a lower layer (that
+// the new one would override for every workload of its layer) that id may
+// not modify.
+func (s *Service) checkNew(ctx context.Context, id secrets.Identity, layer secrets.Layer, name string) error {
+	if err := secrets.CheckReservedName(id, name); err != nil {
+		return err
+	}
+	chain := layer.ResolveChain()
+	for i := len(chain) - 2; i >= 0; i-- {
+		lower, err := s.secretByName(ctx, id.Org, chain[i], name)
+		if secrets.IsCode(err, secrets.CodeNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := secrets.CheckOverride(id, lower); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) create(ctx context.Context, id secrets.Identity, in CreateInput) (*secrets.Secret, error) {
@@ -93,24 +153,26 @@ func (s *Service) create(ctx context.Context, id secrets.Identity, in CreateInpu
 	return sec, nil
 }
 
-// seal sets sec.Values to plain sealed under sec's identity.
+// seal sets sec.Values to plain sealed under sec's binding. sec is a
+// record this service built (its org is the caller's).
 func (s *Service) seal(ctx context.Context, sec *secrets.Secret, plain map[secrets.Environment]string) error {
 	sec.Values = make(map[secrets.Environment]secrets.SealedValue, len(plain))
 	for env, v := range plain {
-		ct, err := s.sealer.Seal(ctx, envelope.IdentityOf(sec, env), []byte(v))
+		ct, err := s.sealer.Seal(ctx, binding(sec.Org, sec, env), []byte(v))
 		if err != nil {
 			return wrap(err, "seal %s", env)
 		}
-		sec.Values[env] = secrets.SealedValue{Ciphertext: ct, Mask: secrets.Mask(v)}
+		sec.Values[env] = secrets.SealedValue{Ciphertext: ct, Mask: secrets.Mask(v), MaskRule: secrets.MaskRule}
 	}
 	return nil
 }
 
-// open returns every value of sec in plaintext.
-func (s *Service) open(ctx context.Context, sec *secrets.Secret) (map[secrets.Environment]string, error) {
+// open returns every value of sec in plaintext. sec must have passed
+// checkRecord for org, the caller's organization.
+func (s *Service) open(ctx context.Context, org string, sec *secrets.Secret) (map[secrets.Environment]string, error) {
 	plain := make(map[secrets.Environment]string, len(sec.Values))
 	for env, sv := range sec.Values {
-		p, err := s.sealer.Open(ctx, envelope.IdentityOf(sec, env), sv.Ciphertext)
+		p, err := s.sealer.Open(ctx, binding(org, sec, env), sv.Ciphertext)
 		if err != nil {
 			return nil, err
 		}
@@ -184,6 +246,25 @@ func (s *Service) get(ctx context.Context, id secrets.Identity, secretID string)
 	if err != nil {
 		return nil, wrap(err, "get secret %s", secretID)
 	}
+	if err := s.checkRecord(ctx, sec, found{org: id.Org, id: secretID}); err != nil {
+		return nil, err
+	}
+	return sec, nil
+}
+
+// secretByName returns the head of name at layer in org, checked against
+// where it was found.
+func (s *Service) secretByName(ctx context.Context, org string, layer secrets.Layer, name string) (*secrets.Secret, error) {
+	sec, err := s.store.GetSecretByName(ctx, org, layer, name)
+	if err != nil {
+		if secrets.IsCode(err, secrets.CodeNotFound) {
+			return nil, err
+		}
+		return nil, wrap(err, "get secret %s at %s", name, layer)
+	}
+	if err := s.checkRecord(ctx, sec, found{org: org, layer: &layer, name: name}); err != nil {
+		return nil, err
+	}
 	return sec, nil
 }
 
@@ -203,14 +284,18 @@ func (s *Service) Update(ctx context.Context, id secrets.Identity, secretID stri
 			return nil, err
 		}
 	}
-	for env, v := range in.Values {
+	var set, cleared []secrets.Environment
+	for _, env := range sortedEnvs(in.Values) {
 		if _, err := secrets.ParseEnvironment("values", string(env)); err != nil {
 			return nil, err
 		}
-		if v != nil {
-			if err := secrets.ValidateValue("values."+string(env), *v); err != nil {
+		if v := in.Values[env]; v != nil {
+			if err := secrets.ValidateValue("values."+string(env), env, *v); err != nil {
 				return nil, err
 			}
+			set = append(set, env)
+		} else {
+			cleared = append(cleared, env)
 		}
 	}
 	head, err := s.get(ctx, id, secretID)
@@ -220,10 +305,20 @@ func (s *Service) Update(ctx context.Context, id secrets.Identity, secretID stri
 	if err := secrets.CheckModify(id, head); err != nil {
 		return nil, err
 	}
+	org, err := s.writeOrg(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEnvironments(id, org, set, "setting a %s value"); err != nil {
+		return nil, err
+	}
+	if err := checkEnvironments(id, org, cleared, "clearing a %s value"); err != nil {
+		return nil, err
+	}
 	if head.Version != in.Version {
 		return nil, staleError(in.Version, head.Version)
 	}
-	plain, err := s.open(ctx, head)
+	plain, err := s.open(ctx, id.Org, head)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +375,13 @@ func (s *Service) delete(ctx context.Context, id secrets.Identity, head *secrets
 	if err := secrets.CheckModify(id, head); err != nil {
 		return err
 	}
+	org, err := s.writeOrg(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := checkEnvironments(id, org, sortedEnvs(head.Values), "deleting a secret that holds a %s value"); err != nil {
+		return err
+	}
 	// Conditional on the version checked above, so a change made meanwhile
 	// by someone else is not deleted unseen.
 	if err := s.store.DeleteSecret(ctx, id.Org, head.ID, head.Version); err != nil {
@@ -304,6 +406,11 @@ func (s *Service) List(ctx context.Context, id secrets.Identity, layer secrets.L
 	list, err := s.store.ListSecrets(ctx, id.Org, layer)
 	if err != nil {
 		return nil, wrap(err, "list secrets at %s", layer)
+	}
+	for _, sec := range list {
+		if err := s.checkRecord(ctx, sec, found{org: id.Org, layer: &layer}); err != nil {
+			return nil, err
+		}
 	}
 	return list, nil
 }
@@ -336,6 +443,9 @@ func (s *Service) Versions(ctx context.Context, id secrets.Identity, secretID st
 	out := []*secrets.Secret{head}
 	keepFrom := s.keepFrom(head.Version)
 	for _, v := range history {
+		if err := s.checkRecord(ctx, v, found{org: id.Org, layer: &head.Layer, name: head.Name, id: head.ID}); err != nil {
+			return nil, err
+		}
 		// A version kept by a writer that then lost its race is the head
 		// itself: list it once. One older than the kept window is a
 		// pruned version a slow writer put back; the next prune removes it.
@@ -376,9 +486,23 @@ func (s *Service) Restore(ctx context.Context, id secrets.Identity, secretID str
 		if err != nil {
 			return nil, wrap(err, "get version %d of %s", n, head.Name)
 		}
+		if err := s.checkRecord(ctx, old, found{org: id.Org, layer: &head.Layer, name: head.Name, id: head.ID, version: n}); err != nil {
+			return nil, err
+		}
 	}
-	plain, err := s.open(ctx, old)
+	plain, err := s.open(ctx, id.Org, old)
 	if err != nil {
+		return nil, err
+	}
+	current, err := s.open(ctx, id.Org, head)
+	if err != nil {
+		return nil, err
+	}
+	org, err := s.writeOrg(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEnvironments(id, org, changedBetween(current, plain), "restoring a version that changes the %s value"); err != nil {
 		return nil, err
 	}
 	next, err := s.replace(ctx, id, head, plain, func(next *secrets.Secret) {
@@ -406,16 +530,26 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 	if err := secrets.ValidateName(name); err != nil {
 		return nil, false, err
 	}
-	if err := secrets.ValidateValue("value", value); err != nil {
+	if err := secrets.ValidateValue("value", env, value); err != nil {
 		return nil, false, err
 	}
 	envs := secrets.Environments
 	if env != "" {
 		envs = []secrets.Environment{env}
 	}
+	org, err := s.writeOrg(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
 	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
-		head, err := s.store.GetSecretByName(ctx, id.Org, layer, name)
+		head, err := s.secretByName(ctx, id.Org, layer, name)
 		if secrets.IsCode(err, secrets.CodeNotFound) {
+			if err := checkEnvironments(id, org, envs, "setting a %s value"); err != nil {
+				return nil, false, err
+			}
+			if err := s.checkNew(ctx, id, layer, name); err != nil {
+				return nil, false, err
+			}
 			values := map[secrets.Environment]string{}
 			for _, e := range envs {
 				values[e] = value
@@ -432,7 +566,10 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 		if err := secrets.CheckModify(id, head); err != nil {
 			return nil, false, err
 		}
-		plain, err := s.open(ctx, head)
+		if err := checkEnvironments(id, org, envs, "setting a %s value"); err != nil {
+			return nil, false, err
+		}
+		plain, err := s.open(ctx, id.Org, head)
 		if err != nil {
 			return nil, false, err
 		}
@@ -461,14 +598,28 @@ func (s *Service) DeleteByName(ctx context.Context, id secrets.Identity, layer s
 	if err := secrets.ValidateName(name); err != nil {
 		return err
 	}
-	head, err := s.store.GetSecretByName(ctx, id.Org, layer, name)
+	head, err := s.secretByName(ctx, id.Org, layer, name)
 	if secrets.IsCode(err, secrets.CodeNotFound) {
 		return secrets.Errorf(secrets.CodeNotFound, "secret %s not found at the %s layer", name, layer)
 	}
 	if err != nil {
-		return wrap(err, "get secret %s", name)
+		return err
 	}
 	return s.delete(ctx, id, head)
+}
+
+// changedBetween returns the environments whose value differs between a
+// and b (set in one only, or set to different values), in display order.
+func changedBetween(a, b map[secrets.Environment]string) []secrets.Environment {
+	var out []secrets.Environment
+	for _, env := range secrets.Environments {
+		va, inA := a[env]
+		vb, inB := b[env]
+		if inA != inB || va != vb {
+			out = append(out, env)
+		}
+	}
+	return out
 }
 
 func envList(envs []secrets.Environment) string {

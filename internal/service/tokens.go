@@ -355,54 +355,6 @@ func (s *Service) Bootstrap(ctx context.Context, org, subject, name string) (str
 	return token, nil
 }
 
-// Org returns the caller's organization.
-func (s *Service) Org(ctx context.Context, id secrets.Identity) (*secrets.Org, error) {
-	if err := requireUser(id); err != nil {
-		return nil, err
-	}
-	org, err := s.store.GetOrg(ctx, id.Org)
-	if err != nil {
-		return nil, wrap(err, "get org %s", id.Org)
-	}
-	org.UserResolveEnvironments = userResolveEnvironments(org)
-	return org, nil
-}
-
-// SetUserResolveEnvironments sets which environments user tokens may
-// resolve. Superadmins only: it widens who can read plaintext.
-func (s *Service) SetUserResolveEnvironments(ctx context.Context, id secrets.Identity, envs []string) (*secrets.Org, error) {
-	if err := requireUser(id); err != nil {
-		return nil, err
-	}
-	if id.Role != secrets.RoleSuperadmin {
-		return nil, secrets.Errorf(secrets.CodeForbidden, "only a superadmin can change which environments users may resolve")
-	}
-	if len(envs) == 0 {
-		return nil, secrets.Invalid("user_resolve_environments", "is required: the environments user tokens may resolve, e.g. [\"development\"]")
-	}
-	var list []secrets.Environment
-	for _, e := range envs {
-		env, err := secrets.ParseEnvironment("user_resolve_environments", e)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(list, env) {
-			list = append(list, env)
-		}
-	}
-	org, err := s.store.GetOrg(ctx, id.Org)
-	if err != nil {
-		return nil, wrap(err, "get org %s", id.Org)
-	}
-	org.UserResolveEnvironments = list
-	if err := s.store.PutOrgSettings(ctx, org); err != nil {
-		return nil, wrap(err, "update org %s", id.Org)
-	}
-	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionOrgUpdate, Detail: "user_resolve_environments: " + envList(list)})
-	org.UserResolveEnvironments = userResolveEnvironments(org)
-	return org, nil
-}
-
 // Audit returns a page of the org's audit trail, newest first.
 func (s *Service) Audit(ctx context.Context, id secrets.Identity, cursor string, limit int) ([]*secrets.AuditRecord, string, error) {
 	if err := requireAdmin(id); err != nil {

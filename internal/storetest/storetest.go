@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 	}{
 		// Secrets.
 		{"a created secret reads back equal by id and by name", testCreateGet},
+		{"a mask stored under the first rule reads back tightened", testLegacyMaskTightened},
 		{"creating a duplicate name at the same layer is a conflict", testCreateDuplicate},
 		{"the same name at another layer or in another org is another secret", testSameNameElsewhere},
 		{"an absent secret is not found", testSecretAbsent},
@@ -50,7 +51,8 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 
 		// Rotation.
 		{"a rotation policy reads back equal", testRotationRoundTrip},
-		{"due rotations are listed earliest first across orgs, up to the limit", testListDueRotations},
+		{"due rotations are listed per org, earliest first, up to the limit", testListDueRotations},
+		{"every org with a due rotation is listed", testListRotationOrgs},
 		{"a head leaves the due list when its policy moves on, is cleared or deleted", testDueRotationsFollowHeads},
 
 		// History.
@@ -122,8 +124,8 @@ func newSecret(t *testing.T, org string, layer secrets.Layer, name string) *secr
 		Name:        name,
 		Description: "the " + name + " of " + layer.String(),
 		Values: map[secrets.Environment]secrets.SealedValue{
-			secrets.Development: {Ciphertext: randomBytes(t, 40), Mask: "***"},
-			secrets.Production:  {Ciphertext: randomBytes(t, 56), Mask: "sk_live_***RgA1"},
+			secrets.Development: {Ciphertext: randomBytes(t, 40), Mask: "***", MaskRule: secrets.MaskRule},
+			secrets.Production:  {Ciphertext: randomBytes(t, 56), Mask: "sk_live_***RgA1", MaskRule: secrets.MaskRule},
 		},
 		Owner:     owner,
 		CreatedAt: created,
@@ -139,8 +141,8 @@ func nextVersion(t *testing.T, s *secrets.Secret, description string) *secrets.S
 	t.Helper()
 	next := *s
 	next.Values = map[secrets.Environment]secrets.SealedValue{
-		secrets.Development: {Ciphertext: randomBytes(t, 40), Mask: "***"},
-		secrets.Staging:     {Ciphertext: randomBytes(t, 48), Mask: "***"},
+		secrets.Development: {Ciphertext: randomBytes(t, 40), Mask: "***", MaskRule: secrets.MaskRule},
+		secrets.Staging:     {Ciphertext: randomBytes(t, 48), Mask: "***", MaskRule: secrets.MaskRule},
 	}
 	next.Description = description
 	next.UpdatedAt = s.UpdatedAt.Add(time.Minute)
@@ -480,6 +482,28 @@ func testCreateGet(t *testing.T, st secrets.Store) {
 			t.Fatalf("GetSecretByName: %v", err)
 		}
 		checkSecret(t, "GetSecretByName at "+layer.String(), got, want)
+	}
+}
+
+func testLegacyMaskTightened(t *testing.T, st secrets.Store) {
+	s := newSecret(t, newOrgID(), secrets.Global, "LEGACY")
+	s.Values[secrets.Production] = secrets.SealedValue{Ciphertext: randomBytes(t, 40), Mask: "Winter-***pass"}
+	s.Values[secrets.Development] = secrets.SealedValue{Ciphertext: randomBytes(t, 40), Mask: "***"}
+	mustCreateSecret(t, st, s)
+	for what, got := range map[string]*secrets.Secret{"by id": mustGetSecret(t, st, s.Org, s.ID)} {
+		if m := got.Values[secrets.Production]; m.Mask != "***pass" || m.MaskRule != secrets.MaskRule {
+			t.Errorf("production mask read %s = %q (rule %d), want %q (rule %d)", what, m.Mask, m.MaskRule, "***pass", secrets.MaskRule)
+		}
+		if m := got.Values[secrets.Development]; m.Mask != "***" {
+			t.Errorf("development mask read %s = %q, want ***", what, m.Mask)
+		}
+	}
+	list, err := st.ListSecrets(t.Context(), s.Org, secrets.Global)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("ListSecrets = %d records, %v", len(list), err)
+	}
+	if m := list[0].Values[secrets.Production].Mask; m != "***pass" {
+		t.Errorf("production mask listed = %q, want ***pass", m)
 	}
 }
 
@@ -1626,9 +1650,9 @@ func testRotationRoundTrip(t *testing.T, st secrets.Store) {
 	checkSecret(t, "GetSecret after clearing the policy", mustGetSecret(t, st, org, s.ID), next)
 }
 
-func dueIDs(t *testing.T, st secrets.Store, at time.Time, limit int) []string {
+func dueIDs(t *testing.T, st secrets.Store, org string, at time.Time, limit int) []string {
 	t.Helper()
-	due, err := st.ListDueRotations(t.Context(), at, limit)
+	due, err := st.ListDueRotations(t.Context(), org, at, limit)
 	if err != nil {
 		t.Fatalf("ListDueRotations: %v", err)
 	}
@@ -1637,40 +1661,87 @@ func dueIDs(t *testing.T, st secrets.Store, at time.Time, limit int) []string {
 		if s.Rotation == nil || s.Rotation.NextAt.After(at) {
 			t.Errorf("ListDueRotations returned %s, which is not due at %s", s.ID, at)
 		}
+		if s.Org != org {
+			t.Errorf("ListDueRotations(%s) returned %s of org %s", org, s.ID, s.Org)
+		}
 		ids = append(ids, s.ID)
 	}
 	return ids
 }
 
+// mustCreateOrg stores a new org: the rotation sweep lists orgs.
+func mustCreateOrg(t *testing.T, st secrets.Store) string {
+	t.Helper()
+	o := newOrg()
+	if err := st.CreateOrg(t.Context(), o); err != nil {
+		t.Fatalf("CreateOrg: %v", err)
+	}
+	return o.ID
+}
+
 func testListDueRotations(t *testing.T, st secrets.Store) {
 	base := now()
-	orgA, orgB := newOrgID(), newOrgID()
-	early := withRotation(newSecret(t, orgB, secrets.Layer{App: "web"}, "EARLY"), base.Add(-3*time.Hour))
+	orgA, orgB := mustCreateOrg(t, st), mustCreateOrg(t, st)
+	early := withRotation(newSecret(t, orgA, secrets.Layer{App: "web"}, "EARLY"), base.Add(-3*time.Hour))
 	middle := withRotation(newSecret(t, orgA, secrets.Global, "MIDDLE"), base.Add(-2*time.Hour))
 	late := withRotation(newSecret(t, orgA, secrets.Layer{App: "web", Machine: "m1"}, "LATE"), base.Add(-time.Hour))
-	future := withRotation(newSecret(t, orgB, secrets.Global, "FUTURE"), base.Add(time.Hour))
+	future := withRotation(newSecret(t, orgA, secrets.Global, "FUTURE"), base.Add(time.Hour))
+	other := withRotation(newSecret(t, orgB, secrets.Global, "OTHER"), base.Add(-4*time.Hour))
 	plain := newSecret(t, orgA, secrets.Global, "NO_POLICY")
-	for _, s := range []*secrets.Secret{late, future, plain, early, middle} {
+	for _, s := range []*secrets.Secret{late, future, plain, other, early, middle} {
 		mustCreateSecret(t, st, s)
 	}
-	if got, want := dueIDs(t, st, base, 10), []string{early.ID, middle.ID, late.ID}; !slices.Equal(got, want) {
+	if got, want := dueIDs(t, st, orgA, base, 10), []string{early.ID, middle.ID, late.ID}; !slices.Equal(got, want) {
 		t.Errorf("due = %v, want %v", got, want)
 	}
-	if got, want := dueIDs(t, st, base, 2), []string{early.ID, middle.ID}; !slices.Equal(got, want) {
+	if got, want := dueIDs(t, st, orgA, base, 2), []string{early.ID, middle.ID}; !slices.Equal(got, want) {
 		t.Errorf("due with limit 2 = %v, want %v", got, want)
 	}
-	if got, want := dueIDs(t, st, future.Rotation.NextAt, 10), []string{early.ID, middle.ID, late.ID, future.ID}; !slices.Equal(got, want) {
+	if got, want := dueIDs(t, st, orgB, base, 10), []string{other.ID}; !slices.Equal(got, want) {
+		t.Errorf("due in the other org = %v, want %v", got, want)
+	}
+	if got, want := dueIDs(t, st, orgA, future.Rotation.NextAt, 10), []string{early.ID, middle.ID, late.ID, future.ID}; !slices.Equal(got, want) {
 		t.Errorf("due at the future policy's time = %v, want %v (NextAt itself is due)", got, want)
 	}
-	if got := dueIDs(t, st, base.Add(-4*time.Hour), 10); len(got) != 0 {
+	if got := dueIDs(t, st, orgA, base.Add(-4*time.Hour), 10); len(got) != 0 {
 		t.Errorf("due before any policy = %v, want none", got)
 	}
+	if got := dueIDs(t, st, newOrgID(), base, 10); len(got) != 0 {
+		t.Errorf("due in an org without secrets = %v, want none", got)
+	}
+}
+
+func testListRotationOrgs(t *testing.T, st secrets.Store) {
+	base := now()
+	orgA, orgB := mustCreateOrg(t, st), mustCreateOrg(t, st)
+	for i, org := range []string{orgA, orgA, orgB} {
+		mustCreateSecret(t, st, withRotation(newSecret(t, org, secrets.Global, fmt.Sprintf("DUE_%d", i)), base.Add(-time.Hour)))
+	}
+	orgs, err := st.ListRotationOrgs(t.Context(), base)
+	if err != nil {
+		t.Fatalf("ListRotationOrgs: %v", err)
+	}
+	for _, org := range []string{orgA, orgB} {
+		if n := countOf(orgs, org); n != 1 {
+			t.Errorf("ListRotationOrgs = %v: %s listed %d times, want once", orgs, org, n)
+		}
+	}
+}
+
+func countOf(list []string, s string) int {
+	n := 0
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
 }
 
 func testDueRotationsFollowHeads(t *testing.T, st secrets.Store) {
 	ctx := t.Context()
 	base := now()
-	org := newOrgID()
+	org := mustCreateOrg(t, st)
 	a := withRotation(newSecret(t, org, secrets.Global, "A"), base.Add(-time.Hour))
 	b := withRotation(newSecret(t, org, secrets.Global, "B"), base.Add(-time.Hour))
 	c := withRotation(newSecret(t, org, secrets.Global, "C"), base.Add(-time.Hour))
@@ -1693,10 +1764,10 @@ func testDueRotationsFollowHeads(t *testing.T, st secrets.Store) {
 	if err := st.DeleteSecret(ctx, org, c.ID, 0); err != nil {
 		t.Fatalf("DeleteSecret(c): %v", err)
 	}
-	if got := dueIDs(t, st, base, 10); len(got) != 0 {
+	if got := dueIDs(t, st, org, base, 10); len(got) != 0 {
 		t.Errorf("due = %v, want none", got)
 	}
-	if got, want := dueIDs(t, st, base.Add(25*time.Hour), 10), []string{a.ID}; !slices.Equal(got, want) {
+	if got, want := dueIDs(t, st, org, base.Add(25*time.Hour), 10), []string{a.ID}; !slices.Equal(got, want) {
 		t.Errorf("due a day later = %v, want %v", got, want)
 	}
 }

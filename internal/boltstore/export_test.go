@@ -1,0 +1,43 @@
+package boltstore
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// CopyHead copies the head record of (org, layer, name) to the key of
+// (toOrg, toLayer, toName) behind the store's back, as a hand with write
+// access to the file could; with rewrite, the copy's body names its new
+// place too.
+func CopyHead(s *Store, org string, layer secrets.Layer, name, toOrg string, toLayer secrets.Layer, toName string, rewrite bool) error {
+	from, err := keyOf(org, layer.Key(), name)
+	if err != nil {
+		return err
+	}
+	to, err := keyOf(toOrg, toLayer.Key(), toName)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSecrets)
+		data := b.Get(from)
+		if data == nil {
+			return fmt.Errorf("no head at %q", from)
+		}
+		if rewrite {
+			var rec map[string]any
+			if err := json.Unmarshal(data, &rec); err != nil {
+				return err
+			}
+			rec["org"], rec["name"], rec["layer"] = toOrg, toName, toLayer
+			if data, err = json.Marshal(rec); err != nil {
+				return err
+			}
+		}
+		return b.Put(to, append([]byte(nil), data...))
+	})
+}

@@ -1,0 +1,158 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// Org returns the caller's organization, with every setting filled in
+// (defaults included).
+func (s *Service) Org(ctx context.Context, id secrets.Identity) (*secrets.Org, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	org, err := s.store.GetOrg(ctx, id.Org)
+	if err != nil {
+		return nil, wrap(err, "get org %s", id.Org)
+	}
+	return orgView(org), nil
+}
+
+// orgView is org with its defaults made explicit.
+func orgView(org *secrets.Org) *secrets.Org {
+	out := *org
+	out.UserResolveEnvironments = userResolveEnvironments(org)
+	out.EnvironmentPolicies = org.WritePolicies()
+	return &out
+}
+
+// OrgUpdate changes an organization's settings; nil fields keep theirs.
+type OrgUpdate struct {
+	// UserResolveEnvironments are the environments user tokens may resolve.
+	UserResolveEnvironments []string
+	// EnvironmentPolicies replaces the policies of the environments named.
+	EnvironmentPolicies map[string]secrets.EnvironmentPolicy
+}
+
+// UpdateOrg changes the caller's organization's settings. Superadmins only:
+// the settings decide who may read plaintext and who may change production.
+func (s *Service) UpdateOrg(ctx context.Context, id secrets.Identity, in OrgUpdate) (*secrets.Org, error) {
+	if err := requireUser(id); err != nil {
+		return nil, err
+	}
+	if id.Role != secrets.RoleSuperadmin {
+		return nil, secrets.Errorf(secrets.CodeForbidden, "only a superadmin can change the organization's settings; you are %s", id.Role)
+	}
+	if in.UserResolveEnvironments == nil && in.EnvironmentPolicies == nil {
+		return nil, secrets.Invalid("", "nothing to change: send user_resolve_environments or environment_policies")
+	}
+	var resolveEnvs []secrets.Environment
+	if in.UserResolveEnvironments != nil {
+		if len(in.UserResolveEnvironments) == 0 {
+			return nil, secrets.Invalid("user_resolve_environments", "is required: the environments user tokens may resolve, e.g. [\"development\"]")
+		}
+		for _, e := range in.UserResolveEnvironments {
+			env, err := secrets.ParseEnvironment("user_resolve_environments", e)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Contains(resolveEnvs, env) {
+				resolveEnvs = append(resolveEnvs, env)
+			}
+		}
+	}
+	policies := map[secrets.Environment]secrets.EnvironmentPolicy{}
+	for e, p := range in.EnvironmentPolicies {
+		env, err := secrets.ParseEnvironment("environment_policies", e)
+		if err != nil {
+			return nil, err
+		}
+		if err := secrets.ValidateWritePriority("environment_policies."+e+".min_write_priority", p.MinWritePriority); err != nil {
+			return nil, err
+		}
+		policies[env] = p
+	}
+	org, err := s.store.GetOrg(ctx, id.Org)
+	if err != nil {
+		return nil, wrap(err, "get org %s", id.Org)
+	}
+	var changes []string
+	if resolveEnvs != nil {
+		org.UserResolveEnvironments = resolveEnvs
+		changes = append(changes, "user_resolve_environments: "+envList(resolveEnvs))
+	}
+	if len(policies) > 0 {
+		before := org.WritePolicies()
+		all := org.WritePolicies()
+		var said []string
+		for _, env := range secrets.Environments {
+			if p, ok := policies[env]; ok {
+				all[env] = p
+				said = append(said, fmt.Sprintf("%s %d→%d", env, before[env].MinWritePriority, p.MinWritePriority))
+			}
+		}
+		org.EnvironmentPolicies = all
+		changes = append(changes, "environment_policies min_write_priority: "+strings.Join(said, ", "))
+	}
+	if err := s.store.PutOrgSettings(ctx, org); err != nil {
+		return nil, wrap(err, "update org %s", id.Org)
+	}
+	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionOrgUpdate, Detail: strings.Join(changes, "; ")})
+	return orgView(org), nil
+}
+
+// SetUserResolveEnvironments sets which environments user tokens may
+// resolve (UpdateOrg with that setting alone).
+func (s *Service) SetUserResolveEnvironments(ctx context.Context, id secrets.Identity, envs []string) (*secrets.Org, error) {
+	if envs == nil {
+		envs = []string{}
+	}
+	return s.UpdateOrg(ctx, id, OrgUpdate{UserResolveEnvironments: envs})
+}
+
+// writeOrg returns the caller's org for a write that its environment
+// policies govern.
+func (s *Service) writeOrg(ctx context.Context, id secrets.Identity) (*secrets.Org, error) {
+	org, err := s.store.GetOrg(ctx, id.Org)
+	if err != nil {
+		return nil, wrap(err, "get org %s", id.Org)
+	}
+	return org, nil
+}
+
+// checkEnvironments returns the first refusal of org's policies for id
+// doing something to each of envs, in display order.
+func checkEnvironments(id secrets.Identity, org *secrets.Org, envs []secrets.Environment, doing string) error {
+	for _, env := range secrets.Environments {
+		if slices.Contains(envs, env) {
+			if err := secrets.CheckWriteEnvironment(id, org, env, doing); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// WritableEnvironments returns the environments whose values id may change
+// under its org's policies, and, when sec is given, on sec (whose owner
+// the caller must be, or an admin).
+func (s *Service) WritableEnvironments(ctx context.Context, id secrets.Identity, sec *secrets.Secret) ([]secrets.Environment, error) {
+	out := []secrets.Environment{}
+	if id.Kind != secrets.TokenUser || (sec != nil && !secrets.CanModify(id, sec)) {
+		return out, nil
+	}
+	org, err := s.writeOrg(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, env := range secrets.Environments {
+		if secrets.CanWriteEnvironment(id, org, env) {
+			out = append(out, env)
+		}
+	}
+	return out, nil
+}
