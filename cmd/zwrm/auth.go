@@ -72,7 +72,7 @@ echo. It is never taken as an argument, so it stays out of shell history.`,
 			if role == "" {
 				role = string(me.Kind) + " token"
 			}
-			fmt.Fprintf(a.stdout, "Logged in to %s as %s (%s in org %s); saved as profile %q in %s\n",
+			a.say("Logged in to %s as %s (%s in org %s); saved as profile %q in %s",
 				c.Endpoint(), displayName(me.Name, me.Subject), role, me.Org, name, path)
 			return nil
 		},

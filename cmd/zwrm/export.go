@@ -11,9 +11,10 @@ import (
 
 func newExport(a *app) *cobra.Command {
 	var envName, format string
+	var allowReserved []string
 	lf := &layerFlags{}
 	cmd := &cobra.Command{
-		Use:   "export --env ENV [--app APP] [--machine M] [--format dotenv|json|shell]",
+		Use:   "export --env ENV [--app APP] [--machine M] [--format dotenv|json|shell] [--allow-reserved NAME]",
 		Short: "Print the resolved secrets of an environment as a .env file, JSON or shell exports",
 		Long: `Print, in plaintext on stdout, the secrets resolved for an environment at a
 layer (the machine value, else the app value, else the global value), sorted by
@@ -26,6 +27,11 @@ name:
           "double-quoted" with \n \r \t \\ \" \$ escapes
   json    {"NAME": "value"}
   shell   export NAME='value', for eval "$(zwrm export ... --format shell)"
+
+dotenv and shell refuse a set holding a name that cannot be a variable's, a
+value with a NUL byte, or a reserved name (PATH, IFS, LD_*, NODE_OPTIONS and the
+like, which change how programs start) that --allow-reserved does not name;
+json prints them all as data.
 
 Prefer zwrm run, which writes nothing to disk.`,
 		Example: `  zwrm export --env development --app web > .env
@@ -56,6 +62,11 @@ Prefer zwrm run, which writes nothing to disk.`,
 			if err != nil {
 				return resolveHint(err, env)
 			}
+			if format != "json" {
+				if err := checkResolved(res.Secrets, allowReserved, "print", "\n(or print the whole set as data with --format json)"); err != nil {
+					return err
+				}
+			}
 			names := make([]string, 0, len(res.Secrets))
 			for name := range res.Secrets {
 				names = append(names, name)
@@ -85,6 +96,7 @@ Prefer zwrm run, which writes nothing to disk.`,
 	}
 	cmd.Flags().StringVar(&envName, "env", "", "environment to resolve: development, staging or production")
 	cmd.Flags().StringVar(&format, "format", "dotenv", "dotenv, json or shell")
+	addAllowReserved(cmd, &allowReserved)
 	_ = cmd.MarkFlagRequired("env")
 	_ = cmd.RegisterFlagCompletionFunc("env", envCompletion)
 	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion("dotenv", "json", "shell"))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/zwrm/secrets/internal/client"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -24,8 +25,15 @@ func (a *app) printJSON(v any) error {
 }
 
 // note writes a line for people on stderr, so stdout stays the output.
+// Its arguments may come from the server: terminal controls are removed.
 func (a *app) note(format string, args ...any) {
-	fmt.Fprintf(a.stderr, format+"\n", args...)
+	fmt.Fprint(a.stderr, client.StripControls(fmt.Sprintf(format, args...))+"\n")
+}
+
+// say writes a line for people on stdout, terminal controls removed (its
+// arguments may come from the server).
+func (a *app) say(format string, args ...any) {
+	fmt.Fprint(a.stdout, client.StripControls(fmt.Sprintf(format, args...))+"\n")
 }
 
 // table writes aligned columns on stdout.
@@ -48,8 +56,9 @@ func (t *table) row(cols ...string) {
 
 func (t *table) flush() error { return t.tw.Flush() }
 
-// cell keeps a table cell on one line: tabs, newlines and other control
-// characters (say, in a description) become spaces.
+// cell keeps a table cell on one line and harmless to a terminal: escape
+// sequences and control characters (say, in a description or an owner's
+// name the server sent) are removed, tabs and newlines become spaces.
 func cell(s string) string {
 	if s == "" {
 		return "-"
@@ -59,7 +68,7 @@ func cell(s string) string {
 			return ' '
 		}
 		return r
-	}, s)
+	}, client.StripControls(s))
 }
 
 func ts(t time.Time) string {

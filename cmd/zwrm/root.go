@@ -211,7 +211,9 @@ func exitCodeOfStatus(status int) int {
 }
 
 // reportError writes err on stderr: one line of text, or with --output json
-// an object like the API's error body.
+// an object like the API's error body. Every message goes through
+// client.Printable first: it may quote the server, or an argument that was
+// a token pasted by mistake, and it ends up in terminals and CI logs.
 func (a *app) reportError(cmd *cobra.Command, err error, code int) {
 	if a.output == "json" {
 		out := struct {
@@ -221,6 +223,7 @@ func (a *app) reportError(cmd *cobra.Command, err error, code int) {
 		if errors.As(err, &ce) {
 			out.Error = *ce
 		}
+		out.Error.Message, out.Error.Field, out.Error.RequestID = client.Printable(out.Error.Message), client.Printable(out.Error.Field), client.Printable(out.Error.RequestID)
 		if out.Error.Code == "" {
 			out.Error.Code = codeOfExit(code)
 		}
@@ -236,7 +239,7 @@ func (a *app) reportError(cmd *cobra.Command, err error, code int) {
 			msg += fmt.Sprintf("\nRun '%s --help' for usage.", cmd.CommandPath())
 		}
 	}
-	fmt.Fprintln(a.stderr, "zwrm: "+strings.TrimSpace(msg))
+	fmt.Fprintln(a.stderr, "zwrm: "+strings.TrimSpace(client.Printable(msg)))
 }
 
 func codeOfExit(code int) secrets.Code {

@@ -19,21 +19,28 @@ import (
 func newRun(a *app) *cobra.Command {
 	var envName string
 	var override bool
+	var allowReserved []string
 	lf := &layerFlags{}
 	cmd := &cobra.Command{
-		Use:   "run --env ENV [--app APP] [--machine M] [--override] -- COMMAND [ARGS...]",
+		Use:   "run --env ENV [--app APP] [--machine M] [--override] [--allow-reserved NAME] -- COMMAND [ARGS...]",
 		Short: "Run a command with the resolved secrets in its environment",
 		Long: `Resolve the secrets of an environment at a layer (the machine value, else the
 app value, else the global value) and run COMMAND with them added to its
 environment. Variables already set win, unless --override. Nothing is written
 to disk.
 
+zwrm refuses to start COMMAND when a secret's name cannot be a variable's or
+its value holds a NUL byte, and when a name is reserved (PATH, IFS, LD_*,
+NODE_OPTIONS and the like, which change how programs start) unless you name it
+with --allow-reserved. The refusal names the secrets and exits 2.
+
 On Linux and macOS zwrm replaces itself with COMMAND (execve), so COMMAND has
 zwrm's process id: signals sent to it reach COMMAND directly, its exit code is
 zwrm's, and no zwrm process stays behind holding the values. Elsewhere zwrm
 runs COMMAND as a child, relays interrupts to it and exits with its code.`,
 		Example: `  zwrm run --env development -- npm start
-  zwrm run --env production --app web --machine web-1 -- ./server --port 8080`,
+  zwrm run --env production --app web --machine web-1 -- ./server --port 8080
+  zwrm run --env development --allow-reserved NODE_OPTIONS -- npm test`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return fmt.Errorf("name the command to run after --, e.g. zwrm run --env development -- npm start")
@@ -65,7 +72,10 @@ runs COMMAND as a child, relays interrupts to it and exits with its code.`,
 			if err != nil {
 				return resolveHint(err, env)
 			}
-			environ := mergeEnv(a.environ(), res.Secrets, override)
+			environ, err := runEnv(a.environ(), res.Secrets, override, allowReserved)
+			if err != nil {
+				return err
+			}
 			if a.replaceProcess != nil {
 				// On success this does not return.
 				return &exitStatus{code: 126, err: fmt.Errorf("run %s: %w", args[0], a.replaceProcess(path, args, environ))}
@@ -76,6 +86,7 @@ runs COMMAND as a child, relays interrupts to it and exits with its code.`,
 	cmd.Flags().SetInterspersed(false) // flags after COMMAND are COMMAND's
 	cmd.Flags().StringVar(&envName, "env", "", "environment to resolve: development, staging or production")
 	cmd.Flags().BoolVar(&override, "override", false, "let the secrets replace variables already set")
+	addAllowReserved(cmd, &allowReserved)
 	_ = cmd.MarkFlagRequired("env")
 	_ = cmd.RegisterFlagCompletionFunc("env", envCompletion)
 	lf.add(cmd)

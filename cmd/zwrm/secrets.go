@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,7 @@ func newOrg(a *app) *cobra.Command {
 func newSecrets(a *app) *cobra.Command {
 	sec := group("secrets", "App and machine secrets: --app APP [--machine M] (set, list, unset, show, history, restore)")
 	sec.AddCommand(layerCommands(a, true)...)
+	sec.AddCommand(newEffectiveCmd(a))
 	return sec
 }
 
@@ -339,7 +341,7 @@ func newRestoreCmd(a *app, lf *layerFlags) *cobra.Command {
 			if a.jsonOutput() {
 				return a.printJSON(restored)
 			}
-			fmt.Fprintf(a.stdout, "Restored %s at the %s layer to the values of version %d, as version %d\n",
+			a.say("Restored %s at the %s layer to the values of version %d, as version %d",
 				restored.Name, restored.Layer(), version, restored.Version)
 			return nil
 		},
@@ -388,10 +390,10 @@ one interval from now. --off removes the policy. Values are never printed.`,
 				return a.printJSON(d)
 			}
 			if d.Rotation == nil {
-				fmt.Fprintf(a.stdout, "%s no longer rotates (version %d)\n", d.Name, d.Version)
+				a.say("%s no longer rotates (version %d)", d.Name, d.Version)
 				return nil
 			}
-			fmt.Fprintf(a.stdout, "%s rotates every %s (%s); next at %s (version %d)\n",
+			a.say("%s rotates every %s (%s); next at %s (version %d)",
 				d.Name, d.Rotation.Every, envNames(d.Rotation.Environments), ts(d.Rotation.NextAt), d.Version)
 			return nil
 		},
@@ -413,49 +415,94 @@ func yesNo(b bool) string {
 }
 
 func newOrgSettings(a *app) *cobra.Command {
-	var envs []string
+	var envs, priorities []string
 	cmd := &cobra.Command{
-		Use:   "settings [--user-resolve-environments ENV,...]",
-		Short: "Show the organization's settings, or set the environments user tokens may resolve (superadmins)",
-		Long: `Show the organization's settings (admins), or change them (superadmins).
+		Use:   "settings [--user-resolve-environments ENV,...] [--write-priority ENV=PRIORITY ...]",
+		Short: "Show the organization's settings, or change them (superadmins)",
+		Long: `Show the organization's settings, or change them (superadmins).
 
 User tokens resolve only development unless the organization allows more, which
 zwrm run, export, import and diff need for staging or production:
 
-  zwrm org settings --user-resolve-environments development,staging`,
+  zwrm org settings --user-resolve-environments development,staging
+
+Each environment's write policy is the least role priority that may set, clear,
+restore or rotate its values, or delete a secret holding one (member 10, admin
+100, superadmin 1000; defaults development 10, staging 10, production 100):
+
+  zwrm org settings --write-priority production=1000 --write-priority staging=100`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			up, change, err := planOrgUpdate(cmd, envs, priorities)
+			if err != nil {
+				return err
+			}
 			cl, err := a.client()
 			if err != nil {
 				return err
 			}
 			var org *secrets.Org
-			if cmd.Flags().Changed("user-resolve-environments") {
-				list, err := parseEnvs(envs)
-				if err != nil {
-					return err
-				}
-				org, err = cl.SetUserResolveEnvironments(cmd.Context(), list)
-				if err != nil {
-					return err
-				}
-			} else if org, err = cl.Org(cmd.Context()); err != nil {
+			if change {
+				org, err = cl.UpdateOrg(cmd.Context(), up)
+			} else {
+				org, err = cl.Org(cmd.Context())
+			}
+			if err != nil {
 				return err
 			}
-			if a.jsonOutput() {
-				return a.printJSON(org)
-			}
-			allowed := envNames(org.UserResolveEnvironments)
-			if allowed == "" {
-				allowed = "development"
-			}
-			tb := a.table()
-			tb.row("org", org.ID)
-			tb.row("created", ts(org.CreatedAt))
-			tb.row("user tokens may resolve", strings.ReplaceAll(allowed, ",", ", "))
-			return tb.flush()
+			return printOrg(a, org)
 		},
 	}
 	cmd.Flags().StringSliceVar(&envs, "user-resolve-environments", nil, "environments user tokens may resolve (comma-separated)")
+	cmd.Flags().StringArrayVar(&priorities, "write-priority", nil, "ENV=PRIORITY: the least role priority that may write ENV's values (repeatable)")
 	return cmd
+}
+
+// planOrgUpdate reads the settings flags; change is false when none is set.
+func planOrgUpdate(cmd *cobra.Command, envs, priorities []string) (up client.OrgUpdate, change bool, err error) {
+	if cmd.Flags().Changed("user-resolve-environments") {
+		if up.UserResolveEnvironments, err = parseEnvs(envs); err != nil {
+			return up, false, err
+		}
+		if len(up.UserResolveEnvironments) == 0 {
+			return up, false, usagef("--user-resolve-environments needs at least one environment")
+		}
+		change = true
+	}
+	for _, p := range priorities {
+		name, value, ok := strings.Cut(p, "=")
+		n, err := strconv.Atoi(value)
+		if !ok || err != nil {
+			return up, false, usagef("--write-priority %q: want ENV=PRIORITY, e.g. production=100", p)
+		}
+		env, err := secrets.ParseEnvironment("--write-priority", name)
+		if err != nil {
+			return up, false, usagef("--write-priority %q: use development, staging or production", p)
+		}
+		if up.EnvironmentPolicies == nil {
+			up.EnvironmentPolicies = map[secrets.Environment]secrets.EnvironmentPolicy{}
+		}
+		up.EnvironmentPolicies[env] = secrets.EnvironmentPolicy{MinWritePriority: n}
+		change = true
+	}
+	return up, change, nil
+}
+
+func printOrg(a *app, org *secrets.Org) error {
+	if a.jsonOutput() {
+		return a.printJSON(org)
+	}
+	allowed := envNames(org.UserResolveEnvironments)
+	if allowed == "" {
+		allowed = "development"
+	}
+	tb := a.table()
+	tb.row("org", org.ID)
+	tb.row("created", ts(org.CreatedAt))
+	tb.row("user tokens may resolve", strings.ReplaceAll(allowed, ",", ", "))
+	for _, env := range secrets.Environments {
+		p := org.WritePolicy(env).MinWritePriority
+		tb.row(string(env)+" values written by", fmt.Sprintf("%s and above (priority %d)", secrets.RoleFor(p), p))
+	}
+	return tb.flush()
 }

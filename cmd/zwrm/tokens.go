@@ -161,6 +161,9 @@ func newTokensRevoke(a *app) *cobra.Command {
 		Short: "Revoke tokens by id (see zwrm tokens list)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseTokens(args); err != nil {
+				return err
+			}
 			cl, err := a.client()
 			if err != nil {
 				return err
@@ -189,6 +192,19 @@ func newTokensRevoke(a *app) *cobra.Command {
 			return failed
 		},
 	}
+}
+
+// refuseTokens refuses, before anything is sent, an id argument that looks
+// like a token (zwrm_u_…, zwrm_s_…) rather than a token's id: sent, it
+// would travel in a URL path into access logs, and be printed back.
+func refuseTokens(ids []string) error {
+	for i, id := range ids {
+		if client.LooksLikeToken(id) {
+			return usagef("argument %d looks like a token (zwrm_…), not a token id, so it was not sent and is not shown; "+
+				"token ids are in the ID column of zwrm tokens list. If it is a live token, revoke it by its id now: it has been on a command line", i+1)
+		}
+	}
+	return nil
 }
 
 func newAudit(a *app) *cobra.Command {
