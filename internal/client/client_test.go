@@ -160,6 +160,10 @@ func TestEveryRouteHasAMethod(t *testing.T) {
 	if res.Environment != secrets.Development || res.Secrets["API_KEY"] != "value-m/web/web-1" || res.Secrets["DB_URL"] != "postgres://dev-db-credential" {
 		t.Errorf("resolve = %+v", res)
 	}
+	eff := must[*client.Effective](t)(c.Effective(ctx, secrets.Development, machine))
+	if len(eff.Secrets) != 2 || eff.Secrets[0].Name != "API_KEY" || eff.Secrets[0].Layer != "machine" {
+		t.Errorf("effective = %+v", eff)
+	}
 	if _, err := c.ResolveIAM(ctx, "acme", secrets.Development, web); !client.IsStatus(err, http.StatusUnauthorized) {
 		t.Errorf("ResolveIAM locally = %v, want 401 (no API Gateway to verify a signature)", err)
 	}

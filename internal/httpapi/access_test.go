@@ -356,7 +356,8 @@ func TestOtherOrgsSecretsAreAbsent(t *testing.T) {
 }
 
 // TestServiceTokensMayOnlyResolve calls every route of httpapi.Routes() with
-// a service token: 403 everywhere but resolve, /v1/me and the public ones,
+// a service token: 403 everywhere but resolve, effective (masks within its
+// scope), /v1/me and the public ones,
 // and 401 on the IAM resolve, where a bearer token is no identity. Each
 // call carries a valid body and names things that exist, so that nothing
 // but the token's kind can be what refuses it.
@@ -377,7 +378,8 @@ func TestServiceTokensMayOnlyResolve(t *testing.T) {
 		"createToken":      map[string]any{"kind": "service", "name": "again", "app": "web", "machine": "m1", "environments": []string{"production"}},
 		"updateOrg":        map[string]any{"user_resolve_environments": []string{"production"}},
 	}
-	allowed := map[string]int{"resolve": 200, "me": 200, "health": 200, "openapi": 200, "resolveIAM": http.StatusUnauthorized}
+	allowed := map[string]int{"resolve": 200, "getEffective": 200, "me": 200, "health": 200, "openapi": 200, "resolveIAM": http.StatusUnauthorized}
+	queries := map[string]string{"getEffective": "?environment=production"}
 	for _, rt := range httpapi.Routes() {
 		want, ok := allowed[rt.Name]
 		if !ok {
@@ -391,7 +393,7 @@ func TestServiceTokensMayOnlyResolve(t *testing.T) {
 			if rt.Name == "revokeToken" {
 				path = strings.Replace(path, "{id}", tok.ID, 1)
 			}
-			path = strings.Replace(path, "{id}", sec.ID, 1)
+			path = strings.Replace(path, "{id}", sec.ID, 1) + queries[rt.Name]
 			r := e.do(t, rt.Method, path, ids.service, bodies[rt.Name])
 			switch want {
 			case http.StatusForbidden:

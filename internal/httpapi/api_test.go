@@ -636,6 +636,10 @@ func TestEveryRouteAnswersItsHappyPath(t *testing.T) {
 		wantStatus(t, r, 200)
 		wantKeys(t, "resolve", object(t, r), "environment", "secrets")
 
+		r = e.do(t, "GET", "/v1/effective?environment=development&app=web", super, nil)
+		wantStatus(t, r, 200)
+		wantKeys(t, "effective", object(t, r), "environment", "app", "machine", "secrets")
+
 		r = e.do(t, "DELETE", "/v1/secrets/"+id, super, nil)
 		wantStatus(t, r, 204)
 	})

@@ -69,6 +69,7 @@ func Routes() []Route {
 		Route{"POST", "/v1/secrets/{id}/versions/{n}/restore", "restoreVersion", FnSet, AuthBearer, (*api).restoreVersion},
 		Route{"PUT", "/v1/secrets/{id}/rotation", "setRotation", FnSet, AuthBearer, (*api).setRotation},
 		Route{"DELETE", "/v1/secrets/{id}/rotation", "clearRotation", FnSet, AuthBearer, (*api).clearRotation},
+		Route{"GET", "/v1/effective", "getEffective", FnList, AuthBearer, (*api).getEffective},
 		Route{"POST", "/v1/resolve", "resolve", FnResolve, AuthBearer, (*api).resolve},
 		Route{"POST", "/v1/resolve/iam", "resolveIAM", FnResolve, AuthIAM, (*api).resolve},
 		Route{"POST", "/v1/tokens", "createToken", FnAdmin, AuthBearer, (*api).createToken},

@@ -1,6 +1,7 @@
 // The Add secret dialog.
 import { api } from './api.js';
 import { $, fieldError, message, Modal, toast } from './dom.js';
+import { lockInput, lockReason, writable } from './policy.js';
 
 export const ENVIRONMENTS = /** @type {const} */ (['development', 'staging', 'production']);
 export const ENV_LABEL = { development: 'Development', staging: 'Staging', production: 'Production' };
@@ -49,8 +50,8 @@ export function addDialog(app) {
     }
     const values = {};
     for (const env of ENVIRONMENTS) {
-      const v = /** @type {HTMLInputElement} */ ($(`add-value-${env}`)).value;
-      if (v !== '') values[env] = v;
+      const input = /** @type {HTMLInputElement} */ ($(`add-value-${env}`));
+      if (input.value !== '' && !input.disabled) values[env] = input.value;
     }
     const body = { name: name.value, description: desc.value, values };
     if (app.layer.app) body.app = app.layer.app;
@@ -79,6 +80,11 @@ export function addDialog(app) {
   return {
     open() {
       $('add-layer').textContent = app.layerLabel(app.layer);
+      // Environments the caller's role may not write (GET /v1/me says which) are locked, with the reason.
+      for (const env of ENVIRONMENTS) {
+        lockInput(/** @type {HTMLInputElement} */ ($(`add-value-${env}`)), $(`add-value-${env}-policy`),
+          writable(app.me?.writable_environments, env) ? '' : lockReason(app.org, env));
+      }
       modal.show(name);
     },
     close: () => modal.close(),

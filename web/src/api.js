@@ -129,7 +129,15 @@ export function layerQuery(layer) {
 
 export const api = {
   me: (token) => request('GET', '/v1/me', undefined, token ? { token, quiet401: true } : {}),
+  org: () => request('GET', '/v1/org'),
   layers: () => request('GET', '/v1/layers'),
+  /** effective says, with masks, what a workload at layer receives in env and from which layer. */
+  effective: (env, layer) => {
+    const q = new URLSearchParams({ environment: env });
+    if (layer.app) q.set('app', layer.app);
+    if (layer.machine) q.set('machine', layer.machine);
+    return request('GET', `/v1/effective?${q}`);
+  },
   list: (layer) => request('GET', `/v1/secrets${layerQuery(layer)}`),
   get: (id) => request('GET', `/v1/secrets/${encodeURIComponent(id)}`),
   create: (body) => request('POST', '/v1/secrets', body),

@@ -4,6 +4,7 @@
 import { api } from './api.js';
 import { ENV_LABEL, ENVIRONMENTS } from './add.js';
 import { $, fieldError, formatTime, message, Modal, toast } from './dom.js';
+import { lockInput, lockReason, writable } from './policy.js';
 
 const CONFIRM_WORD = 'delete';
 
@@ -29,6 +30,7 @@ export function editView(app) {
   const modal = new Modal(/** @type {HTMLDialogElement} */ ($('edit-dialog')), {
     onClose: () => {
       deleteDialog.close();
+      message($('edit-inherited-banner'), '');
       cur = null;
       form.reset(); // typed values never linger in the page
       clearing = new Set();
@@ -60,10 +62,15 @@ export function editView(app) {
       }
       const i = input(env);
       i.value = '';
-      i.disabled = false;
-      i.placeholder = mask != null ? 'Type a new value to replace it' : 'Type a value to set it';
+      // An environment the policy keeps from this caller (the detail's
+      // writable_environments) is locked with the reason; when the caller
+      // may not modify the secret at all, the owner banner says why.
+      const locked = d.can_modify && !writable(d.writable_environments, env);
+      lockInput(i, $(`edit-value-${env}-policy`), locked ? lockReason(app.org, env) : '');
+      i.placeholder = locked ? '' : mask != null ? 'Type a new value to replace it' : 'Type a value to set it';
       const b = clearButton(env);
       b.hidden = mask == null;
+      b.disabled = locked;
       b.setAttribute('aria-pressed', 'false');
       b.textContent = 'Clear';
       b.setAttribute('aria-label', `Clear the ${ENV_LABEL[env]} value`);
@@ -303,8 +310,12 @@ export function editView(app) {
   });
 
   return {
-    /** open shows the secret with this id. */
-    async open(id) {
+    /**
+     * open shows the secret with this id; note (an inherited row's) says where it lives.
+     * @param {string} id
+     * @param {{rowId?: string, note?: string}} [opts]
+     */
+    async open(id, opts = {}) {
       let d;
       try {
         d = await api.get(id);
@@ -315,8 +326,9 @@ export function editView(app) {
       }
       app.error('');
       fill(d);
+      message($('edit-inherited-banner'), opts.note || '');
       modal.show(d.can_modify ? desc : /** @type {HTMLElement} */ (form.querySelector('.dialog-actions [data-close]')),
-        () => app.grid.focusRow(id) || $('add-secret').focus());
+        () => app.grid.focusRow(opts.rowId || id) || $('add-secret').focus());
     },
     close() {
       deleteDialog.close();

@@ -8,6 +8,7 @@ import {
   ModuleRegistry,
   QuickFilterModule,
   RowApiModule,
+  RowStyleModule,
   ScrollApiModule,
   TextFilterModule,
 } from 'ag-grid-community';
@@ -23,6 +24,7 @@ ModuleRegistry.registerModules([
   CellStyleModule,
   ColumnApiModule,
   RowApiModule,
+  RowStyleModule,
   ScrollApiModule,
 ]);
 
@@ -42,16 +44,33 @@ const envCol = (env, headerName) => ({
 // Columns hidden on narrow screens, where Name and the three environments matter most.
 const wide = ['description', 'owner', 'created'];
 
+// The Layer column: at an app or machine, where each row comes from.
+const sourceCol = {
+  colId: 'source',
+  headerName: 'Layer',
+  valueGetter: (p) => (p.data ? p.data.source ?? '' : ''),
+  flex: 2,
+  minWidth: 150,
+  filter: 'agTextColumnFilter',
+  hide: true,
+  cellClassRules: {
+    'source-inherited': (p) => p.data?.origin === 'inherited',
+    'source-overrides': (p) => !!p.data?.overrides,
+  },
+};
+
 /**
  * @param {HTMLElement} el
- * @param {{open: (id: string) => void, counted: (shown: number, total: number) => void}} on
+ * @param {{open: (row: any) => void, counted: (shown: number, total: number) => void}} on
  */
 export function secretsGrid(el, on) {
   let total = 0;
+  let layered = false;
   const api = createGrid(el, {
     theme: 'legacy', // the bundled static CSS (ag-grid.css, ag-theme-quartz.css): no injected <style>, so the CSP needs no unsafe-inline
     columnDefs: [
       { colId: 'name', field: 'name', headerName: 'Name', sort: 'asc', flex: 2, minWidth: 130, cellClass: 'mono', filter: 'agTextColumnFilter' },
+      sourceCol,
       { colId: 'description', field: 'description', headerName: 'Description', flex: 3, minWidth: 160, filter: 'agTextColumnFilter' },
       envCol('development', 'Dev'),
       envCol('staging', 'Staging'),
@@ -60,7 +79,7 @@ export function secretsGrid(el, on) {
       {
         colId: 'created',
         headerName: 'Created',
-        valueGetter: (p) => (p.data ? new Date(p.data.created_at) : null),
+        valueGetter: (p) => (p.data && p.data.created_at ? new Date(p.data.created_at) : null),
         valueFormatter: (p) => (p.value ? formatTime(p.value.toISOString()) : ''),
         getQuickFilterText: (p) => (p.value ? formatTime(p.value.toISOString()) : ''),
         filter: 'agDateColumnFilter',
@@ -72,29 +91,38 @@ export function secretsGrid(el, on) {
     defaultColDef: { sortable: true, resizable: true, filter: true },
     rowData: [],
     getRowId: (p) => p.data.id,
+    // Inherited rows come from a lower layer: shown, but secondary.
+    rowClassRules: { 'row-inherited': (p) => p.data?.origin === 'inherited' },
     rowHeight: 44,
     headerHeight: 44,
     animateRows: false,
     ensureDomOrder: true,
-    onRowClicked: (e) => e.data && on.open(e.data.id),
+    onRowClicked: (e) => e.data && on.open(e.data),
     onCellKeyDown: (e) => {
       const ev = /** @type {KeyboardEvent} */ (e.event);
       if (ev && ev.key === 'Enter' && e.data) {
         ev.preventDefault();
-        on.open(e.data.id);
+        on.open(e.data);
       }
     },
     onModelUpdated: () => on.counted(api.getDisplayedRowCount(), total),
   });
 
   const narrow = window.matchMedia('(max-width: 700px)');
-  const fit = () => api.setColumnsVisible(wide, !narrow.matches);
+  const fit = () => {
+    api.setColumnsVisible(wide, !narrow.matches);
+    api.setColumnsVisible(['source'], layered && !narrow.matches);
+  };
   narrow.addEventListener('change', fit);
   fit();
 
   return {
-    /** set replaces the rows. */
-    set(rows) {
+    /** set replaces the rows; layered shows the Layer column (at an app or machine). */
+    set(rows, isLayered = false) {
+      if (isLayered !== layered) {
+        layered = isLayered;
+        fit();
+      }
       total = rows.length;
       api.setGridOption('rowData', rows);
       on.counted(api.getDisplayedRowCount(), total);

@@ -5,12 +5,14 @@ import { addDialog } from './add.js';
 import { api, onUnauthorized, session } from './api.js';
 import { $, fieldError, message, show } from './dom.js';
 import { editView } from './edit.js';
+import { ENVIRONMENTS } from './add.js';
+import { layeredRows } from './effective.js';
 import { secretsGrid } from './grid.js';
 
 /**
  * @typedef {{app: string, machine: string}} Layer
  * @typedef {{
- *   me: any, layer: Layer, grid: ReturnType<typeof secretsGrid>,
+ *   me: any, org: any, layer: Layer, grid: ReturnType<typeof secretsGrid>,
  *   reload: () => Promise<void>, refreshLayers: () => Promise<void>,
  *   layerLabel: (l: Layer) => string, error: (text: string) => void,
  * }} App
@@ -26,6 +28,7 @@ const layerLabel = (l) => (l.machine ? `machine ${l.app} / ${l.machine}` : l.app
 /** @type {App} */
 const app = {
   me: null,
+  org: null, // GET /v1/org, for the environment write policy's reasons; null if unread
   layer: GLOBAL,
   grid: /** @type {any} */ (null),
   reload,
@@ -37,6 +40,7 @@ const app = {
 let known = /** @type {Layer[]} */ ([]); // layers that hold secrets, from the server
 const typed = /** @type {Layer[]} */ ([]); // layers typed in this tab
 let loadSeq = 0;
+let inherited = 0; // rows of the grid inherited from lower layers
 let adder, editor;
 
 // ---- sign-in ----------------------------------------------------------
@@ -45,6 +49,7 @@ function showSignIn(note) {
   adder?.close();
   editor?.close();
   app.me = null;
+  app.org = null;
   app.grid?.set([]);
   show($('who'), false);
   show($('secrets-view'), false);
@@ -103,8 +108,9 @@ async function enter(me) {
   show($('signin-view'), false);
   show($('secrets-view'), true);
   if (!app.grid) {
-    app.grid = secretsGrid($('grid'), { open: (id) => editor.open(id), counted });
+    app.grid = secretsGrid($('grid'), { open: openRow, counted });
   }
+  api.org().then((org) => { app.org = org; }, () => {}); // only for the reasons shown next to locked fields
   app.layer = savedLayer();
   renderLayers();
   await Promise.all([reload(), refreshLayers()]);
@@ -226,17 +232,22 @@ async function reload() {
   const seq = ++loadSeq;
   const layer = app.layer;
   try {
-    const res = await api.list(layer);
+    // At an app or machine, also what it inherits, per environment (masks
+    // only). Without it (an older server), the layer's own rows as before.
+    const [res, effective] = await Promise.all([api.list(layer), layer.app ? effectiveOf(layer) : null]);
     if (seq !== loadSeq) return; // a newer load (another layer) wins
     message($('global-error'), '');
-    app.grid.set(res.secrets);
+    const rows = effective ? layeredRows(layer, res.secrets, effective) : res.secrets;
+    inherited = rows.length - res.secrets.length;
+    app.grid.set(rows, !!effective);
     const empty = res.secrets.length === 0;
     show($('empty'), empty);
-    show($('grid-wrap'), !empty);
+    show($('grid-wrap'), rows.length > 0);
     if (empty) {
       $('empty-title').textContent = `No secrets at ${layer.app ? `the ${layerLabel(layer)}` : 'the Global'} layer yet`;
       $('empty-text').textContent = layer.app
-        ? `Secrets you add here override global ones with the same name for ${layer.machine ? `machine ${layer.machine}` : `app ${layer.app}'s workloads`}.`
+        ? `Secrets you add here override global ones with the same name for ${layer.machine ? `machine ${layer.machine}` : `app ${layer.app}'s workloads`}.` +
+          (inherited ? ` The ${inherited} secret${inherited === 1 ? '' : 's'} it inherits ${inherited === 1 ? 'is' : 'are'} listed below.` : '')
         : 'Global secrets are shared by every app and machine of your organization. To start:';
     }
   } catch (err) {
@@ -244,8 +255,35 @@ async function reload() {
   }
 }
 
+// effectiveOf reads what a workload at layer receives in each environment;
+// null if any of the three cannot be read.
+async function effectiveOf(layer) {
+  try {
+    const answers = await Promise.all(ENVIRONMENTS.map((env) => api.effective(env, layer)));
+    return Object.fromEntries(ENVIRONMENTS.map((env, i) => [env, answers[i]]));
+  } catch (err) {
+    if (err.status === 401) throw err;
+    return null;
+  }
+}
+
+// openRow opens a row: this layer's secret, or for an inherited row the
+// secret it is inherited from, at its own layer, saying so.
+function openRow(row) {
+  if (row.origin !== 'inherited') return editor.open(row.id);
+  const here = layerLabel(app.layer);
+  editor.open(row.open.id, {
+    rowId: row.id,
+    note: `${row.name} is not set at the ${here} layer: this is the ${row.open.label} secret it inherits. A change here applies everywhere it is inherited; to override it for ${here} only, add ${row.name} at this layer.`,
+  });
+}
+
 function counted(shown, total) {
-  $('count').textContent = total === 0 ? 'No secrets' : shown === total ? `${total} secret${total === 1 ? '' : 's'}` : `${shown} of ${total} secrets match`;
+  const own = total - inherited;
+  $('count').textContent = total === 0 ? 'No secrets'
+    : shown !== total ? `${shown} of ${total} secrets match`
+      : inherited ? `${own} secret${own === 1 ? '' : 's'} here, ${inherited} inherited`
+        : `${total} secret${total === 1 ? '' : 's'}`;
 }
 
 $('quick-search').addEventListener('input', (e) => app.grid?.search(/** @type {HTMLInputElement} */ (e.target).value));

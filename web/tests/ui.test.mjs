@@ -50,6 +50,9 @@ function suite() {
 
   before(async () => {
     h = await start();
+    // This suite is about ownership: members write every environment here.
+    // (By default production needs an admin; layers.test.mjs covers that.)
+    await h.api('PATCH', '/v1/org', h.superadmin, { environment_policies: { production: { min_write_priority: 10 } } });
     users.owner = await h.user('olivia@dev.local', 'Olivia Owner', 'member');
     users.member = await h.user('mia@dev.local', 'Mia Member', 'member');
     users.admin = await h.user('ada@dev.local', 'Ada Admin', 'admin');
