@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -164,13 +165,34 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+//go:embed tolerate-aborts.cjs
+var tolerateAborts []byte
+
+// writePreload writes the script node preloads into dynalite to a file of
+// its own, removed when dynalite exits.
+func writePreload() (string, error) {
+	f, err := os.CreateTemp("", "dynalite-preload-*.cjs")
+	if err != nil {
+		return "", fmt.Errorf("write dynalite's preload: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(tolerateAborts); err != nil {
+		return "", fmt.Errorf("write dynalite's preload: %w", err)
+	}
+	return f.Name(), nil
+}
+
 func start(node, cli string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, fmt.Errorf("find a free port: %w", err)
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(node, cli,
+	preload, err := writePreload()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(node, "--require", preload, cli,
 		"--port", strconv.Itoa(port), "--host", "127.0.0.1",
 		// Tables are ACTIVE at once: a fresh table per test costs
 		// milliseconds, not dynalite's default half second.
@@ -185,6 +207,7 @@ func start(node, cli string) (*Server, error) {
 	srv := &Server{URL: "http://" + addr, cmd: cmd, done: make(chan struct{}), output: out}
 	go func() {
 		_ = cmd.Wait()
+		_ = os.Remove(preload)
 		close(srv.done)
 	}()
 
