@@ -889,7 +889,10 @@ func (s *Store) GetOrg(ctx context.Context, id string) (*secrets.Org, error) {
 }
 
 // PutOrgSettings implements secrets.OrgStore.
-func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org) error {
+func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org, expected int64) error {
+	if o.SettingsVersion != expected+1 {
+		return fmt.Errorf("put settings of org %s: %w", o.ID, secrets.Invalid("settings_version", "must be %d (expected+1), not %d", expected+1, o.SettingsVersion))
+	}
 	key, err := lookupKey(o.ID)
 	if err != nil {
 		return fmt.Errorf("put settings of org %s: %w", o.ID, err)
@@ -903,6 +906,9 @@ func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org) error {
 		}
 		if !ok {
 			return secrets.ErrNotFound
+		}
+		if stored.SettingsVersion != expected {
+			return fmt.Errorf("stored settings version %d, expected %d: %w", stored.SettingsVersion, expected, secrets.ErrStale)
 		}
 		next := *o
 		next.CreatedAt = stored.CreatedAt

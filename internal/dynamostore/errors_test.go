@@ -133,7 +133,7 @@ func TestErrorsFromDynamoDBMapToDomainCodes(t *testing.T) {
 				"CreateSecret":   st.CreateSecret(ctx, sec),
 				"RevokeToken":    st.RevokeToken(ctx, "acme", "t1", time.Now()),
 				"AppendAudit":    st.AppendAudit(ctx, &secrets.AuditRecord{ID: "a1", Org: "acme"}),
-				"PutOrgSettings": st.PutOrgSettings(ctx, &secrets.Org{ID: "acme"}),
+				"PutOrgSettings": st.PutOrgSettings(ctx, &secrets.Org{ID: "acme", SettingsVersion: 1}, 0),
 			} {
 				if got := secrets.ErrorCode(err); got != c.want {
 					t.Errorf("%s: code %q, want %q (error %v)", op, got, c.want, err)
@@ -259,11 +259,13 @@ func TestFailedConditionsMapToDomainErrors(t *testing.T) {
 	t.Run("a failed conditional update of an absent record is not found", func(t *testing.T) {
 		fake := &fakeAPI{t: t, updateItem: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
 			return nil, conditionFailed(nil)
+		}, getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+			return &dynamodb.GetItemOutput{}, nil // the org settings' read after the failure: absent
 		}}
 		st := dynamostore.New(fake, "secrets")
 		for op, err := range map[string]error{
 			"RevokeToken":    st.RevokeToken(t.Context(), "acme", "t1", time.Now()),
-			"PutOrgSettings": st.PutOrgSettings(t.Context(), &secrets.Org{ID: "acme"}),
+			"PutOrgSettings": st.PutOrgSettings(t.Context(), &secrets.Org{ID: "acme", SettingsVersion: 1}, 0),
 		} {
 			if !secrets.IsCode(err, secrets.CodeNotFound) {
 				t.Errorf("%s: got %v, want not found", op, err)

@@ -212,6 +212,20 @@ func (s *Store) GetOrg(ctx context.Context, id string) (*secrets.Org, error) {
 	return o, nil
 }
 
+// attrSettingsVersion is the org item's settings version.
+const attrSettingsVersion = "settings_version"
+
+// sameSettings reports whether the stored org item holds exactly the
+// settings of the written one.
+func sameSettings(stored, written map[string]types.AttributeValue) bool {
+	for _, name := range orgSettings() {
+		if !reflect.DeepEqual(stored[name], written[name]) {
+			return false
+		}
+	}
+	return true
+}
+
 // orgSettings are the attributes of an org item that PutOrgSettings
 // replaces: every field of secrets.Org but its id and creation time.
 var orgSettings = sync.OnceValue(func() []string {
@@ -228,8 +242,12 @@ var orgSettings = sync.OnceValue(func() []string {
 })
 
 // PutOrgSettings implements secrets.OrgStore: one UpdateItem that sets the
-// settings o has and removes those it leaves empty, if the org exists.
-func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org) error {
+// settings o has and removes those it leaves empty, if the org exists at
+// the expected settings version.
+func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org, expected int64) error {
+	if o.SettingsVersion != expected+1 {
+		return fmt.Errorf("put settings of org %s: %w", o.ID, secrets.Invalid("settings_version", "must be %d (expected+1), not %d", expected+1, o.SettingsVersion))
+	}
 	k, err := orgKey(o.ID)
 	if err != nil {
 		return fmt.Errorf("put settings of org %s: %w", o.ID, notFoundIfInvalid(err))
@@ -239,8 +257,13 @@ func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org) error {
 		return fmt.Errorf("put settings of org %s: %w", o.ID, err)
 	}
 	var set, remove []string
-	attrNames := map[string]string{"#pk": AttrPK}
+	attrNames := map[string]string{"#pk": AttrPK, "#sv": attrSettingsVersion}
 	values := map[string]types.AttributeValue{}
+	cond := "attribute_exists(#pk) AND attribute_not_exists(#sv)"
+	if expected != 0 {
+		cond = "attribute_exists(#pk) AND #sv = :expected"
+		values[":expected"] = num(expected)
+	}
 	for i, name := range orgSettings() {
 		placeholder := fmt.Sprintf("#s%d", i)
 		attrNames[placeholder] = name
@@ -268,7 +291,7 @@ func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org) error {
 		TableName:                aws.String(s.table),
 		Key:                      k.av(),
 		UpdateExpression:         aws.String(strings.Join(update, " ")),
-		ConditionExpression:      aws.String("attribute_exists(#pk)"),
+		ConditionExpression:      aws.String(cond),
 		ExpressionAttributeNames: attrNames,
 	}
 	if len(values) > 0 {
@@ -276,7 +299,18 @@ func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org) error {
 	}
 	_, err = s.api.UpdateItem(ctx, in)
 	if failed, _ := conditionFailed(err); failed {
-		return fmt.Errorf("put settings of org %s: %w", o.ID, secrets.ErrNotFound)
+		// Absent, changed meanwhile, or this very write landing before a
+		// lost reply (the SDK retried it): the stored item tells which.
+		stored, gerr := s.get(ctx, k)
+		switch {
+		case gerr != nil:
+			return fmt.Errorf("put settings of org %s: %w", o.ID, gerr)
+		case stored == nil:
+			return fmt.Errorf("put settings of org %s: %w", o.ID, secrets.ErrNotFound)
+		case sameSettings(stored, encoded):
+			return nil
+		}
+		return fmt.Errorf("put settings of org %s: %w", o.ID, secrets.ErrStale)
 	}
 	if err != nil {
 		return fmt.Errorf("put settings of org %s: %w", o.ID, storeErr(err))

@@ -100,6 +100,7 @@ func TestEnvironmentPolicies(t *testing.T) {
 			{map[string]any{"environment_policies": map[string]any{"qa": map[string]int{"min_write_priority": 10}}}, "environment_policies"},
 			{map[string]any{"environment_policies": map[string]any{"production": map[string]any{}}}, "environment_policies.production.min_write_priority"},
 			{map[string]any{}, ""},
+			{map[string]any{"environment_policies": map[string]any{}}, "environment_policies"},
 		} {
 			r := e.do(t, "PATCH", "/v1/org", ids.super, tc.body)
 			if got := wantError(t, r, http.StatusBadRequest, "invalid"); got.Field != tc.field {
@@ -179,4 +180,38 @@ func auditOf(t *testing.T, e *env, token string) []auditJSON {
 	t.Helper()
 	records, _ := auditAll(t, e, token, 500)
 	return records
+}
+
+// TestOverrideRuleHoldsForLaterValues: a secret created at an app layer
+// before a global one of the same name existed cannot gain values once
+// it would override that global secret, unless its writer may modify it.
+func TestOverrideRuleHoldsForLaterValues(t *testing.T) {
+	e, ids := newAccessEnv(t)
+	early := e.createSecret(t, ids.owner, map[string]any{"name": "DATABASE_URL", "app": "web", "values": map[string]string{"staging": "s1"}})
+	wantStatus(t, e.do(t, "PATCH", "/v1/secrets/"+early.ID, ids.owner, map[string]any{"version": 1, "values": map[string]any{"staging": nil}}), http.StatusOK)
+	wantStatus(t, e.do(t, "POST", "/v1/org/secrets", ids.admin, map[string]string{"name": "DATABASE_URL", "value": "admins", "environment": "development"}), http.StatusCreated)
+	const rule = "DATABASE_URL at global is owned by Cat; only its owner or an admin may override it"
+
+	for _, c := range []struct {
+		what string
+		call call
+	}{
+		{"a PATCH that sets a value", call{"PATCH", "/v1/secrets/" + early.ID, map[string]any{"version": 2, "values": map[string]any{"development": "mine"}}}},
+		{"a set by name", call{"POST", "/v1/apps/web/secrets", map[string]string{"name": "DATABASE_URL", "value": "mine", "environment": "development"}}},
+		{"a restore of a version with values", call{"POST", "/v1/secrets/" + early.ID + "/versions/1/restore", nil}},
+		{"a rotation policy", call{"PUT", "/v1/secrets/" + early.ID + "/rotation", devRotation}},
+	} {
+		t.Run(c.what+" is refused", func(t *testing.T) {
+			wantError(t, e.do(t, c.call.method, c.call.path, ids.owner, c.call.body), http.StatusForbidden, "forbidden", rule)
+		})
+	}
+	if got := e.getSecret(t, ids.owner, early.ID); got.Version != 2 || got.Environments["development"] || got.Environments["staging"] {
+		t.Errorf("refused writes changed the secret: version %d, environments %v", got.Version, got.Environments)
+	}
+	t.Run("clearing and changing the description still work", func(t *testing.T) {
+		wantStatus(t, e.do(t, "PATCH", "/v1/secrets/"+early.ID, ids.owner, map[string]any{"version": 2, "description": "mine"}), http.StatusOK)
+	})
+	t.Run("an admin may give it values", func(t *testing.T) {
+		wantStatus(t, e.do(t, "PATCH", "/v1/secrets/"+early.ID, ids.admin, map[string]any{"version": 3, "values": map[string]any{"development": "ok"}}), http.StatusOK)
+	})
 }

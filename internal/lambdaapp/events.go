@@ -163,7 +163,10 @@ func (a *App) Set(ctx context.Context, raw json.RawMessage) (any, error) {
 		// A function error makes the scheduler retry, then dead-letter.
 		return nil, err
 	}
-	a.Logger.InfoContext(ctx, "rotation sweep", "schedule", ev.Schedule, "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed)
+	a.Logger.InfoContext(ctx, "rotation sweep", "schedule", ev.Schedule, "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed, "unlisted_orgs", rep.UnlistedOrgs)
+	if rep.UnlistedOrgs > 0 {
+		return rep, fmt.Errorf("rotation sweep: the due secrets of %d organizations could not be listed (see the logs)", rep.UnlistedOrgs)
+	}
 	if rep.Failed > 0 {
 		// Surface it as a function error: the errors alarm fires, and the
 		// scheduler's retry finds the rotated ones no longer due.

@@ -192,7 +192,7 @@ func rotateLoop(ctx context.Context, data *Data, every time.Duration, logger *sl
 			if err != nil {
 				logger.ErrorContext(ctx, "rotation sweep failed", "error", err.Error())
 			} else if rep.Due > 0 {
-				logger.InfoContext(ctx, "rotation sweep", "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed)
+				logger.InfoContext(ctx, "rotation sweep", "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed, "unlisted_orgs", rep.UnlistedOrgs)
 			}
 		}
 	}

@@ -240,6 +240,10 @@ type Org struct {
 	// values; an environment absent here has its default policy (see
 	// DefaultEnvironmentPolicy).
 	EnvironmentPolicies map[Environment]EnvironmentPolicy `json:"environment_policies,omitempty"`
+	// SettingsVersion counts changes of the settings: each change is
+	// conditional on the one it read, so concurrent changes never lose
+	// each other.
+	SettingsVersion int64 `json:"settings_version,omitempty"`
 }
 
 // EnvironmentPolicy is what an organization requires of whoever sets,

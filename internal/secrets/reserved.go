@@ -9,15 +9,22 @@ import "strings"
 // and `zwrm run` and `zwrm export` refuse a resolved set that holds one
 // unless the caller names it. Names ending in '*' are prefixes.
 var ReservedNames = []string{
-	"PATH", "IFS", "ENV", "BASH_ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND",
-	"LD_*", "DYLD_*",
+	// Shells and the dynamic loader.
+	"PATH", "IFS", "ENV", "BASH_ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "HOME", "ZDOTDIR",
+	"LD_*", "DYLD_*", "GCONV_PATH", "GLIBC_TUNABLES", "LOCPATH",
+	// Language runtimes.
 	"NODE_OPTIONS", "NODE_PATH",
-	"PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONINSPECT",
-	"PERL5OPT", "PERL5LIB", "PERLLIB",
+	"PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONINSPECT", "PYTHONWARNINGS", "PYTHONBREAKPOINT",
+	"PERL5OPT", "PERL5LIB", "PERLLIB", "PERL5DB",
 	"RUBYOPT", "RUBYLIB",
-	"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS",
-	"GCONV_PATH",
-	"GIT_SSH_COMMAND", "GIT_EXEC_PATH",
+	"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
+	"DOTNET_STARTUP_HOOKS", "CORECLR_*", "COR_ENABLE_PROFILING", "COR_PROFILER*",
+	"PHPRC", "PHP_INI_SCAN_DIR", "GOFLAGS",
+	// Tools that programs start for themselves.
+	"GIT_SSH_COMMAND", "GIT_EXEC_PATH", "GIT_CONFIG*", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_PROXY_COMMAND",
+	"GIT_EXTERNAL_DIFF", "GIT_PAGER", "GIT_EDITOR", "EDITOR", "VISUAL", "PAGER",
+	// zwrm's own settings: a secret must not choose the token or endpoint.
+	"ZWRM_*",
 }
 
 // IsReservedName reports whether name, in any case, is one of ReservedNames.

@@ -296,12 +296,12 @@ func CheckOverride(id Identity, lower *Secret) error {
 }
 
 // CheckReservedName returns the 403 for creating a secret under a reserved
-// name without the admin role.
+// name, or setting a value of one, without the admin role.
 func CheckReservedName(id Identity, name string) error {
 	if !IsReservedName(name) || id.Role.Priority() >= ModifyAnyPriority {
 		return nil
 	}
-	return &Error{Code: CodeForbidden, Message: fmt.Sprintf("creating a secret named %s needs role admin (priority %d): %s is a reserved name, since %s",
+	return &Error{Code: CodeForbidden, Message: fmt.Sprintf("creating a secret named %s, or setting its values, needs role admin (priority %d): %s is a reserved name, since %s",
 		name, ModifyAnyPriority, name, ReservedRule)}
 }
 

@@ -292,7 +292,10 @@ func TestReservedNames(t *testing.T) {
 	}{
 		{"PATH", true}, {"path", true}, {"Node_Options", true}, {"LD_PRELOAD", true}, {"ld_library_path", true},
 		{"DYLD_INSERT_LIBRARIES", true}, {"BASH_ENV", true}, {"IFS", true}, {"GIT_SSH_COMMAND", true}, {"_JAVA_OPTIONS", true},
+		{"DOTNET_STARTUP_HOOKS", true}, {"git_config_count", true}, {"GIT_CONFIG_KEY_0", true}, {"COR_PROFILER_PATH", true},
+		{"CORECLR_PROFILER", true}, {"zwrm_token", true}, {"ZWRM_ENDPOINT", true}, {"HOME", true}, {"GLIBC_TUNABLES", true},
 		{"PATHS", false}, {"MY_PATH", false}, {"LD", false}, {"NODE_ENV", false}, {"STRIPE_API_KEY", false}, {"ENVIRONMENT", false},
+		{"HTTPS_PROXY", false}, {"SSL_CERT_FILE", false}, {"HOMEPAGE_URL", false}, {"CORS_ORIGINS", false},
 	} {
 		if got := secrets.IsReservedName(tc.name); got != tc.want {
 			t.Errorf("IsReservedName(%q) = %v, want %v", tc.name, got, tc.want)

@@ -121,8 +121,11 @@ type OrgStore interface {
 	// GetOrg returns the org. Returns ErrNotFound.
 	GetOrg(ctx context.Context, id string) (*Org, error)
 	// PutOrgSettings replaces the org's settings (everything but its id
-	// and creation time). Returns ErrNotFound.
-	PutOrgSettings(ctx context.Context, o *Org) error
+	// and creation time) if the stored SettingsVersion equals expected;
+	// o.SettingsVersion must be expected+1 (else CodeInvalid). Returns
+	// ErrNotFound if the org is absent, ErrStale (conflict) if its
+	// settings changed since expected.
+	PutOrgSettings(ctx context.Context, o *Org, expected int64) error
 }
 
 // DataKeyStore keeps wrapped data keys, one per (org, environment, generation).

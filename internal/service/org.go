@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -76,33 +77,46 @@ func (s *Service) UpdateOrg(ctx context.Context, id secrets.Identity, in OrgUpda
 		}
 		policies[env] = p
 	}
-	org, err := s.store.GetOrg(ctx, id.Org)
-	if err != nil {
-		return nil, wrap(err, "get org %s", id.Org)
+	if resolveEnvs == nil && len(policies) == 0 {
+		return nil, secrets.Invalid("environment_policies", "names no environment: nothing to change")
 	}
-	var changes []string
-	if resolveEnvs != nil {
-		org.UserResolveEnvironments = resolveEnvs
-		changes = append(changes, "user_resolve_environments: "+envList(resolveEnvs))
-	}
-	if len(policies) > 0 {
-		before := org.WritePolicies()
-		all := org.WritePolicies()
-		var said []string
-		for _, env := range secrets.Environments {
-			if p, ok := policies[env]; ok {
-				all[env] = p
-				said = append(said, fmt.Sprintf("%s %d→%d", env, before[env].MinWritePriority, p.MinWritePriority))
-			}
+	// Each change is conditional on the settings it read: two superadmins
+	// changing different settings at once both land.
+	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
+		org, err := s.store.GetOrg(ctx, id.Org)
+		if err != nil {
+			return nil, wrap(err, "get org %s", id.Org)
 		}
-		org.EnvironmentPolicies = all
-		changes = append(changes, "environment_policies min_write_priority: "+strings.Join(said, ", "))
+		var changes []string
+		if resolveEnvs != nil {
+			org.UserResolveEnvironments = resolveEnvs
+			changes = append(changes, "user_resolve_environments: "+envList(resolveEnvs))
+		}
+		if len(policies) > 0 {
+			before, all := org.WritePolicies(), org.WritePolicies()
+			var said []string
+			for _, env := range secrets.Environments {
+				if p, ok := policies[env]; ok {
+					all[env] = p
+					said = append(said, fmt.Sprintf("%s %d→%d", env, before[env].MinWritePriority, p.MinWritePriority))
+				}
+			}
+			org.EnvironmentPolicies = all
+			changes = append(changes, "environment_policies min_write_priority: "+strings.Join(said, ", "))
+		}
+		read := org.SettingsVersion
+		org.SettingsVersion++
+		err = s.store.PutOrgSettings(ctx, org, read)
+		if errors.Is(err, secrets.ErrStale) {
+			continue
+		}
+		if err != nil {
+			return nil, wrap(err, "update org %s", id.Org)
+		}
+		s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionOrgUpdate, Detail: strings.Join(changes, "; ")})
+		return orgView(org), nil
 	}
-	if err := s.store.PutOrgSettings(ctx, org); err != nil {
-		return nil, wrap(err, "update org %s", id.Org)
-	}
-	s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionOrgUpdate, Detail: strings.Join(changes, "; ")})
-	return orgView(org), nil
+	return nil, secrets.Errorf(secrets.CodeUnavailable, "too many concurrent changes to the organization's settings; try again")
 }
 
 // SetUserResolveEnvironments sets which environments user tokens may

@@ -183,6 +183,12 @@ func (s *Service) changePolicy(ctx context.Context, id secrets.Identity, secretI
 		if err := checkEnvironments(id, org, covered, doing); err != nil {
 			return nil, err
 		}
+		if policy != nil {
+			// The sweep will write values: the writer must be allowed to.
+			if err := s.checkValueWrite(ctx, id, head.Layer, head.Name); err != nil {
+				return nil, err
+			}
+		}
 		plain, err := s.open(ctx, id.Org, head)
 		if err != nil {
 			return nil, err
@@ -204,6 +210,9 @@ type RotationReport struct {
 	Rotated int `json:"rotated"`
 	Skipped int `json:"skipped"` // rotated or changed meanwhile, by another delivery of the trigger or a person
 	Failed  int `json:"failed"`
+	// UnlistedOrgs counts orgs whose due secrets could not be listed; the
+	// others' were rotated all the same.
+	UnlistedOrgs int `json:"unlisted_orgs,omitempty"`
 }
 
 // sweepBatch bounds the secrets one sweep rotates; the next sweep takes the rest.
@@ -217,11 +226,12 @@ const sweepBatch = 200
 func (s *Service) RotateDue(ctx context.Context, schedule string) (RotationReport, error) {
 	now := s.now()
 	var rep RotationReport
-	due, err := s.dueRotations(ctx, now)
+	due, unlisted, err := s.dueRotations(ctx, now)
 	if err != nil {
 		return rep, err
 	}
 	rep.Due = len(due)
+	rep.UnlistedOrgs = unlisted
 	for _, candidate := range due {
 		switch err := s.rotate(ctx, schedule, candidate, now); {
 		case err == nil:
@@ -239,16 +249,21 @@ func (s *Service) RotateDue(ctx context.Context, schedule string) (RotationRepor
 // dueRotations returns up to sweepBatch due heads, shared round-robin
 // among the organizations that have any, each org's earliest first: one
 // org's backlog delays another's due rotation by at most one sweep.
-func (s *Service) dueRotations(ctx context.Context, now time.Time) ([]*secrets.Secret, error) {
+//
+// An org whose due list cannot be read (a damaged record, a throttled
+// query) is logged and counted in unlisted, and the others go on.
+func (s *Service) dueRotations(ctx context.Context, now time.Time) (due []*secrets.Secret, unlisted int, err error) {
 	orgs, err := s.store.ListRotationOrgs(ctx, now)
 	if err != nil {
-		return nil, wrap(err, "list orgs with rotation policies")
+		return nil, 0, wrap(err, "list orgs with rotation policies")
 	}
 	var queues [][]*secrets.Secret
 	for _, org := range orgs {
 		due, err := s.store.ListDueRotations(ctx, org, now, sweepBatch)
 		if err != nil {
-			return nil, wrap(err, "list due rotations of org %s", org)
+			unlisted++
+			s.cfg.Logger.ErrorContext(ctx, "rotation: due secrets of an org could not be listed", "request_id", RequestID(ctx), "org", org, "error", err.Error())
+			continue
 		}
 		if len(due) > 0 {
 			queues = append(queues, due)
@@ -269,7 +284,7 @@ func (s *Service) dueRotations(ctx context.Context, now time.Time) ([]*secrets.S
 			break
 		}
 	}
-	return out, nil
+	return out, unlisted, nil
 }
 
 var errNotDue = errors.New("not due")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
 )
@@ -559,5 +561,74 @@ func TestSweepIsFairAcrossOrgs(t *testing.T) {
 	// The busy org's earliest 199 went in the same sweep.
 	if got, err := e.store.GetSecretByName(ctx, busy.Org, secrets.Global, "BACKLOG_0000"); err != nil || got.Version != 2 {
 		t.Errorf("the busy org's earliest secret: %v, %v", got, err)
+	}
+}
+
+// TestConcurrentSettingsChangesBothLand: two superadmins changing
+// different settings at once never lose either change.
+func TestConcurrentSettingsChangesBothLand(t *testing.T) {
+	e := newRotationEnv(t)
+	ctx := context.Background()
+	for trial := range 20 {
+		if _, err := e.svc.UpdateOrg(ctx, e.admin, service.OrgUpdate{UserResolveEnvironments: []string{"development"},
+			EnvironmentPolicies: map[string]secrets.EnvironmentPolicy{"production": {MinWritePriority: 100}}}); err != nil {
+			t.Fatalf("reset: %v", err)
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if _, err := e.svc.UpdateOrg(ctx, e.admin, service.OrgUpdate{EnvironmentPolicies: map[string]secrets.EnvironmentPolicy{"production": {MinWritePriority: 1000}}}); err != nil {
+				t.Errorf("raise production: %v", err)
+			}
+		})
+		wg.Go(func() {
+			if _, err := e.svc.UpdateOrg(ctx, e.admin, service.OrgUpdate{UserResolveEnvironments: []string{"development", "staging"}}); err != nil {
+				t.Errorf("widen resolve: %v", err)
+			}
+		})
+		wg.Wait()
+		org, err := e.svc.Org(ctx, e.admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if org.WritePolicy(secrets.Production).MinWritePriority != 1000 || len(org.UserResolveEnvironments) != 2 {
+			t.Fatalf("trial %d: a change was lost: production %d, resolve %v", trial, org.WritePolicy(secrets.Production).MinWritePriority, org.UserResolveEnvironments)
+		}
+	}
+}
+
+// damagedOrg is a store whose due list of one org cannot be read.
+type damagedOrg struct {
+	secrets.Store
+	org string
+}
+
+func (d damagedOrg) ListDueRotations(ctx context.Context, org string, now time.Time, limit int) ([]*secrets.Secret, error) {
+	if org == d.org {
+		return nil, secrets.Internalf(nil, "integrity error: a damaged record")
+	}
+	return d.Store.ListDueRotations(ctx, org, now, limit)
+}
+
+// TestSweepGoesOnPastAnOrgItCannotList: one org's damaged due list stops
+// neither the other orgs' rotations nor the report of the failure.
+func TestSweepGoesOnPastAnOrgItCannotList(t *testing.T) {
+	e := newRotationEnv(t)
+	other := superadmin(t, e.svc, "evil")
+	a := mustCreate(t, e.svc, e.admin, secrets.Global, "A", map[secrets.Environment]string{secrets.Development: "a"})
+	a = mustSetRotation(t, e.svc, e.admin, a.ID, service.RotationInput{Every: "1m", Environments: []string{"development"}})
+	b := mustCreate(t, e.svc, other, secrets.Global, "B", map[secrets.Environment]string{secrets.Development: "b"})
+	mustSetRotation(t, e.svc, other, b.ID, service.RotationInput{Every: "1m", Environments: []string{"development"}})
+	e.clock.Advance(2 * time.Minute)
+
+	svc := service.New(damagedOrg{e.store, "evil"}, envelope.New(e.wrapper, e.store, envelope.Options{}), service.Config{Now: e.clock.Now, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))})
+	rep := rotateDue(t, svc, "sweep")
+	if rep.Rotated != 1 || rep.UnlistedOrgs != 1 {
+		t.Errorf("sweep = %+v, want acme's one rotated and evil counted as unlisted", rep)
+	}
+	if got := mustGet(t, e.env, e.admin.Org, a.ID); got.Version != a.Version+1 {
+		t.Errorf("acme's due secret is at version %d, want %d", got.Version, a.Version+1)
+	}
+	if !strings.Contains(e.logs.String(), `"org":"evil"`) {
+		t.Errorf("the failure is not logged with its org: %s", e.logs.String())
 	}
 }

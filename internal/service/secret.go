@@ -100,7 +100,7 @@ func (s *Service) Create(ctx context.Context, id secrets.Identity, in CreateInpu
 	if err := checkEnvironments(id, org, sortedEnvs(in.Values), "setting a %s value"); err != nil {
 		return nil, err
 	}
-	if err := s.checkNew(ctx, id, in.Layer, in.Name); err != nil {
+	if err := s.checkValueWrite(ctx, id, in.Layer, in.Name); err != nil {
 		return nil, err
 	}
 	sec, err := s.create(ctx, id, in)
@@ -111,11 +111,13 @@ func (s *Service) Create(ctx context.Context, id secrets.Identity, in CreateInpu
 	return sec, err
 }
 
-// checkNew refuses a new secret that id may not create: under a reserved
-// name without the admin role, or over a secret of a lower layer (that
-// the new one would override for every workload of its layer) that id may
-// not modify.
-func (s *Service) checkNew(ctx context.Context, id secrets.Identity, layer secrets.Layer, name string) error {
+// checkValueWrite refuses a secret, or a value of one, that id may not
+// write: under a reserved name without the admin role, or at a layer
+// above a secret of the same name that id may not modify (the higher one
+// overrides it for every workload of its layer). It applies to creates
+// and to every later write of a value: a secret created before the one it
+// now overrides must not gain values its writer could not create.
+func (s *Service) checkValueWrite(ctx context.Context, id secrets.Identity, layer secrets.Layer, name string) error {
 	if err := secrets.CheckReservedName(id, name); err != nil {
 		return err
 	}
@@ -315,6 +317,11 @@ func (s *Service) Update(ctx context.Context, id secrets.Identity, secretID stri
 	if err := checkEnvironments(id, org, cleared, "clearing a %s value"); err != nil {
 		return nil, err
 	}
+	if len(set) > 0 {
+		if err := s.checkValueWrite(ctx, id, head.Layer, head.Name); err != nil {
+			return nil, err
+		}
+	}
 	if head.Version != in.Version {
 		return nil, staleError(in.Version, head.Version)
 	}
@@ -502,8 +509,21 @@ func (s *Service) Restore(ctx context.Context, id secrets.Identity, secretID str
 	if err != nil {
 		return nil, err
 	}
-	if err := checkEnvironments(id, org, changedBetween(current, plain), "restoring a version that changes the %s value"); err != nil {
+	changed := changedBetween(current, plain)
+	if err := checkEnvironments(id, org, changed, "restoring a version that changes the %s value"); err != nil {
 		return nil, err
+	}
+	for _, env := range changed {
+		if v, ok := plain[env]; ok {
+			// A version kept before values were checked may hold what no
+			// write may store now.
+			if err := secrets.ValidateValue("version", env, v); err != nil {
+				return nil, err
+			}
+			if err := s.checkValueWrite(ctx, id, head.Layer, head.Name); err != nil {
+				return nil, err
+			}
+		}
 	}
 	next, err := s.replace(ctx, id, head, plain, func(next *secrets.Secret) {
 		next.Description, next.Change, next.RestoredFrom = old.Description, changeRestore, n
@@ -547,7 +567,7 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 			if err := checkEnvironments(id, org, envs, "setting a %s value"); err != nil {
 				return nil, false, err
 			}
-			if err := s.checkNew(ctx, id, layer, name); err != nil {
+			if err := s.checkValueWrite(ctx, id, layer, name); err != nil {
 				return nil, false, err
 			}
 			values := map[secrets.Environment]string{}
@@ -567,6 +587,9 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 			return nil, false, err
 		}
 		if err := checkEnvironments(id, org, envs, "setting a %s value"); err != nil {
+			return nil, false, err
+		}
+		if err := s.checkValueWrite(ctx, id, layer, name); err != nil {
 			return nil, false, err
 		}
 		plain, err := s.open(ctx, id.Org, head)

@@ -348,6 +348,8 @@ func checkOrg(t *testing.T, what string, got, want *secrets.Org) {
 	d.eq("ID", got.ID, want.ID)
 	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
 	sliceEq(&d, "UserResolveEnvironments", got.UserResolveEnvironments, want.UserResolveEnvironments)
+	d.eq("EnvironmentPolicies", fmt.Sprint(got.EnvironmentPolicies), fmt.Sprint(want.EnvironmentPolicies))
+	d.eq("SettingsVersion", got.SettingsVersion, want.SettingsVersion)
 	for _, s := range d.diffs {
 		t.Errorf("%s: %s", what, s)
 	}
@@ -1240,33 +1242,53 @@ func testPutOrgSettings(t *testing.T, st secrets.Store) {
 		ID:                      o.ID,
 		CreatedAt:               o.CreatedAt.Add(24 * time.Hour), // not a setting: ignored
 		UserResolveEnvironments: []secrets.Environment{secrets.Development, secrets.Staging, secrets.Production},
+		EnvironmentPolicies: map[secrets.Environment]secrets.EnvironmentPolicy{
+			secrets.Production: {MinWritePriority: 1000}, secrets.Staging: {MinWritePriority: 100},
+		},
+		SettingsVersion: 1,
 	}
-	if err := st.PutOrgSettings(ctx, settings); err != nil {
+	if err := st.PutOrgSettings(ctx, settings, 0); err != nil {
 		t.Fatalf("PutOrgSettings: %v", err)
 	}
 	got, err := st.GetOrg(ctx, o.ID)
 	if err != nil {
 		t.Fatalf("GetOrg: %v", err)
 	}
-	want := &secrets.Org{ID: o.ID, CreatedAt: o.CreatedAt, UserResolveEnvironments: settings.UserResolveEnvironments}
-	checkOrg(t, "GetOrg after PutOrgSettings", got, want)
+	want := *settings
+	want.CreatedAt = o.CreatedAt
+	checkOrg(t, "GetOrg after PutOrgSettings", got, &want)
+
+	// A writer that read the settings before that change loses, and
+	// changes nothing.
+	stale := &secrets.Org{ID: o.ID, SettingsVersion: 1}
+	wantErr(t, "PutOrgSettings at a stale version", st.PutOrgSettings(ctx, stale, 0), secrets.ErrStale)
+	got, err = st.GetOrg(ctx, o.ID)
+	if err != nil {
+		t.Fatalf("GetOrg: %v", err)
+	}
+	checkOrg(t, "GetOrg after a stale PutOrgSettings", got, &want)
+	if err := st.PutOrgSettings(ctx, &secrets.Org{ID: o.ID, SettingsVersion: 3}, 1); !secrets.IsCode(err, secrets.CodeInvalid) {
+		t.Errorf("PutOrgSettings skipping a version: %v, want invalid", err)
+	}
 
 	// Back to the default: empty replaces, too.
-	if err := st.PutOrgSettings(ctx, &secrets.Org{ID: o.ID}); err != nil {
+	if err := st.PutOrgSettings(ctx, &secrets.Org{ID: o.ID, SettingsVersion: 2}, 1); err != nil {
 		t.Fatalf("PutOrgSettings(empty): %v", err)
 	}
 	got, err = st.GetOrg(ctx, o.ID)
 	if err != nil {
 		t.Fatalf("GetOrg: %v", err)
 	}
-	checkOrg(t, "GetOrg after PutOrgSettings(empty)", got, &secrets.Org{ID: o.ID, CreatedAt: o.CreatedAt})
+	checkOrg(t, "GetOrg after PutOrgSettings(empty)", got, &secrets.Org{ID: o.ID, CreatedAt: o.CreatedAt, SettingsVersion: 2})
 }
 
 func testOrgAbsent(t *testing.T, st secrets.Store) {
 	ctx := t.Context()
 	_, err := st.GetOrg(ctx, newOrgID())
 	wantNotFound(t, "GetOrg of an absent org", err)
-	wantNotFound(t, "PutOrgSettings of an absent org", st.PutOrgSettings(ctx, newOrg()))
+	absent := newOrg()
+	absent.SettingsVersion = 1
+	wantNotFound(t, "PutOrgSettings of an absent org", st.PutOrgSettings(ctx, absent, 0))
 }
 
 // Data keys.
