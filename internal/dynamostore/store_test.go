@@ -21,7 +21,10 @@ import (
 
 	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
+	"github.com/zwrm/secrets/internal/envelope"
+	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/service"
 	"github.com/zwrm/secrets/internal/storetest"
 )
 
@@ -355,4 +358,66 @@ func TestWritesThatLandedSucceedWhenRetried(t *testing.T) {
 	if err := st.UpdateSecret(ctx, &stale, 1); !errors.Is(err, secrets.ErrStale) {
 		t.Errorf("UpdateSecret from a stale version: got %v, want %v", err, secrets.ErrStale)
 	}
+}
+
+// TestConcurrentWritersWithoutAVersionAllLand: 32 writers of one name,
+// spread over four services as over four Lambda containers, all succeed
+// with distinct, contiguous versions: the losers of each conditional
+// write back off and try again.
+func TestConcurrentWritersWithoutAVersionAllLand(t *testing.T) {
+	srv := dynalite.Start(t)
+	client := srv.Client(t)
+	st := dynamostore.New(client, srv.NewTable(t))
+	master := make([]byte, 32)
+	w, err := localkey.New(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var services []*service.Service
+	for range 4 {
+		services = append(services, service.New(st, envelope.New(w, st, envelope.Options{}), service.Config{}))
+	}
+	ctx := t.Context()
+	token, err := services[0].Bootstrap(ctx, "acme", "root@acme.test", "Root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := services[0].Authenticate(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 32
+	versions := make([]int64, n)
+	created := make([]bool, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			sec, isNew, err := services[i%len(services)].SetValue(ctx, root, secrets.Global, "RACED", fmt.Sprintf("value-%02d", i), secrets.Development)
+			if err != nil {
+				t.Errorf("writer %d: %v", i, err)
+				return
+			}
+			versions[i], created[i] = sec.Version, isNew
+		})
+	}
+	wg.Wait()
+	if got := countTrue(created); got != 1 {
+		t.Errorf("%d writers created the secret, want 1", got)
+	}
+	slices.Sort(versions)
+	for i, v := range versions {
+		if v != int64(i+1) {
+			t.Fatalf("versions = %v, want 1 to %d, each once", versions, n)
+		}
+	}
+}
+
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }

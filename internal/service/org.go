@@ -83,6 +83,11 @@ func (s *Service) UpdateOrg(ctx context.Context, id secrets.Identity, in OrgUpda
 	// Each change is conditional on the settings it read: two superadmins
 	// changing different settings at once both land.
 	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, err
+			}
+		}
 		org, err := s.store.GetOrg(ctx, id.Org)
 		if err != nil {
 			return nil, wrap(err, "get org %s", id.Org)

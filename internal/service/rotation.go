@@ -155,6 +155,11 @@ func (s *Service) ClearRotation(ctx context.Context, id secrets.Identity, secret
 
 func (s *Service) changePolicy(ctx context.Context, id secrets.Identity, secretID string, policy *secrets.Rotation) (*secrets.Secret, error) {
 	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, err
+			}
+		}
 		head, err := s.get(ctx, id, secretID)
 		if err != nil {
 			return nil, err

@@ -561,7 +561,19 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 	if err != nil {
 		return nil, false, err
 	}
+	// Writers of one name in this process take turns, so that they do not
+	// spin on each other's conflicts.
+	unlock, err := s.writers.lock(ctx, id.Org+"\x00"+layer.Key()+"\x00"+name)
+	if err != nil {
+		return nil, false, err
+	}
+	defer unlock()
 	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, false, err
+			}
+		}
 		head, err := s.secretByName(ctx, id.Org, layer, name)
 		if secrets.IsCode(err, secrets.CodeNotFound) {
 			if err := checkEnvironments(id, org, envs, "setting a %s value"); err != nil {
@@ -610,7 +622,7 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 			Secrets: []secrets.AuditEntry{{Name: next.Name, Layer: next.Layer.Key(), Version: next.Version}}, Detail: "values: " + envList(envs)})
 		return next, false, nil
 	}
-	return nil, false, secrets.Errorf(secrets.CodeUnavailable, "too many concurrent changes to %s; try again", name)
+	return nil, false, busy(ctx)
 }
 
 // DeleteByName removes the secret name at layer.

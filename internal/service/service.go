@@ -29,6 +29,8 @@ type Service struct {
 	store  secrets.Store
 	sealer *envelope.Sealer
 	cfg    Config
+	// writers queues writers that name no expected version, per secret.
+	writers keyedLocks
 }
 
 // New returns a Service over store, sealing values with sealer.
