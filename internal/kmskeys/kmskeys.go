@@ -150,7 +150,9 @@ func classify(op string, err error) (secrets.Code, string) {
 	case errors.As(err, &invalidCT), errors.As(err, &incorrectKey):
 		return secrets.CodeInternal, "KMS refused to decrypt the data key: wrong key or encryption context, or the wrapped key was altered"
 	case errors.As(err, &disabled), errors.As(err, &invalidState):
-		return secrets.CodeInternal, "the KMS key is disabled or pending deletion; enable it or configure another key"
+		// A dependency that is down, not a bug: nothing was changed, and
+		// the call works again once an operator enables the key.
+		return secrets.CodeUnavailable, "the KMS key is disabled or pending deletion; enable it or configure another key"
 	case errors.As(err, &notFound), errors.As(err, &invalidARN):
 		return secrets.CodeInternal, "the KMS key was not found; check the configured key id and region"
 	case errors.As(err, &keyUsage):

@@ -265,8 +265,8 @@ func TestKMSErrorsMapToDomainCodes(t *testing.T) {
 		{"InvalidCiphertextException", secrets.CodeInternal, 1},
 		{"IncorrectKeyException", secrets.CodeInternal, 1},
 		{"AccessDeniedException", secrets.CodeInternal, 1},
-		{"DisabledException", secrets.CodeInternal, 1},
-		{"KMSInvalidStateException", secrets.CodeInternal, 1},
+		{"DisabledException", secrets.CodeUnavailable, 1},
+		{"KMSInvalidStateException", secrets.CodeUnavailable, 1},
 		{"NotFoundException", secrets.CodeInternal, 1},
 		{"SomethingNewException", secrets.CodeInternal, 1},
 	} {

@@ -532,3 +532,47 @@ func TestConfigFromEnv(t *testing.T) {
 		}
 	})
 }
+
+// TestResolveDirectAnswersUnavailableWhenTheKeyIsDisabled: a disabled
+// master key is a dependency that is down, not a bug: resolve-direct
+// answers unavailable (retry later), and no value leaves.
+func TestResolveDirectAnswersUnavailableWhenTheKeyIsDisabled(t *testing.T) {
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	kms := localkms.Start(t)
+	key := kms.NewSymmetricKey(t)
+	wrapper := kmskeys.New(kms.Client(), key)
+	logger := slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))
+	app := lambdaapp.New(httpapi.FnResolveDirect, store, wrapper, nil, lambdaapp.Config{}, logger)
+	ctx := context.Background()
+	svc := app.Service
+	userToken, err := svc.Bootstrap(ctx, "acme", "ann@acme.test", "Ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := svc.Authenticate(ctx, userToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.SetValue(ctx, admin, secrets.Layer{App: "web"}, "STRIPE_API_KEY", stripeLive, secrets.Production); err != nil {
+		t.Fatal(err)
+	}
+	serviceToken, _, err := svc.CreateToken(ctx, admin, service.TokenInput{Kind: secrets.TokenService, Name: "web-prod", App: "web", Envs: []string{"production"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kms.DisableKey(t, key)
+	// A fresh container: no data key cached.
+	cold := lambdaapp.New(httpapi.FnResolveDirect, store, wrapper, nil, lambdaapp.Config{}, logger)
+	payload, _ := json.Marshal(map[string]string{"token": serviceToken, "environment": "production", "app": "web"})
+	res, err := cold.ResolveDirect(ctx, payload)
+	if err != nil {
+		t.Fatalf("ResolveDirect: %v", err)
+	}
+	if res.Error == nil || res.Error.Code != secrets.CodeUnavailable || len(res.Secrets) != 0 {
+		t.Fatalf("resolve-direct with the key disabled = %+v, want unavailable and no values", res)
+	}
+}

@@ -249,6 +249,26 @@ func (s *Server) NewHMACKey(tb testing.TB) string {
 	return *out.KeyMetadata.Arn
 }
 
+// NewSymmetricKey creates a symmetric encryption key, as the stack's data
+// key wrapper uses, and returns its ARN.
+func (s *Server) NewSymmetricKey(tb testing.TB) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := s.Client().CreateKey(ctx, &kms.CreateKeyInput{
+		KeySpec:     types.KeySpecSymmetricDefault,
+		KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
+		Description: aws.String("zwrm test master key"),
+	})
+	if err != nil {
+		tb.Fatalf("create a symmetric key: %v\nlocal-kms output:\n%s", err, s.Output())
+	}
+	if out.KeyMetadata == nil || out.KeyMetadata.Arn == nil {
+		tb.Fatalf("create a symmetric key: no key metadata in the answer")
+	}
+	return *out.KeyMetadata.Arn
+}
+
 // DisableKey disables the key keyID: KMS then refuses every use of it.
 func (s *Server) DisableKey(tb testing.TB, keyID string) {
 	tb.Helper()
