@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -120,7 +121,17 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(fn)
+	return diskErr(s.db.Update(fn))
+}
+
+// diskErr marks a write the disk could not take (full, or over quota) as
+// unavailable: the transaction was rolled back, nothing changed, and the
+// same call works once there is room. Anything else passes as it is.
+func diskErr(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return &secrets.Error{Code: secrets.CodeUnavailable, Message: "the local database's disk is full; nothing was changed; free some space and try again", Err: err}
+	}
+	return err
 }
 
 // keyOf joins parts into a key. Empty parts and parts holding a NUL are

@@ -9,6 +9,9 @@ import (
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
+// DiskErr is diskErr, for the tests.
+var DiskErr = diskErr
+
 // CopyHead copies the head record of (org, layer, name) to the key of
 // (toOrg, toLayer, toName) behind the store's back, as a hand with write
 // access to the file could; with rewrite, the copy's body names its new

@@ -3,8 +3,11 @@ package boltstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -146,5 +149,21 @@ func TestImpossibleKeys(t *testing.T) {
 	bad.ID, bad.Name = "", "OTHER"
 	if err := st.CreateSecret(ctx, &bad); !secrets.IsCode(err, secrets.CodeInvalid) {
 		t.Errorf("CreateSecret with an empty id: got %v, want invalid", err)
+	}
+}
+
+func TestAFullDiskIsUnavailable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want secrets.Code
+	}{
+		{fmt.Errorf("write db: %w", &os.PathError{Op: "write", Path: "zwrm.db", Err: syscall.ENOSPC}), secrets.CodeUnavailable},
+		{fmt.Errorf("sync: %w", syscall.EDQUOT), secrets.CodeUnavailable},
+		{fmt.Errorf("write db: %w", syscall.EIO), secrets.CodeInternal},
+		{secrets.ErrStale, secrets.CodeConflict},
+	} {
+		if got := secrets.ErrorCode(boltstore.DiskErr(tc.err)); got != tc.want {
+			t.Errorf("%v: code %s, want %s", tc.err, got, tc.want)
+		}
 	}
 }
