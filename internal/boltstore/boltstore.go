@@ -256,7 +256,7 @@ func decodeHead(key, data []byte) (*secrets.Secret, error) {
 	if err != nil {
 		return nil, secrets.Internalf(err, "secret key %q", key)
 	}
-	return decodeSecret(key, data, parts[0], &layer, parts[2], "", 0)
+	return decodeSecret(key, data, secrets.Place{Org: parts[0], Layer: &layer, Name: parts[2]})
 }
 
 // decodeVersion decodes the history record stored at key.
@@ -269,23 +269,20 @@ func decodeVersion(key, data []byte) (*secrets.Secret, error) {
 	if err != nil {
 		return nil, secrets.Internalf(err, "version key %q", key)
 	}
-	return decodeSecret(key, data, parts[0], nil, "", parts[1], n)
+	return decodeSecret(key, data, secrets.Place{Org: parts[0], ID: parts[1], Version: n})
 }
 
-// decodeSecret decodes a secret record and checks that it names what its
-// key names (the parts given).
-func decodeSecret(key, data []byte, org string, layer *secrets.Layer, name, id string, version int64) (*secrets.Secret, error) {
+// decodeSecret decodes a secret record and checks that it names the place
+// its key names.
+func decodeSecret(key, data []byte, at secrets.Place) (*secrets.Secret, error) {
 	var sec secrets.Secret
 	if err := json.Unmarshal(data, &sec); err != nil {
 		return nil, fmt.Errorf("decode %q: %w", key, err)
 	}
-	if sec.Org != org || (layer != nil && sec.Layer != *layer) || (name != "" && sec.Name != name) ||
-		(id != "" && sec.ID != id) || (version != 0 && sec.Version != version) {
-		return nil, secrets.Internalf(nil, "integrity error: the record at %q names another org, layer, name, id or version", key)
+	if err := at.Check(&sec, fmt.Sprintf("%q", key)); err != nil {
+		return nil, err
 	}
-	for env, v := range sec.Values {
-		sec.Values[env] = v.Tightened()
-	}
+	sec.TightenMasks()
 	return &sec, nil
 }
 
@@ -344,8 +341,8 @@ func headByID(tx *bolt.Tx, org, id string) (*secrets.Secret, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if sec.Org != org || sec.ID != id {
-		return nil, nil, secrets.Internalf(nil, "integrity error: id %s of org %s points at the record of another secret", id, org)
+	if err := (secrets.Place{Org: org, ID: id}).Check(sec, fmt.Sprintf("%q (by id %s)", head, id)); err != nil {
+		return nil, nil, err
 	}
 	return sec, head, nil
 }

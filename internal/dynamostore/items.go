@@ -193,7 +193,7 @@ func decodeHead(item map[string]types.AttributeValue) (*secrets.Secret, error) {
 	if err != nil {
 		return nil, secrets.Internalf(err, "head key %s/%s", k.pk, k.sk)
 	}
-	return decodeSecret(item, pk[1], &layer, name, "", 0)
+	return decodeSecret(item, secrets.Place{Org: pk[1], Layer: &layer, Name: name})
 }
 
 // decodeVersion decodes a history item with the org, id and version of its
@@ -205,23 +205,22 @@ func decodeVersion(item map[string]types.AttributeValue) (*secrets.Secret, error
 	if len(pk) != 3 || pk[0] != "V" || err != nil {
 		return nil, secrets.Internalf(err, "malformed version key %s/%s", k.pk, k.sk)
 	}
-	return decodeSecret(item, pk[1], nil, "", pk[2], n)
+	return decodeSecret(item, secrets.Place{Org: pk[1], ID: pk[2], Version: n})
 }
 
-func decodeSecret(item map[string]types.AttributeValue, org string, layer *secrets.Layer, name, id string, version int64) (*secrets.Secret, error) {
+func decodeSecret(item map[string]types.AttributeValue, at secrets.Place) (*secrets.Secret, error) {
+	k := keyOf(item)
+	if typ := stringAttr(item, AttrType); typ != typeSecret && typ != typeVersion {
+		return nil, secrets.Internalf(nil, "integrity error: the item at %s/%s is a %q, not a secret", k.pk, k.sk, typ)
+	}
 	sec, err := decodeItem[secrets.Secret](item)
 	if err != nil {
 		return nil, err
 	}
-	if stringAttr(item, AttrType) != typeSecret && stringAttr(item, AttrType) != typeVersion ||
-		sec.Org != org || (layer != nil && sec.Layer != *layer) || (name != "" && sec.Name != name) ||
-		(id != "" && sec.ID != id) || (version != 0 && sec.Version != version) {
-		k := keyOf(item)
-		return nil, secrets.Internalf(nil, "integrity error: the item at %s/%s names another org, layer, name, id or version", k.pk, k.sk)
+	if err := at.Check(sec, k.pk+"/"+k.sk); err != nil {
+		return nil, err
 	}
-	for env, v := range sec.Values {
-		sec.Values[env] = v.Tightened()
-	}
+	sec.TightenMasks()
 	return sec, nil
 }
 

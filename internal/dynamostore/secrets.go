@@ -446,8 +446,8 @@ func (s *Store) GetSecret(ctx context.Context, org, id string) (*secrets.Secret,
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s: %w", id, err)
 	}
-	if sec.Org != org || sec.ID != id {
-		return nil, secrets.Internalf(nil, "integrity error: id %s of org %s points at the item of another secret", id, org)
+	if err := (secrets.Place{Org: org, ID: id}).Check(sec, "the head of id "+id); err != nil {
+		return nil, err
 	}
 	return sec, nil
 }

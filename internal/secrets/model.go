@@ -142,6 +142,14 @@ type Rotation struct {
 	LastAt *time.Time `json:"last_at,omitempty"`
 }
 
+// TightenMasks makes every mask of s one the current rule allows (see
+// SealedValue.Tightened): stores call it on each record they read.
+func (s *Secret) TightenMasks() {
+	for env, v := range s.Values {
+		s.Values[env] = v.Tightened()
+	}
+}
+
 // Has reports whether the secret holds a value for env.
 func (s *Secret) Has(env Environment) bool {
 	_, ok := s.Values[env]

@@ -65,7 +65,7 @@ func (s *Service) Effective(ctx context.Context, id secrets.Identity, in Effecti
 	holders := map[string][]*secrets.Secret{}
 	for i := len(lists) - 1; i >= 0; i-- {
 		for _, sec := range lists[i] {
-			if err := s.checkRecord(ctx, sec, found{org: id.Org, layer: &chain[i]}); err != nil {
+			if err := s.checkRecord(ctx, sec, secrets.Place{Org: id.Org, Layer: &chain[i]}); err != nil {
 				return secrets.Layer{}, nil, err
 			}
 			if sec.Has(in.Environment) {

@@ -13,42 +13,16 @@ import (
 // the record; a record whose own fields disagree is refused before any of
 // it is used.
 
-// found is where a record was found: the caller's org and what the lookup
-// named. Empty parts were not named by the lookup (a list names the layer,
-// not the names in it); the store decodes those from the record's key.
-type found struct {
-	org     string
-	layer   *secrets.Layer
-	name    string
-	id      string
-	version int64
-}
-
 // checkRecord refuses sec if its own fields disagree with where it was
 // found: logged as an integrity error, answered as internal.
-func (s *Service) checkRecord(ctx context.Context, sec *secrets.Secret, at found) error {
-	var field string
-	switch {
-	case sec.Org != at.org:
-		field = "org"
-	case at.layer != nil && sec.Layer != *at.layer:
-		field = "layer"
-	case at.name != "" && sec.Name != at.name:
-		field = "name"
-	case at.id != "" && sec.ID != at.id:
-		field = "id"
-	case at.version != 0 && sec.Version != at.version:
-		field = "version"
-	default:
+func (s *Service) checkRecord(ctx context.Context, sec *secrets.Secret, at secrets.Place) error {
+	field := at.Mismatch(sec)
+	if field == "" {
 		return nil
 	}
-	layer := ""
-	if at.layer != nil {
-		layer = at.layer.Key()
-	}
 	s.cfg.Logger.ErrorContext(ctx, "integrity error: a stored record disagrees with where it was found",
-		"request_id", RequestID(ctx), "org", at.org, "layer", layer, "name", at.name, "secret_id", at.id, "field", field)
-	return secrets.Internalf(nil, "integrity error: the record of %s at %s in org %s names another %s", at.name, layer, at.org, field)
+		"request_id", RequestID(ctx), "org", at.Org, "place", at.String(), "secret_id", at.ID, "field", field)
+	return at.Check(sec, at.String())
 }
 
 // binding is what the ciphertext of sec's value for env is bound to: the

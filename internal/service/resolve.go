@@ -45,7 +45,7 @@ func (s *Service) Resolve(ctx context.Context, id secrets.Identity, in ResolveIn
 	winners := map[string]*secrets.Secret{}
 	for i, list := range lists {
 		for _, sec := range list {
-			if err := s.checkRecord(ctx, sec, found{org: id.Org, layer: &chain[i]}); err != nil {
+			if err := s.checkRecord(ctx, sec, secrets.Place{Org: id.Org, Layer: &chain[i]}); err != nil {
 				return nil, err
 			}
 			if sec.Has(in.Environment) {

@@ -154,6 +154,11 @@ func (s *Service) ClearRotation(ctx context.Context, id secrets.Identity, secret
 }
 
 func (s *Service) changePolicy(ctx context.Context, id secrets.Identity, secretID string, policy *secrets.Rotation) (*secrets.Secret, error) {
+	org, err := s.writeOrg(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	valueWriteChecked := false // it reads the lower layers; a secret's layer and name never change
 	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
@@ -172,10 +177,6 @@ func (s *Service) changePolicy(ctx context.Context, id secrets.Identity, secretI
 		}
 		// A policy decides future values of the environments it covers:
 		// setting, changing or removing it needs the right to write them.
-		org, err := s.writeOrg(ctx, id)
-		if err != nil {
-			return nil, err
-		}
 		var covered []secrets.Environment
 		if head.Rotation != nil {
 			covered = append(covered, head.Rotation.Environments...)
@@ -188,11 +189,12 @@ func (s *Service) changePolicy(ctx context.Context, id secrets.Identity, secretI
 		if err := checkEnvironments(id, org, covered, doing); err != nil {
 			return nil, err
 		}
-		if policy != nil {
+		if policy != nil && !valueWriteChecked {
 			// The sweep will write values: the writer must be allowed to.
 			if err := s.checkValueWrite(ctx, id, head.Layer, head.Name); err != nil {
 				return nil, err
 			}
+			valueWriteChecked = true
 		}
 		plain, err := s.open(ctx, id.Org, head)
 		if err != nil {
@@ -206,7 +208,7 @@ func (s *Service) changePolicy(ctx context.Context, id secrets.Identity, secretI
 		}
 		return next, err
 	}
-	return nil, secrets.Errorf(secrets.CodeUnavailable, "too many concurrent changes to this secret; try again")
+	return nil, busy(ctx)
 }
 
 // RotationReport says what a sweep did.
@@ -301,7 +303,7 @@ func (s *Service) rotate(ctx context.Context, schedule string, candidate *secret
 	if err != nil {
 		return err
 	}
-	if err := s.checkRecord(ctx, head, found{org: candidate.Org, id: candidate.ID}); err != nil {
+	if err := s.checkRecord(ctx, head, secrets.Place{Org: candidate.Org, ID: candidate.ID}); err != nil {
 		return err
 	}
 	if head.Rotation == nil || head.Rotation.NextAt.After(now) {

@@ -3,8 +3,8 @@ package service
 import (
 	"context"
 	"errors"
-	"slices"
 	"sort"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -42,10 +42,10 @@ type UpdateInput struct {
 }
 
 func validateValues(values map[secrets.Environment]string) error {
-	for _, env := range sortedEnvs(values) {
-		if _, err := secrets.ParseEnvironment("values", string(env)); err != nil {
-			return err
-		}
+	if err := knownEnvs(values); err != nil {
+		return err
+	}
+	for _, env := range envsIn(values) {
 		if err := secrets.ValidateValue("values."+string(env), env, values[env]); err != nil {
 			return err
 		}
@@ -53,26 +53,24 @@ func validateValues(values map[secrets.Environment]string) error {
 	return nil
 }
 
-// sortedEnvs returns the keys of m: the environments in display order,
-// then anything else (which validation refuses) sorted.
-func sortedEnvs[V any](m map[secrets.Environment]V) []secrets.Environment {
-	out := make([]secrets.Environment, 0, len(m))
+// knownEnvs refuses a key of m that is not an environment.
+func knownEnvs[V any](m map[secrets.Environment]V) error {
 	for env := range m {
-		out = append(out, env)
+		if _, err := secrets.ParseEnvironment("values", string(env)); err != nil {
+			return err
+		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := slices.Index(secrets.Environments, out[i]), slices.Index(secrets.Environments, out[j])
-		if a < 0 {
-			a = len(secrets.Environments)
+	return nil
+}
+
+// envsIn returns the environments m has a key for, in display order.
+func envsIn[V any](m map[secrets.Environment]V) []secrets.Environment {
+	var out []secrets.Environment
+	for _, env := range secrets.Environments {
+		if _, ok := m[env]; ok {
+			out = append(out, env)
 		}
-		if b < 0 {
-			b = len(secrets.Environments)
-		}
-		if a != b {
-			return a < b
-		}
-		return out[i] < out[j]
-	})
+	}
 	return out
 }
 
@@ -97,7 +95,7 @@ func (s *Service) Create(ctx context.Context, id secrets.Identity, in CreateInpu
 	if err != nil {
 		return nil, err
 	}
-	if err := checkEnvironments(id, org, sortedEnvs(in.Values), "setting a %s value"); err != nil {
+	if err := checkEnvironments(id, org, envsIn(in.Values), "setting a %s value"); err != nil {
 		return nil, err
 	}
 	if err := s.checkValueWrite(ctx, id, in.Layer, in.Name); err != nil {
@@ -248,7 +246,7 @@ func (s *Service) get(ctx context.Context, id secrets.Identity, secretID string)
 	if err != nil {
 		return nil, wrap(err, "get secret %s", secretID)
 	}
-	if err := s.checkRecord(ctx, sec, found{org: id.Org, id: secretID}); err != nil {
+	if err := s.checkRecord(ctx, sec, secrets.Place{Org: id.Org, ID: secretID}); err != nil {
 		return nil, err
 	}
 	return sec, nil
@@ -264,7 +262,7 @@ func (s *Service) secretByName(ctx context.Context, org string, layer secrets.La
 		}
 		return nil, wrap(err, "get secret %s at %s", name, layer)
 	}
-	if err := s.checkRecord(ctx, sec, found{org: org, layer: &layer, name: name}); err != nil {
+	if err := s.checkRecord(ctx, sec, secrets.Place{Org: org, Layer: &layer, Name: name}); err != nil {
 		return nil, err
 	}
 	return sec, nil
@@ -286,11 +284,11 @@ func (s *Service) Update(ctx context.Context, id secrets.Identity, secretID stri
 			return nil, err
 		}
 	}
+	if err := knownEnvs(in.Values); err != nil {
+		return nil, err
+	}
 	var set, cleared []secrets.Environment
-	for _, env := range sortedEnvs(in.Values) {
-		if _, err := secrets.ParseEnvironment("values", string(env)); err != nil {
-			return nil, err
-		}
+	for _, env := range envsIn(in.Values) {
 		if v := in.Values[env]; v != nil {
 			if err := secrets.ValidateValue("values."+string(env), env, *v); err != nil {
 				return nil, err
@@ -386,7 +384,7 @@ func (s *Service) delete(ctx context.Context, id secrets.Identity, head *secrets
 	if err != nil {
 		return err
 	}
-	if err := checkEnvironments(id, org, sortedEnvs(head.Values), "deleting a secret that holds a %s value"); err != nil {
+	if err := checkEnvironments(id, org, envsIn(head.Values), "deleting a secret that holds a %s value"); err != nil {
 		return err
 	}
 	// Conditional on the version checked above, so a change made meanwhile
@@ -415,7 +413,7 @@ func (s *Service) List(ctx context.Context, id secrets.Identity, layer secrets.L
 		return nil, wrap(err, "list secrets at %s", layer)
 	}
 	for _, sec := range list {
-		if err := s.checkRecord(ctx, sec, found{org: id.Org, layer: &layer}); err != nil {
+		if err := s.checkRecord(ctx, sec, secrets.Place{Org: id.Org, Layer: &layer}); err != nil {
 			return nil, err
 		}
 	}
@@ -450,7 +448,7 @@ func (s *Service) Versions(ctx context.Context, id secrets.Identity, secretID st
 	out := []*secrets.Secret{head}
 	keepFrom := s.keepFrom(head.Version)
 	for _, v := range history {
-		if err := s.checkRecord(ctx, v, found{org: id.Org, layer: &head.Layer, name: head.Name, id: head.ID}); err != nil {
+		if err := s.checkRecord(ctx, v, secrets.Place{Org: id.Org, Layer: &head.Layer, Name: head.Name, ID: head.ID}); err != nil {
 			return nil, err
 		}
 		// A version kept by a writer that then lost its race is the head
@@ -493,7 +491,7 @@ func (s *Service) Restore(ctx context.Context, id secrets.Identity, secretID str
 		if err != nil {
 			return nil, wrap(err, "get version %d of %s", n, head.Name)
 		}
-		if err := s.checkRecord(ctx, old, found{org: id.Org, layer: &head.Layer, name: head.Name, id: head.ID, version: n}); err != nil {
+		if err := s.checkRecord(ctx, old, secrets.Place{Org: id.Org, Layer: &head.Layer, Name: head.Name, ID: head.ID, Version: n}); err != nil {
 			return nil, err
 		}
 	}
@@ -513,6 +511,7 @@ func (s *Service) Restore(ctx context.Context, id secrets.Identity, secretID str
 	if err := checkEnvironments(id, org, changed, "restoring a version that changes the %s value"); err != nil {
 		return nil, err
 	}
+	setsValue := false
 	for _, env := range changed {
 		if v, ok := plain[env]; ok {
 			// A version kept before values were checked may hold what no
@@ -520,9 +519,12 @@ func (s *Service) Restore(ctx context.Context, id secrets.Identity, secretID str
 			if err := secrets.ValidateValue("version", env, v); err != nil {
 				return nil, err
 			}
-			if err := s.checkValueWrite(ctx, id, head.Layer, head.Name); err != nil {
-				return nil, err
-			}
+			setsValue = true
+		}
+	}
+	if setsValue {
+		if err := s.checkValueWrite(ctx, id, head.Layer, head.Name); err != nil {
+			return nil, err
 		}
 	}
 	next, err := s.replace(ctx, id, head, plain, func(next *secrets.Secret) {
@@ -568,6 +570,8 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 		return nil, false, err
 	}
 	defer unlock()
+	// Reads the lower layers: once, whichever way the attempts go.
+	checkValueWrite := sync.OnceValue(func() error { return s.checkValueWrite(ctx, id, layer, name) })
 	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
@@ -579,7 +583,7 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 			if err := checkEnvironments(id, org, envs, "setting a %s value"); err != nil {
 				return nil, false, err
 			}
-			if err := s.checkValueWrite(ctx, id, layer, name); err != nil {
+			if err := checkValueWrite(); err != nil {
 				return nil, false, err
 			}
 			values := map[secrets.Environment]string{}
@@ -601,7 +605,7 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 		if err := checkEnvironments(id, org, envs, "setting a %s value"); err != nil {
 			return nil, false, err
 		}
-		if err := s.checkValueWrite(ctx, id, layer, name); err != nil {
+		if err := checkValueWrite(); err != nil {
 			return nil, false, err
 		}
 		plain, err := s.open(ctx, id.Org, head)
@@ -670,13 +674,7 @@ func envList(envs []secrets.Environment) string {
 
 // changedEnvs names the environments set, in display order.
 func changedEnvs(values map[secrets.Environment]string) string {
-	var envs []secrets.Environment
-	for _, e := range secrets.Environments {
-		if _, ok := values[e]; ok {
-			envs = append(envs, e)
-		}
-	}
-	return "values: " + envList(envs)
+	return "values: " + envList(envsIn(values))
 }
 
 // changedEnvsPtr names the environments set or cleared, in display order.
