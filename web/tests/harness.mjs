@@ -2,12 +2,14 @@
 // free loopback port with a temporary data directory, mints tokens through
 // the API, and launches Debian's Chromium through playwright-core. Every
 // process it starts is stopped by stop().
+import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -35,6 +37,27 @@ export async function missing() {
     lacks.push('Go (to build zwrm)');
   }
   return lacks.join('; ');
+}
+
+/**
+ * browserSuite runs suite, which registers the tests named title, when this
+ * machine has what the browser tests need. Otherwise it skips with a
+ * message, or with CI=true fails: there a missing dependency is a failure.
+ * @param {string} title
+ * @param {() => void} suite
+ */
+export async function browserSuite(title, suite) {
+  const lacking = await missing();
+  if (lacking && !inCI) {
+    console.log(`# skipping the browser tests: this machine lacks ${lacking}`);
+    test(title, { skip: `this machine lacks ${lacking}` }, () => {});
+  } else if (lacking) {
+    test('the browser tests have what they need (CI=true)', () => {
+      assert.fail(`this machine lacks ${lacking}; .ci/run installs Chromium and make test runs npm ci in web/`);
+    });
+  } else {
+    suite();
+  }
 }
 
 /**

@@ -6,19 +6,9 @@
 // with CI=true it fails instead.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { inCI, missing, start } from './harness.mjs';
+import { browserSuite, start } from './harness.mjs';
 
-const lacking = await missing();
-
-if (lacking && !inCI) {
-  test('layers and write policy in Chromium', { skip: `this machine lacks ${lacking}` }, () => {});
-} else if (lacking) {
-  test('the browser tests have what they need (CI=true)', () => {
-    assert.fail(`this machine lacks ${lacking}; .ci/run installs Chromium and make test runs npm ci in web/`);
-  });
-} else {
-  suite();
-}
+await browserSuite('layers and write policy in Chromium', suite);
 
 const V = {
   globalDev: 'https://global-dev.example/api?key=9b8a7c6d5e4f3a2b1c0d',

@@ -9,20 +9,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { inCI, missing, repoDir, start } from './harness.mjs';
+import { browserSuite, repoDir, start } from './harness.mjs';
 
-const lacking = await missing();
-
-if (lacking && !inCI) {
-  console.log(`# skipping the browser tests: this machine lacks ${lacking}`);
-  test('the secrets grid in Chromium', { skip: `this machine lacks ${lacking}` }, () => {});
-} else if (lacking) {
-  test('the browser tests have what they need (CI=true)', () => {
-    assert.fail(`this machine lacks ${lacking}; .ci/run installs Chromium and make test runs npm ci in web/`);
-  });
-} else {
-  suite();
-}
+await browserSuite('the secrets grid in Chromium', suite);
 
 // Plaintext values typed into the page. No response the page receives may
 // contain any of them: the API answers with masks only.
