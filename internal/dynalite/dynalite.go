@@ -9,7 +9,6 @@
 package dynalite
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
@@ -17,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,32 +31,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/zwrm/secrets/internal/dynamostore"
+	"github.com/zwrm/secrets/internal/emulator"
 )
 
-const (
-	// startTimeout bounds the wait for dynalite to accept connections; it
-	// usually takes a few hundred milliseconds.
-	startTimeout = 20 * time.Second
-	// stopTimeout is how long a stopping dynalite gets after SIGTERM
-	// before it is killed.
-	stopTimeout = 5 * time.Second
-	// startAttempts covers the race between picking a free port and
-	// dynalite binding it.
-	startAttempts = 3
-)
-
-// hint is what to do when dynalite cannot run.
-const hint = "run `npm ci` at the repository root (needs Node.js 20 or later) to install dynalite"
+// emu is dynalite, bound to loopback only.
+var emu = emulator.Emulator{
+	Name: "dynalite",
+	Hint: "run `npm ci` at the repository root (needs Node.js 20 or later) to install dynalite",
+	Host: "127.0.0.1",
+}
 
 // Server is a running dynalite process.
 type Server struct {
 	// URL is the server's endpoint, http://127.0.0.1:PORT.
 	URL string
 
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when the process has exited
-	waitMu sync.Mutex
-	output *syncBuffer
+	proc *emulator.Process
 
 	clientOnce sync.Once
 	client     *dynamodb.Client
@@ -72,29 +60,14 @@ func Start(tb testing.TB) *Server {
 	tb.Helper()
 	node, cli, err := locate()
 	if err != nil {
-		unavailable(tb, err)
+		emu.Unavailable(tb, err)
+		return nil
 	}
-	var lastErr error
-	for range startAttempts {
-		srv, err := start(node, cli)
-		if err == nil {
-			tb.Cleanup(srv.stop)
-			return srv
-		}
-		lastErr = err
+	proc := emu.Start(tb, command(node, cli))
+	if proc == nil {
+		return nil
 	}
-	unavailable(tb, lastErr)
-	return nil
-}
-
-// unavailable ends tb: a skip on a developer's machine, a failure in CI.
-func unavailable(tb testing.TB, err error) {
-	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("dynalite is required when CI=true but cannot run: %v; %s", err, hint)
-		return
-	}
-	tb.Skipf("dynalite cannot run: %v; %s", err, hint)
+	return &Server{URL: "http://" + proc.Addr, proc: proc}
 }
 
 // locate finds node and dynalite's command-line script in the repository's
@@ -154,17 +127,6 @@ func repoRoot() (string, error) {
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago. dynalite
-// reads port 0 as its default port, so it cannot pick one itself.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 //go:embed tolerate-aborts.cjs
 var tolerateAborts []byte
 
@@ -182,74 +144,25 @@ func writePreload() (string, error) {
 	return f.Name(), nil
 }
 
-func start(node, cli string) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, fmt.Errorf("find a free port: %w", err)
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	preload, err := writePreload()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(node, "--require", preload, cli,
-		"--port", strconv.Itoa(port), "--host", "127.0.0.1",
-		// Tables are ACTIVE at once: a fresh table per test costs
-		// milliseconds, not dynalite's default half second.
-		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0",
-	)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	setProcAttr(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", node, err)
-	}
-	srv := &Server{URL: "http://" + addr, cmd: cmd, done: make(chan struct{}), output: out}
-	go func() {
-		_ = cmd.Wait()
-		_ = os.Remove(preload)
-		close(srv.done)
-	}()
-
-	deadline := time.Now().Add(startTimeout)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			return srv, nil
+// command runs dynalite on a port, with its preload, removed when it exits.
+func command(node, cli string) emulator.Command {
+	return func(port int) (*exec.Cmd, func(), error) {
+		preload, err := writePreload()
+		if err != nil {
+			return nil, nil, err
 		}
-		select {
-		case <-srv.done:
-			return nil, fmt.Errorf("dynalite exited at start (%s): %s", cmd.ProcessState, bytes.TrimSpace(out.Bytes()))
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			srv.stop()
-			return nil, fmt.Errorf("dynalite did not accept connections on %s within %s: %s", addr, startTimeout, bytes.TrimSpace(out.Bytes()))
-		}
-	}
-}
-
-// stop ends the process group: SIGTERM, then SIGKILL if it lingers.
-func (s *Server) stop() {
-	s.waitMu.Lock()
-	defer s.waitMu.Unlock()
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	terminate(s.cmd, false)
-	select {
-	case <-s.done:
-	case <-time.After(stopTimeout):
-		terminate(s.cmd, true)
-		<-s.done
+		cmd := exec.Command(node, "--require", preload, cli,
+			"--port", strconv.Itoa(port), "--host", "127.0.0.1",
+			// Tables are ACTIVE at once: a fresh table per test costs
+			// milliseconds, not dynalite's default half second.
+			"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0",
+		)
+		return cmd, func() { _ = os.Remove(preload) }, nil
 	}
 }
 
 // Output returns what dynalite has printed so far, for test failure messages.
-func (s *Server) Output() string { return s.output.String() }
+func (s *Server) Output() string { return s.proc.Output() }
 
 // Client returns an SDK client for the server: region us-east-1, dummy
 // static credentials (dynalite checks that requests are signed, not by
@@ -290,27 +203,3 @@ func (s *Server) NewTable(tb testing.TB) string {
 	}
 	return name
 }
-
-// syncBuffer collects the process's output while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	// Keep the first 64 KiB: enough to say why it failed.
-	if room := 64<<10 - b.buf.Len(); room > 0 {
-		b.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
-
-func (b *syncBuffer) String() string { return string(b.Bytes()) }

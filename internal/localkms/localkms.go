@@ -14,8 +14,8 @@ package localkms
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +31,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/zwrm/secrets/internal/emulator"
 )
 
 // The region and account local-kms answers for (KMS_REGION, KMS_ACCOUNT_ID).
@@ -39,22 +41,19 @@ const (
 	Account = "111122223333"
 )
 
-const (
-	// startTimeout bounds the wait for local-kms to accept connections.
-	startTimeout = 20 * time.Second
-	// stopTimeout is how long a stopping local-kms gets after SIGTERM
-	// before it is killed.
-	stopTimeout = 5 * time.Second
-	// startAttempts covers the race between picking a free port and
-	// local-kms binding it.
-	startAttempts = 3
-	// buildTimeout bounds `go tool -n local-kms`: a first build compiles
-	// local-kms and its dependencies (about ten seconds on two cores).
-	buildTimeout = 5 * time.Minute
-)
+// buildTimeout bounds `go tool -n local-kms`: a first build compiles
+// local-kms and its dependencies (about ten seconds on two cores).
+const buildTimeout = 5 * time.Minute
 
-// hint is what to do when local-kms cannot run.
-const hint = "local-kms is a tool dependency in go.mod: check that `go tool -n local-kms` builds it (needs the Go toolchain and the module proxy, or a filled module cache)"
+// callTimeout bounds each call of the key helpers.
+const callTimeout = 30 * time.Second
+
+// emu is local-kms, which listens on every interface.
+var emu = emulator.Emulator{
+	Name: "local-kms",
+	Hint: "local-kms is a tool dependency in go.mod: check that `go tool -n local-kms` builds it (needs the Go toolchain and the module proxy, or a filled module cache)",
+	Host: "", // every interface
+}
 
 // Server is a running local-kms process.
 type Server struct {
@@ -62,10 +61,7 @@ type Server struct {
 	// listens on every interface; tests speak to it on loopback only.
 	URL string
 
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when the process has exited
-	waitMu sync.Mutex
-	output *syncBuffer
+	proc *emulator.Process
 }
 
 // Start runs local-kms on a free port for the duration of tb, with its
@@ -76,30 +72,14 @@ func Start(tb testing.TB) *Server {
 	tb.Helper()
 	bin, err := binary()
 	if err != nil {
-		unavailable(tb, err)
+		emu.Unavailable(tb, err)
 		return nil
 	}
-	var lastErr error
-	for range startAttempts {
-		srv, err := start(bin, tb.TempDir())
-		if err == nil {
-			tb.Cleanup(srv.stop)
-			return srv
-		}
-		lastErr = err
+	proc := emu.Start(tb, command(bin, tb.TempDir))
+	if proc == nil {
+		return nil
 	}
-	unavailable(tb, lastErr)
-	return nil
-}
-
-// unavailable ends tb: a skip on a developer's machine, a failure in CI.
-func unavailable(tb testing.TB, err error) {
-	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("local-kms is required when CI=true but cannot run: %v; %s", err, hint)
-		return
-	}
-	tb.Skipf("local-kms cannot run: %v; %s", err, hint)
+	return &Server{URL: "http://" + proc.Addr, proc: proc}
 }
 
 var (
@@ -135,83 +115,25 @@ func build() (string, error) {
 	return path, nil
 }
 
-// freePort returns a port that was free on every interface a moment ago:
-// local-kms binds all of them.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", ":0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func start(bin, dir string) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, fmt.Errorf("find a free port: %w", err)
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"PORT="+strconv.Itoa(port),
-		"KMS_REGION="+Region,
-		"KMS_ACCOUNT_ID="+Account,
-		"KMS_DATA_PATH="+filepath.Join(dir, "data"),
-		// No seed: keys are made by the tests through the API.
-		"KMS_SEED_PATH="+filepath.Join(dir, "no-seed.yaml"),
-	)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	setProcAttr(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	srv := &Server{URL: "http://" + addr, cmd: cmd, done: make(chan struct{}), output: out}
-	go func() {
-		_ = cmd.Wait()
-		close(srv.done)
-	}()
-
-	deadline := time.Now().Add(startTimeout)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			return srv, nil
-		}
-		select {
-		case <-srv.done:
-			return nil, fmt.Errorf("local-kms exited at start (%s): %s", cmd.ProcessState, bytes.TrimSpace(out.Bytes()))
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			srv.stop()
-			return nil, fmt.Errorf("local-kms did not accept connections on %s within %s: %s", addr, startTimeout, bytes.TrimSpace(out.Bytes()))
-		}
-	}
-}
-
-// stop ends the process group: SIGTERM, then SIGKILL if it lingers.
-func (s *Server) stop() {
-	s.waitMu.Lock()
-	defer s.waitMu.Unlock()
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	terminate(s.cmd, false)
-	select {
-	case <-s.done:
-	case <-time.After(stopTimeout):
-		terminate(s.cmd, true)
-		<-s.done
+// command runs bin on a port, with its data in a new directory of tempDir's.
+func command(bin string, tempDir func() string) emulator.Command {
+	return func(port int) (*exec.Cmd, func(), error) {
+		dir := tempDir()
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(),
+			"PORT="+strconv.Itoa(port),
+			"KMS_REGION="+Region,
+			"KMS_ACCOUNT_ID="+Account,
+			"KMS_DATA_PATH="+filepath.Join(dir, "data"),
+			// No seed: keys are made by the tests through the API.
+			"KMS_SEED_PATH="+filepath.Join(dir, "no-seed.yaml"),
+		)
+		return cmd, nil, nil
 	}
 }
 
 // Output returns what local-kms has printed so far, for failure messages.
-func (s *Server) Output() string { return s.output.String() }
+func (s *Server) Output() string { return s.proc.Output() }
 
 // Client returns a new SDK client for the server: dummy static credentials
 // (local-kms does not check signatures), and retries with short backoff so
@@ -233,72 +155,58 @@ func (s *Server) Client(optFns ...func(*kms.Options)) *kms.Client {
 // stack's identity key is, and returns its ARN.
 func (s *Server) NewHMACKey(tb testing.TB) string {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := s.Client().CreateKey(ctx, &kms.CreateKeyInput{
+	return s.createKey(tb, "an HMAC key", &kms.CreateKeyInput{
 		KeySpec:     types.KeySpecHmac256,
 		KeyUsage:    types.KeyUsageTypeGenerateVerifyMac,
 		Description: aws.String("zwrm test identity key"),
 	})
-	if err != nil {
-		tb.Fatalf("create an HMAC key: %v\nlocal-kms output:\n%s", err, s.Output())
-	}
-	if out.KeyMetadata == nil || out.KeyMetadata.Arn == nil {
-		tb.Fatalf("create an HMAC key: no key metadata in the answer")
-	}
-	return *out.KeyMetadata.Arn
 }
 
 // NewSymmetricKey creates a symmetric encryption key, as the stack's data
 // key wrapper uses, and returns its ARN.
 func (s *Server) NewSymmetricKey(tb testing.TB) string {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := s.Client().CreateKey(ctx, &kms.CreateKeyInput{
+	return s.createKey(tb, "a symmetric key", &kms.CreateKeyInput{
 		KeySpec:     types.KeySpecSymmetricDefault,
 		KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
 		Description: aws.String("zwrm test master key"),
 	})
-	if err != nil {
-		tb.Fatalf("create a symmetric key: %v\nlocal-kms output:\n%s", err, s.Output())
-	}
-	if out.KeyMetadata == nil || out.KeyMetadata.Arn == nil {
-		tb.Fatalf("create a symmetric key: no key metadata in the answer")
-	}
-	return *out.KeyMetadata.Arn
 }
 
 // DisableKey disables the key keyID: KMS then refuses every use of it.
 func (s *Server) DisableKey(tb testing.TB, keyID string) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	s.call(tb, "disable key "+keyID, func(ctx context.Context, c *kms.Client) error {
+		_, err := c.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(keyID)})
+		return err
+	})
+}
+
+// createKey creates the key that in describes and returns its ARN.
+func (s *Server) createKey(tb testing.TB, what string, in *kms.CreateKeyInput) string {
+	tb.Helper()
+	var arn string
+	s.call(tb, "create "+what, func(ctx context.Context, c *kms.Client) error {
+		out, err := c.CreateKey(ctx, in)
+		if err != nil {
+			return err
+		}
+		if out.KeyMetadata == nil || out.KeyMetadata.Arn == nil {
+			return errors.New("no key metadata in the answer")
+		}
+		arn = *out.KeyMetadata.Arn
+		return nil
+	})
+	return arn
+}
+
+// call makes a call to the server within callTimeout and fails tb, saying
+// what it was doing, if it fails.
+func (s *Server) call(tb testing.TB, what string, f func(context.Context, *kms.Client) error) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	if _, err := s.Client().DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(keyID)}); err != nil {
-		tb.Fatalf("disable key %s: %v", keyID, err)
+	if err := f(ctx, s.Client()); err != nil {
+		tb.Fatalf("%s: %v\nlocal-kms output:\n%s", what, err, s.Output())
 	}
 }
-
-// syncBuffer collects the process's output while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	// Keep the first 64 KiB: enough to say why it failed.
-	if room := 64<<10 - b.buf.Len(); room > 0 {
-		b.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
-
-func (b *syncBuffer) String() string { return string(b.Bytes()) }

@@ -1,20 +1,20 @@
 //go:build unix
 
-package dynalite
+package emulator
 
 import (
 	"os/exec"
 	"syscall"
 )
 
-// setProcAttr puts dynalite in its own process group, so that stopping it
+// setProcAttr puts the emulator in its own process group, so that stopping it
 // stops anything it started, too.
 func setProcAttr(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	setDeathSignal(cmd.SysProcAttr)
 }
 
-// terminate signals dynalite's process group.
+// terminate signals the emulator's process group.
 func terminate(cmd *exec.Cmd, kill bool) {
 	sig := syscall.SIGTERM
 	if kill {

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package dynalite
+package emulator
 
 import "os/exec"
 

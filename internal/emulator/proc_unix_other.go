@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package localkms
+package emulator
 
 import "syscall"
 

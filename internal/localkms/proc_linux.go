@@ -1,7 +1,0 @@
-package localkms
-
-import "syscall"
-
-// setDeathSignal has Linux kill local-kms if the test binary dies without
-// running its cleanups (a -timeout panic, a SIGKILL).
-func setDeathSignal(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGKILL }

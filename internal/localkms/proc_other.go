@@ -1,9 +1,0 @@
-//go:build !unix
-
-package localkms
-
-import "os/exec"
-
-func setProcAttr(*exec.Cmd) {}
-
-func terminate(cmd *exec.Cmd, _ bool) { _ = cmd.Process.Kill() }
