@@ -421,3 +421,29 @@ func countTrue(bs []bool) int {
 	}
 	return n
 }
+
+// TestOrgSettingsWriteRetriedAfterALostReply: the SDK retries an
+// UpdateItem whose answer was lost; when the first try landed, the retry
+// fails its version condition, and the store must see its own write in
+// the table and answer success, not a conflict. A different change at the
+// same version is still a conflict.
+func TestOrgSettingsWriteRetriedAfterALostReply(t *testing.T) {
+	srv := dynalite.Start(t)
+	st := dynamostore.New(srv.Client(t), srv.NewTable(t))
+	ctx := t.Context()
+	if err := st.CreateOrg(ctx, &secrets.Org{ID: "acme", CreatedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	change := &secrets.Org{ID: "acme", SettingsVersion: 1,
+		EnvironmentPolicies: map[secrets.Environment]secrets.EnvironmentPolicy{secrets.Production: {MinWritePriority: 1000}}}
+	if err := st.PutOrgSettings(ctx, change, 0); err != nil {
+		t.Fatalf("first try: %v", err)
+	}
+	if err := st.PutOrgSettings(ctx, change, 0); err != nil {
+		t.Errorf("the retry of a write that landed = %v, want success", err)
+	}
+	other := &secrets.Org{ID: "acme", SettingsVersion: 1, UserResolveEnvironments: []secrets.Environment{secrets.Production}}
+	if err := st.PutOrgSettings(ctx, other, 0); !errors.Is(err, secrets.ErrStale) {
+		t.Errorf("another change at the same version = %v, want stale", err)
+	}
+}
