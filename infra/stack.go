@@ -460,7 +460,7 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 	fns := map[string]awslambda.Function{}
 	for _, name := range functionNames {
 		fenv := maps.Clone(env)
-		if len(functionAccess[name].Identity) > 0 {
+		if lambdaapp.UsesIdentityKey(httpapi.Function(name)) {
 			maps.Copy(fenv, identityEnv)
 		}
 		fns[name] = newFunction(stack, name, p, functionConfig{
@@ -469,9 +469,9 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 	}
 
 	// Workload roles that resolve by invoking resolve-direct. Never the
-	// resolve function: it trusts the signed authorizer context in API
-	// Gateway's events, which a direct invoker cannot forge but could
-	// replay until it expires.
+	// resolve function: it trusts API Gateway's events, whose signed
+	// authorizer context a direct invoker could replay until it expires,
+	// and whose IAM caller (the SigV4 route) it could write outright.
 	for i, arn := range p.ResolveInvokerRoleARNs {
 		fns["resolve-direct"].AddPermission(jsii.String(fmt.Sprintf("DirectResolve%d", i)), &awslambda.Permission{
 			Principal: awsiam.NewArnPrincipal(jsii.String(arn)),

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zwrm/secrets/internal/client"
@@ -45,6 +46,20 @@ func TestATokenPastedAsAnIDIsNeitherSentNorPrinted(t *testing.T) {
 	audit := c.ok("audit")
 	if strings.Contains(audit, "token.revoke") {
 		t.Errorf("a refused revoke reached the server:\n%s", audit)
+	}
+	// A server that counts what reaches it: a revoke of a token (the
+	// server would answer not found, unaudited) must not be sent at all.
+	var requests atomic.Int32
+	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer counting.Close()
+	watched := c.as(srv.token)
+	watched.env["ZWRM_ENDPOINT"] = counting.URL
+	watched.fails(exitUsage, "looks like a token", "tokens", "revoke", randomToken(t, "zwrm_u_"))
+	if n := requests.Load(); n != 0 {
+		t.Errorf("zwrm tokens revoke sent %d requests with a token as the id, want none", n)
 	}
 }
 

@@ -34,7 +34,7 @@ func checkResolved(values map[string]string, allow []string, verb, hint string) 
 	}
 	for name, v := range values {
 		switch {
-		case !isEnvName(name):
+		case secrets.ValidateName(name) != nil:
 			badNames = append(badNames, quoteShort(name))
 		case strings.IndexByte(v, 0) >= 0:
 			nulValues = append(nulValues, name)
@@ -69,22 +69,6 @@ func runEnv(environ []string, values map[string]string, override bool, allow []s
 		return nil, err
 	}
 	return mergeEnv(environ, values, override), nil
-}
-
-// isEnvName reports whether name can be an environment variable's and a
-// shell's: ^[A-Za-z_][A-Za-z0-9_]*$.
-func isEnvName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		letter := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_'
-		if !letter && (i == 0 || c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // quoteShort quotes a name that is not one, cut short: it came from the

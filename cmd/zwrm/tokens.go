@@ -199,7 +199,7 @@ func newTokensRevoke(a *app) *cobra.Command {
 // would travel in a URL path into access logs, and be printed back.
 func refuseTokens(ids []string) error {
 	for i, id := range ids {
-		if client.LooksLikeToken(id) {
+		if secrets.LooksLikeToken(id) {
 			return usagef("argument %d looks like a token (zwrm_…), not a token id, so it was not sent and is not shown; "+
 				"token ids are in the ID column of zwrm tokens list. If it is a live token, revoke it by its id now: it has been on a command line", i+1)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -86,22 +85,9 @@ func errorFrom(resp *http.Response, raw []byte) *Error {
 	}
 }
 
-// tokenLike is anything shaped like a zwrm token (zwrm_u_…, zwrm_s_…).
-var tokenLike = regexp.MustCompile(`zwrm_[A-Za-z0-9_-]+`)
-
-// LooksLikeToken reports whether s holds something shaped like a zwrm
-// token, for callers that refuse to send one where an id goes.
-func LooksLikeToken(s string) bool { return tokenLike.MatchString(s) }
-
-// RedactTokens replaces anything shaped like a zwrm token in s, so that a
-// token pasted by mistake where an id goes is not printed back into a log.
-func RedactTokens(s string) string {
-	return tokenLike.ReplaceAllLiteralString(s, "zwrm_…(redacted)")
-}
-
 // Printable is a message from the API made safe to print: tokens redacted
-// (RedactTokens) and terminal controls removed (StripControls).
-func Printable(s string) string { return StripControls(RedactTokens(s)) }
+// (secrets.RedactTokens) and terminal controls removed (StripControls).
+func Printable(s string) string { return StripControls(secrets.RedactTokens(s)) }
 
 // StripControls removes what a terminal would act on rather than show:
 // escape sequences (ESC and what follows it: CSI, OSC and other strings,

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"regexp"
 
 	"github.com/zwrm/secrets/internal/secrets"
 )
@@ -68,22 +67,11 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		detail.Message = err.Error()
 	}
-	detail.Message, detail.Field = redactTokens(detail.Message), redactTokens(detail.Field)
+	detail.Message, detail.Field = secrets.RedactTokens(detail.Message), secrets.RedactTokens(detail.Field)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="zwrm"`)
 	}
 	writeJSON(w, status, errorBody{Error: detail})
-}
-
-// tokenLike is anything shaped like a zwrm token (zwrm_u_…, zwrm_s_…).
-var tokenLike = regexp.MustCompile(`zwrm_[A-Za-z0-9_-]+`)
-
-// redactTokens hides what looks like a token in an error message. A
-// message may echo a path segment or a key, and a token pasted by mistake
-// where an id goes (DELETE /v1/tokens/zwrm_u_…) must not come back in an
-// answer that ends up in a CI log.
-func redactTokens(s string) string {
-	return tokenLike.ReplaceAllLiteralString(s, "zwrm_…(redacted)")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -264,7 +264,7 @@ func (a *api) middleware(next http.Handler) http.Handler {
 
 // logRequest writes the one access log line of a request.
 func (a *api) logRequest(ctx context.Context, rid string, r *http.Request, info *requestInfo, sw *statusWriter, start time.Time) {
-	attrs := []any{"request_id", rid, "method", r.Method, "path", redactTokens(r.URL.Path), "route", info.route,
+	attrs := []any{"request_id", rid, "method", r.Method, "path", secrets.RedactTokens(r.URL.Path), "route", info.route,
 		"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds()) / 1000}
 	if info.id.Org != "" {
 		attrs = append(attrs, "org", info.id.Org, "token_id", info.id.TokenID, "kind", string(info.id.Kind))

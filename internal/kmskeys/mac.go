@@ -2,6 +2,7 @@ package kmskeys
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -72,7 +73,7 @@ func (m *MAC) Sign(ctx context.Context, msg []byte) ([]byte, error) {
 // cannot be checked now, which says nothing about the caller. A refusal
 // (access denied, no such key, not an HMAC key) returns CodeInternal.
 func (m *MAC) Verify(ctx context.Context, msg, mac []byte) error {
-	if len(msg) == 0 || len(msg) > MaxMACMessage || len(mac) == 0 || len(mac) > 6144 {
+	if len(msg) == 0 || len(msg) > MaxMACMessage || len(mac) != sha256.Size {
 		return errInvalidMAC
 	}
 	out, err := m.api.VerifyMac(ctx, &kms.VerifyMacInput{
@@ -100,20 +101,16 @@ func (m *MAC) translate(op string, err error) error {
 }
 
 // classifyMAC is classify for the MAC operations: an invalid MAC is the
-// caller's fault, and a disabled key makes checking impossible for now
-// (an operator's action, undone by enabling it) rather than broken.
+// caller's fault, and the wrong kind of key is named as an HMAC key.
+// Everything else, a disabled key included (unavailable), is classify's.
 func classifyMAC(op string, err error) (secrets.Code, string) {
 	var (
-		invalidMAC   *types.KMSInvalidMacException
-		disabled     *types.DisabledException
-		invalidState *types.KMSInvalidStateException
-		keyUsage     *types.InvalidKeyUsageException
+		invalidMAC *types.KMSInvalidMacException
+		keyUsage   *types.InvalidKeyUsageException
 	)
 	switch {
 	case errors.As(err, &invalidMAC):
 		return secrets.CodeUnauthorized, errInvalidMAC.Message
-	case errors.As(err, &disabled), errors.As(err, &invalidState):
-		return secrets.CodeUnavailable, "the KMS HMAC key is disabled or pending deletion; try again once it is enabled"
 	case errors.As(err, &keyUsage):
 		return secrets.CodeInternal, "the KMS key is not an HMAC key for GenerateMac and VerifyMac; configure one that is"
 	}

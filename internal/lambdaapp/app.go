@@ -89,9 +89,20 @@ func ConfigFromEnv(fn httpapi.Function) (Config, error) {
 	return c, nil
 }
 
-// UsesIdentityKey tells whether function fn signs (the authorizer) or
-// checks (the functions behind it) the authorizer's identities.
-func UsesIdentityKey(fn httpapi.Function) bool { return fn != httpapi.FnResolveDirect }
+// UsesIdentityKey tells whether function fn signs the authorizer's
+// identities (the authorizer) or checks them (any function serving a
+// bearer route, which the authorizer stands in front of).
+func UsesIdentityKey(fn httpapi.Function) bool {
+	if fn == httpapi.FnAuthorizer {
+		return true
+	}
+	for _, r := range httpapi.Routes() {
+		if r.Function == fn && r.Auth == httpapi.AuthBearer {
+			return true
+		}
+	}
+	return false
+}
 
 // App is the service as one Lambda container holds it.
 type App struct {
