@@ -393,16 +393,7 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 		Alias:             jsii.String("alias/zwrm-secrets-" + p.Stage),
 		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
 		RemovalPolicy:     stateful,
-		Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
-			Statements: &[]awsiam.PolicyStatement{
-				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-					Sid:        jsii.String("AccountAdministersTheKeyButCannotUseIt"),
-					Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
-					Actions:    jsii.Strings(keyAdminActions...),
-					Resources:  jsii.Strings("*"),
-				}),
-			},
-		}),
+		Policy:            adminOnlyKeyPolicy(),
 	})
 
 	// The identity key: the authorizer signs the identity it hands the
@@ -418,16 +409,7 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 		KeyUsage:      awskms.KeyUsage_GENERATE_VERIFY_MAC,
 		PendingWindow: awscdk.Duration_Days(jsii.Number(30)),
 		RemovalPolicy: stateful,
-		Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
-			Statements: &[]awsiam.PolicyStatement{
-				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-					Sid:        jsii.String("AccountAdministersTheKeyButCannotUseIt"),
-					Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
-					Actions:    jsii.Strings(keyAdminActions...),
-					Resources:  jsii.Strings("*"),
-				}),
-			},
-		}),
+		Policy:        adminOnlyKeyPolicy(),
 	})
 
 	// The dead-letter queue of the rotation schedule: deliveries the
@@ -897,4 +879,20 @@ func titleCase(s string) string {
 		out += string(part[0]-'a'+'A') + part[1:]
 	}
 	return out
+}
+
+// adminOnlyKeyPolicy lets the account administer a key (and so enables IAM
+// policies for administration) but use it for nothing: the roles that may
+// use it are named by grants of their own.
+func adminOnlyKeyPolicy() awsiam.PolicyDocument {
+	return awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("AccountAdministersTheKeyButCannotUseIt"),
+				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
+				Actions:    jsii.Strings(keyAdminActions...),
+				Resources:  jsii.Strings("*"),
+			}),
+		},
+	})
 }
