@@ -353,6 +353,10 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 	d.expect(204, "delete", "DELETE /v1/apps/{app}/secrets/{name}", "/v1/apps/web/secrets/DB_PASSWORD", "", nil, ann)
 	d.expect(204, "delete", "DELETE /v1/org/secrets/{name}", "/v1/org/secrets/DB_PASSWORD", "", nil, ann)
 	d.expect(204, "delete", "DELETE /v1/secrets/{id}", "/v1/secrets/"+id, "", nil, ann)
+	// Deleting again looks for what an interrupted delete left, by id and
+	// by name, and finds nothing.
+	d.expect(404, "delete", "DELETE /v1/secrets/{id}", "/v1/secrets/"+id, "", nil, ann)
+	d.expect(404, "delete", "DELETE /v1/org/secrets/{name}", "/v1/org/secrets/DB_PASSWORD", "", nil, ann)
 
 	// Every route was served.
 	for _, r := range httpapi.Routes() {

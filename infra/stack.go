@@ -174,17 +174,19 @@ type access struct {
 //     dynamostore makes after a create-if-absent write fails its
 //     condition, to tell its own retried write from a collision.
 //   - set: reads the org's environment policies (O#), creates (I#, S# by
-//     PutItem), updates (PutItem on the head after PutVersion), prunes
+//     PutItem, then UpdateItem takes the create's mark off the id
+//     pointer), updates (PutItem on the head after PutVersion), prunes
 //     history and removes a losing create's id pointer (DeleteItem), data
-//     keys (K#), the rotation sweep (Query on GSI2: the orgs, then each
-//     org's due heads). It decrypts (a change re-seals every value under
-//     the new version) and generates data keys.
+//     keys (K#), the sweep (Query on GSI2: the orgs, each org's due heads
+//     and its leftovers, which it removes). It decrypts (a change re-seals
+//     every value under the new version) and generates data keys.
 //   - list: reads heads by layer (Query S#), by id (GetItem I# then S#),
 //     history (Query V#), layers (GSI1) and the org's environment policies
 //     (O#: what the caller may write). Masks are stored, so no KMS.
 //   - delete: reads the org's environment policies (O#) and the head (by
-//     name or id), deletes head, pointer and history, appends audit. No
-//     KMS, no update.
+//     name or id), marks the id pointer (UpdateItem), deletes head, history
+//     and pointer, appends audit; a delete by name of a gone head looks for
+//     its leftovers (Query on GSI2). No KMS.
 //   - resolve: authenticates IAM callers (GetItem T#), reads the org's
 //     settings for user tokens (O#), the three layers (Query S#) and data
 //     keys (K#), decrypts, appends audit. Only API Gateway invokes it.
@@ -205,6 +207,7 @@ var functionAccess = map[string]access{
 			{"dynamodb:GetItem", []string{itemOrg, itemHead, itemSecretID, itemVersion, itemDataKey, itemAudit}},
 			{"dynamodb:PutItem", []string{itemHead, itemSecretID, itemVersion, itemDataKey, itemAudit}},
 			{"dynamodb:DeleteItem", []string{itemSecretID, itemVersion}},
+			{"dynamodb:UpdateItem", []string{itemSecretID}},
 			{"dynamodb:Query", []string{itemVersion}},
 		},
 		Indexes:  []string{dynamostore.IndexGSI2},
@@ -223,9 +226,11 @@ var functionAccess = map[string]access{
 		Items: []itemAccess{
 			{"dynamodb:GetItem", []string{itemOrg, itemHead, itemSecretID, itemAudit}},
 			{"dynamodb:DeleteItem", []string{itemHead, itemSecretID, itemVersion}},
+			{"dynamodb:UpdateItem", []string{itemSecretID}},
 			{"dynamodb:Query", []string{itemVersion}},
 			{"dynamodb:PutItem", []string{itemAudit}},
 		},
+		Indexes:  []string{dynamostore.IndexGSI2},
 		Identity: []string{"kms:VerifyMac"},
 	},
 	"resolve": {

@@ -278,6 +278,9 @@ func TestFailedConditionsMapToDomainErrors(t *testing.T) {
 			getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
 				return &dynamodb.GetItemOutput{Item: pointerTo("S#acme#a/billing", "N#DB_URL")}, nil
 			},
+			updateItem: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+				return &dynamodb.UpdateItemOutput{}, nil // the pointer's mark, then its unmark
+			},
 			deleteItem: func(*dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutput, error) {
 				return nil, conditionFailed(headItem("s1", 4))
 			},
@@ -286,7 +289,8 @@ func TestFailedConditionsMapToDomainErrors(t *testing.T) {
 		if !errors.Is(err, secrets.ErrStale) {
 			t.Errorf("DeleteSecret: got %v, want %v", err, secrets.ErrStale)
 		}
-		if got, want := strings.Join(fake.calls, " "), "GetItem DeleteItem"; got != want {
+		// Nothing is deleted: the mark put on the pointer is taken off.
+		if got, want := strings.Join(fake.calls, " "), "GetItem UpdateItem DeleteItem UpdateItem"; got != want {
 			t.Errorf("calls = %s, want %s", got, want)
 		}
 	})

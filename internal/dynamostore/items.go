@@ -26,6 +26,15 @@ const sep = "#"
 const (
 	attrHeadPK = "HeadPK"
 	attrHeadSK = "HeadSK"
+	// attrPending marks a pointer whose create or delete is under way
+	// (pendingCreate, pendingDelete); such a pointer is also in its org's
+	// leftovers partition of GSI2 until the write is done.
+	attrPending = "Pending"
+)
+
+const (
+	pendingCreate = "create"
+	pendingDelete = "delete"
 )
 
 // Item kinds, in AttrType.
@@ -43,6 +52,7 @@ const (
 const (
 	rotationPrefix = "ROT"  // GSI2PK of an org's heads with a rotation policy: ROT#org
 	orgsPartition  = "ORGS" // GSI2PK of every org item, so the rotation sweep can list orgs
+	leftoverPrefix = "LEFT" // GSI2PK of an org's id pointers whose create or delete is under way: LEFT#org
 	orgSK          = "O"
 	secretIDSK     = "I"
 	tokenSK        = "T"
@@ -173,6 +183,11 @@ func timeSK(t time.Time) string { return fmt.Sprintf("%020d", max(t.UnixNano(), 
 // rotationPK is the GSI2 partition of org's heads with a rotation policy:
 // one per org, so that the sweep can share its batch among orgs.
 func rotationPK(org string) string { return join(rotationPrefix, org) }
+
+// leftoversPK is the GSI2 partition of org's id pointers whose create or
+// delete is under way, by the time it started: the sweep finds there what
+// an interrupted one left.
+func leftoversPK(org string) string { return join(leftoverPrefix, org) }
 
 func rotationSK(s *secrets.Secret) string { return join(timeSK(s.Rotation.NextAt), s.ID) }
 

@@ -32,6 +32,7 @@ var names = map[string]string{
 	"#hpk": attrHeadPK, "#hsk": attrHeadSK,
 	"#id": attrID, "#version": attrVersion,
 	"#owner": attrOwner, "#subject": "subject", "#name": "name",
+	"#pending": attrPending, "#gpk": AttrGSI2PK, "#gsk": AttrGSI2SK,
 }
 
 var placeholder = regexp.MustCompile(`#[A-Za-z0-9_]+`)
@@ -150,11 +151,12 @@ func pointerValues(head key) map[string]types.AttributeValue {
 }
 
 // CreateSecret implements secrets.SecretStore. It writes the id pointer,
-// then the head: a crash between the two leaves a pointer to no head (or
-// to another id's), which nothing believes, and the head's create is the
-// one that decides. Both writes may be repeated: the pointer's condition
-// lets the same pointer be put again, and a head that is exactly this one
-// is a create that had landed.
+// marked as a create under way, then the head, then takes the mark off: a
+// crash between the first two leaves a marked pointer to no head (or to
+// another id's), which nothing believes and the sweep removes, and the
+// head's create is the one that decides. Each write may be repeated: the
+// pointer's condition lets the same pointer be put again, and a head that
+// is exactly this one is a create that had landed.
 func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
 	if sec.Version != 1 {
 		return fmt.Errorf("create secret %s: %w", sec.Name, secrets.Invalid("version", "a new secret is version 1, not %d", sec.Version))
@@ -171,9 +173,12 @@ func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
 
 	// The pointer: new, or the very same one (a retried create).
 	cond := "attribute_not_exists(#pk) OR (#hpk = :hpk AND #hsk = :hsk)"
+	pointer := pointerItem(ptr, head)
+	pending := pendingValues(sec.Org, sec.ID, pendingCreate)
+	pointer[attrPending], pointer[AttrGSI2PK], pointer[AttrGSI2SK] = pending[":pending"], pending[":gpk"], pending[":gsk"]
 	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(s.table),
-		Item:                      pointerItem(ptr, head),
+		Item:                      pointer,
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  exprNames(cond),
 		ExpressionAttributeValues: pointerValues(head),
@@ -198,10 +203,10 @@ func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
 	if !failed {
 		if err != nil {
 			// The head may or may not have been written: the pointer
-			// stays, and is harmless either way.
+			// stays marked, harmless either way, until the sweep.
 			return fmt.Errorf("create secret %s: put head: %w", sec.Name, storeErr(err))
 		}
-		return nil
+		return s.created(ctx, sec, ptr, head)
 	}
 	if old == nil {
 		if old, err = s.get(ctx, head); err != nil {
@@ -209,7 +214,7 @@ func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
 		}
 	}
 	if sameItem(old, item) {
-		return nil // this create's own head: it had landed
+		return s.created(ctx, sec, ptr, head) // this create's own head: it had landed
 	}
 	// The name is taken. Unless by this very id, the pointer is a
 	// loser's: remove it. If that fails, it stays behind, harmless.
@@ -217,6 +222,14 @@ func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
 		_ = s.deleteKey(ctx, ptr, "#hpk = :hpk AND #hsk = :hsk", pointerValues(head))
 	}
 	return fmt.Errorf("create secret %s at %s: %w", sec.Name, sec.Layer, secrets.ErrExists)
+}
+
+// created takes the mark off the pointer of a create whose head is
+// written. The create has landed whatever happens here: a mark left on
+// is taken off by the sweep.
+func (s *Store) created(ctx context.Context, sec *secrets.Secret, ptr, head key) error {
+	_ = s.unmark(ctx, ptr, head, pendingCreate)
+	return nil
 }
 
 // headByID follows the id pointer to the head record of id and returns the
@@ -330,11 +343,14 @@ func (s *Store) UpdateSecret(ctx context.Context, sec *secrets.Secret, expected 
 	return fmt.Errorf("update secret %s: %w", sec.ID, refused)
 }
 
-// DeleteSecret implements secrets.SecretStore. In order: the head (a
-// conditional delete: this is the delete), the id pointer, the history.
-// A crash after the head leaves a pointer to nothing and history of an id
-// no head has, which nothing reads; deleting again finds no head, answers
-// not found, and removes what was left.
+// DeleteSecret implements secrets.SecretStore. In order: the id pointer
+// is marked as a delete under way, the head is deleted (a conditional
+// delete: this is the delete), then the history, then the pointer. A crash
+// after the head leaves history of an id no head has, which nothing reads,
+// under a marked pointer, which FinishDelete, FinishDeleteByName and the
+// sweep find. A head found gone when its delete is tried (the SDK's retry
+// of a delete whose answer was lost, or another delete at the same moment)
+// is a delete that happened: the rest is removed and the answer is success.
 func (s *Store) DeleteSecret(ctx context.Context, org, id string, expected int64) error {
 	ptrKey, err := secretIDKey(org, id)
 	if err != nil {
@@ -346,12 +362,15 @@ func (s *Store) DeleteSecret(ctx context.Context, org, id string, expected int64
 	}
 	if ptr == nil {
 		// Gone already; history an interrupted delete left goes now.
-		if err := s.deleteHistory(ctx, org, id, math.MaxInt64); err != nil {
+		if _, err := s.finish(ctx, org, id, false); err != nil && !errors.Is(err, secrets.ErrNotFound) && !errors.Is(err, secrets.ErrExists) {
 			return fmt.Errorf("delete secret %s: remove history left behind: %w", id, err)
 		}
 		return fmt.Errorf("delete secret %s: %w", id, secrets.ErrNotFound)
 	}
 	head := key{stringAttr(ptr, attrHeadPK), stringAttr(ptr, attrHeadSK)}
+	if err := s.mark(ctx, org, id, ptrKey, head, pendingDelete); err != nil {
+		return fmt.Errorf("delete secret %s: mark the delete under way: %w", id, err)
+	}
 
 	cond := "attribute_exists(#pk) AND #id = :id"
 	values := map[string]types.AttributeValue{":id": str(id)}
@@ -374,58 +393,50 @@ func (s *Store) DeleteSecret(ctx context.Context, org, id string, expected int64
 			}
 		}
 		err := checkStored(old, id, expected)
-		switch {
-		case errors.Is(err, secrets.ErrNotFound):
-			// A pointer to nothing: repair, then answer.
-			if err := s.removeRest(ctx, org, id, ptrKey, head); err != nil {
-				return fmt.Errorf("delete secret %s: remove what a delete left behind: %w", id, err)
-			}
-			return fmt.Errorf("delete secret %s: %w", id, secrets.ErrNotFound)
-		case err != nil:
+		if err == nil {
+			// It matched when read again: it changed between the two.
+			err = secrets.ErrStale
+		}
+		if !errors.Is(err, secrets.ErrNotFound) {
+			// Still there, at another version: nothing is deleted.
+			_ = s.unmark(ctx, ptrKey, head, pendingDelete)
 			return fmt.Errorf("delete secret %s: %w", id, err)
 		}
-		// It matched when read again: it changed between the two.
-		return fmt.Errorf("delete secret %s: %w", id, secrets.ErrStale)
-	}
-	if err != nil {
+		// Gone: deleted by this very call before its answer was lost,
+		// or by another at the same moment. Either way, finish it.
+	} else if err != nil {
 		return fmt.Errorf("delete secret %s: delete head: %w", id, storeErr(err))
 	}
 	if err := s.removeRest(ctx, org, id, ptrKey, head); err != nil {
-		return fmt.Errorf("delete secret %s: the secret is deleted, but not all its history is (deleting again removes it): %w", id, err)
+		return fmt.Errorf("delete secret %s: the secret is deleted, but not all its history is (deleting it again, or the sweep, removes it): %w", id, err)
 	}
 	return nil
 }
 
-// removeRest removes what a secret leaves behind its head: the id pointer
-// (if it still points at head), then the history.
+// removeRest removes what a secret leaves behind its head: the history,
+// then the id pointer (if it still points at head), whose mark keeps what
+// is left findable until then.
 func (s *Store) removeRest(ctx context.Context, org, id string, ptr, head key) error {
+	if err := s.deleteHistory(ctx, org, id, math.MaxInt64); err != nil {
+		return err
+	}
 	if err := s.deleteKey(ctx, ptr, "#hpk = :hpk AND #hsk = :hsk", pointerValues(head)); err != nil {
+		// The last write: if its answer was lost, the table says
+		// whether it landed, and a delete that is done says so.
+		if item, gerr := s.get(ctx, ptr); gerr == nil && item == nil {
+			return nil
+		}
 		return fmt.Errorf("delete id pointer: %w", err)
 	}
-	return s.deleteHistory(ctx, org, id, math.MaxInt64)
+	return nil
 }
 
 // deleteHistory deletes the history records of id older than version
 // before, one DeleteItem each.
 func (s *Store) deleteHistory(ctx context.Context, org, id string, before int64) error {
-	pk, err := versionPK(org, id)
+	keys, err := s.historyKeys(ctx, org, id, before)
 	if err != nil {
-		return nil // no history can be stored there
-	}
-	in := &dynamodb.QueryInput{
-		KeyConditionExpression:    aws.String("#pk = :pk AND #sk < :before"),
-		ExpressionAttributeNames:  exprNames("#pk #sk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":before": str(versionSK(before))},
-		ProjectionExpression:      aws.String("#pk, #sk"),
-		ConsistentRead:            aws.Bool(true),
-	}
-	var keys []key
-	err = s.query(ctx, in, func(item map[string]types.AttributeValue) (bool, error) {
-		keys = append(keys, key{stringAttr(item, AttrPK), stringAttr(item, AttrSK)})
-		return true, nil
-	})
-	if err != nil {
-		return fmt.Errorf("query history: %w", err)
+		return err
 	}
 	for _, k := range keys {
 		if err := s.deleteKey(ctx, k, "", nil); err != nil {

@@ -163,7 +163,10 @@ func (a *App) Set(ctx context.Context, raw json.RawMessage) (any, error) {
 		// A function error makes the scheduler retry, then dead-letter.
 		return nil, err
 	}
-	a.Logger.InfoContext(ctx, "rotation sweep", "schedule", ev.Schedule, "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed, "unlisted_orgs", rep.UnlistedOrgs)
+	a.Logger.InfoContext(ctx, "rotation sweep", "schedule", ev.Schedule, "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed, "unlisted_orgs", rep.UnlistedOrgs, "leftovers", rep.Leftovers, "unswept_orgs", rep.UnsweptOrgs)
+	if rep.UnsweptOrgs > 0 {
+		return rep, fmt.Errorf("sweep: the leftovers of %d organizations could not be removed (see the logs)", rep.UnsweptOrgs)
+	}
 	if rep.UnlistedOrgs > 0 {
 		return rep, fmt.Errorf("rotation sweep: the due secrets of %d organizations could not be listed (see the logs)", rep.UnlistedOrgs)
 	}

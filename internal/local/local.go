@@ -191,8 +191,8 @@ func rotateLoop(ctx context.Context, data *Data, every time.Duration, logger *sl
 			rep, err := data.Service.RotateDue(ctx, "local")
 			if err != nil {
 				logger.ErrorContext(ctx, "rotation sweep failed", "error", err.Error())
-			} else if rep.Due > 0 {
-				logger.InfoContext(ctx, "rotation sweep", "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed, "unlisted_orgs", rep.UnlistedOrgs)
+			} else if rep.Due > 0 || rep.Leftovers > 0 || rep.UnsweptOrgs > 0 {
+				logger.InfoContext(ctx, "rotation sweep", "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed, "unlisted_orgs", rep.UnlistedOrgs, "leftovers", rep.Leftovers, "unswept_orgs", rep.UnsweptOrgs)
 			}
 		}
 	}

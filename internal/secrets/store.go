@@ -39,9 +39,30 @@ type SecretStore interface {
 	// Returns ErrNotFound if absent. expected 0 deletes whatever version is
 	// stored; otherwise a differing stored version returns ErrStale. The
 	// head's removal is the delete: a store without transactions removes
-	// history after it, and history left behind by a crash belongs to an
-	// id no head has, so nothing reads it; deleting again clears it.
+	// what else the secret has after it, and answers success when the head
+	// is found gone on a retry of its own write (a lost reply). What a
+	// crash leaves behind belongs to an id no head has, so nothing reads
+	// it; FinishDelete and SweepLeftovers remove it.
 	DeleteSecret(ctx context.Context, org, id string, expected int64) error
+
+	// FinishDelete removes what an interrupted delete or create of id left
+	// (its id pointer, its history) when no head holds id, and returns what
+	// it removed. Returns ErrNotFound if nothing of id is left, ErrExists
+	// if a head holds id. A store whose writes are atomic never leaves
+	// anything, and always answers ErrNotFound or ErrExists.
+	FinishDelete(ctx context.Context, org, id string) (*Leftover, error)
+
+	// FinishDeleteByName does what FinishDelete does for every id whose
+	// head at (layer, name) is gone and whose remains are left: the name's
+	// last ids. It may miss remains a moment old (an index that lags).
+	FinishDeleteByName(ctx context.Context, org string, layer Layer, name string) ([]Leftover, error)
+
+	// SweepLeftovers removes, up to limit, the remains of interrupted
+	// deletes and creates of org that were left before the time given, and
+	// returns them. Remains whose head turns out to be alive (a create or
+	// delete that stopped after deciding nothing) are kept and only
+	// unmarked; they are not returned.
+	SweepLeftovers(ctx context.Context, org string, before time.Time, limit int) ([]Leftover, error)
 
 	// GetSecret returns the head record by id. Returns ErrNotFound if
 	// absent or in another org.
@@ -92,6 +113,17 @@ type SecretStore interface {
 	// re-reads each before rotating it, so a store may answer from an
 	// index that lags the heads a little (a DynamoDB GSI).
 	ListDueRotations(ctx context.Context, org string, now time.Time, limit int) ([]*Secret, error)
+}
+
+// Leftover is what an interrupted write left of a secret whose head is gone:
+// its id and, where known, the layer and name its head had.
+type Leftover struct {
+	ID    string
+	Layer Layer
+	Name  string
+	// Deleted is true when the secret existed and its delete was
+	// interrupted, false when a create stopped before its head was written.
+	Deleted bool
 }
 
 // TokenStore keeps API tokens, by id (derived from the token's hash).

@@ -220,7 +220,17 @@ type RotationReport struct {
 	// UnlistedOrgs counts orgs whose due secrets could not be listed; the
 	// others' were rotated all the same.
 	UnlistedOrgs int `json:"unlisted_orgs,omitempty"`
+	// Leftovers counts the remains of interrupted deletes and creates the
+	// sweep removed; UnsweptOrgs the orgs whose remains could not be swept.
+	Leftovers   int `json:"leftovers,omitempty"`
+	UnsweptOrgs int `json:"unswept_orgs,omitempty"`
 }
+
+// LeftoverAge is how long the remains of an interrupted create or delete
+// stay before the sweep removes them: longer than any request runs (a
+// Lambda function runs 15 minutes at most), so the sweep never takes a
+// write still under way for an interrupted one.
+const LeftoverAge = 15 * time.Minute
 
 // sweepBatch bounds the secrets one sweep rotates; the next sweep takes the rest.
 const sweepBatch = 200
@@ -250,7 +260,31 @@ func (s *Service) RotateDue(ctx context.Context, schedule string) (RotationRepor
 			s.cfg.Logger.ErrorContext(ctx, "rotation failed", "request_id", RequestID(ctx), "org", candidate.Org, "secret_id", candidate.ID, "error", err.Error())
 		}
 	}
+	rep.Leftovers, rep.UnsweptOrgs = s.sweepLeftovers(ctx, schedule, now)
 	return rep, nil
+}
+
+// sweepLeftovers removes what interrupted creates and deletes left more
+// than LeftoverAge ago, in every org, and audits each interrupted delete
+// it finishes (its own record was never written). It returns how many it
+// removed and in how many orgs it could not.
+func (s *Service) sweepLeftovers(ctx context.Context, schedule string, now time.Time) (removed, unswept int) {
+	orgs, err := s.store.ListRotationOrgs(ctx, now)
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "sweep: orgs could not be listed", "request_id", RequestID(ctx), "error", err.Error())
+		return 0, 1
+	}
+	for _, org := range orgs {
+		left, err := s.store.SweepLeftovers(ctx, org, now.Add(-LeftoverAge), sweepBatch)
+		if err != nil {
+			unswept++
+			s.cfg.Logger.ErrorContext(ctx, "sweep: leftovers of an org could not be removed", "request_id", RequestID(ctx), "org", org, "error", err.Error())
+		}
+		removed += len(left)
+		actor := secrets.Identity{Org: org, Kind: secrets.TokenSystem, Subject: "schedule:" + schedule, Name: "sweep " + schedule}
+		s.auditFinished(ctx, actor, left)
+	}
+	return removed, unswept
 }
 
 // dueRotations returns up to sweepBatch due heads, shared round-robin

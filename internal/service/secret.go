@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 
@@ -206,10 +207,10 @@ func (s *Service) replace(ctx context.Context, id secrets.Identity, head *secret
 	if err := s.store.UpdateSecret(ctx, &next, head.Version); err != nil {
 		if secrets.IsCode(err, secrets.CodeNotFound) {
 			// Deleted between our read and our write: the history record
-			// we just kept belongs to a deleted secret. Clear it (the store
-			// removes what a deleted id left behind).
-			if derr := s.store.DeleteSecret(context.WithoutCancel(ctx), head.Org, head.ID, 0); derr != nil && !secrets.IsCode(derr, secrets.CodeNotFound) {
-				s.cfg.Logger.WarnContext(ctx, "clear history of a deleted secret failed", "request_id", RequestID(ctx), "secret_id", head.ID, "error", derr.Error())
+			// we just kept belongs to a deleted secret. Clear it. (The
+			// delete audits itself; this is no delete of its own.)
+			if _, ferr := s.store.FinishDelete(context.WithoutCancel(ctx), head.Org, head.ID); ferr != nil && !secrets.IsCode(ferr, secrets.CodeNotFound) && !secrets.IsCode(ferr, secrets.CodeConflict) {
+				s.cfg.Logger.WarnContext(ctx, "clear history of a deleted secret failed", "request_id", RequestID(ctx), "secret_id", head.ID, "error", ferr.Error())
 			}
 		}
 		return nil, wrap(err, "update secret %s", head.Name)
@@ -370,10 +371,44 @@ func (s *Service) Delete(ctx context.Context, id secrets.Identity, secretID stri
 		return err
 	}
 	head, err := s.get(ctx, id, secretID)
+	if secrets.IsCode(err, secrets.CodeNotFound) {
+		// No head: perhaps a delete that stopped half way, which
+		// deleting again finishes.
+		left, ferr := s.store.FinishDelete(ctx, id.Org, secretID)
+		switch {
+		case ferr == nil && left.Deleted:
+			s.auditFinished(ctx, id, []secrets.Leftover{*left})
+			return nil
+		case ferr != nil && !secrets.IsCode(ferr, secrets.CodeNotFound) && !secrets.IsCode(ferr, secrets.CodeConflict):
+			return wrap(ferr, "finish the delete of secret %s", secretID)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	return s.delete(ctx, id, head)
+}
+
+// finishedDetail marks the audit record of a delete that stopped half way
+// and was finished later.
+const finishedDetail = "completed an interrupted delete"
+
+// auditFinished records each finished delete of removed as the delete it
+// was: its own record was never written, since a delete is audited after
+// the store is done.
+func (s *Service) auditFinished(ctx context.Context, id secrets.Identity, removed []secrets.Leftover) {
+	for _, left := range removed {
+		if !left.Deleted {
+			continue
+		}
+		r := &secrets.AuditRecord{Action: secrets.ActionSecretDelete, SecretID: left.ID, Detail: finishedDetail}
+		if left.Name != "" {
+			layer := left.Layer
+			r.Layer = &layer
+			r.Secrets = []secrets.AuditEntry{{Name: left.Name, Layer: left.Layer.Key()}}
+		}
+		s.audit(ctx, id, r)
+	}
 }
 
 func (s *Service) delete(ctx context.Context, id secrets.Identity, head *secrets.Secret) error {
@@ -639,6 +674,15 @@ func (s *Service) DeleteByName(ctx context.Context, id secrets.Identity, layer s
 	}
 	head, err := s.secretByName(ctx, id.Org, layer, name)
 	if secrets.IsCode(err, secrets.CodeNotFound) {
+		// No head: perhaps the name's last delete stopped half way.
+		removed, ferr := s.store.FinishDeleteByName(ctx, id.Org, layer, name)
+		if ferr != nil {
+			return wrap(ferr, "finish the deletes of %s at %s", name, layer)
+		}
+		if slices.ContainsFunc(removed, func(l secrets.Leftover) bool { return l.Deleted }) {
+			s.auditFinished(ctx, id, removed)
+			return nil
+		}
 		return secrets.Errorf(secrets.CodeNotFound, "secret %s not found at the %s layer", name, layer)
 	}
 	if err != nil {

@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 		{"deleting an absent secret is not found", testDeleteAbsent},
 		{"deleting a deleted secret again clears history a racing writer left, and is not found", testDeleteClearsLeftoverHistory},
 		{"a deleted secret's name can be taken by a new secret", testDeleteThenRecreate},
+		{"finishing a delete removes history a racing writer left, and refuses a live or unknown id", testFinishDelete},
 		{"secrets are listed by name, one layer of one org at a time", testListSecrets},
 		{"listing several layers returns one slice per layer in the order given", testListSecretsIn},
 		{"layers holding secrets are listed by app, each app before its machines, without the global layer", testListLayers},
@@ -719,6 +720,42 @@ func testDeleteClearsLeftoverHistory(t *testing.T, st secrets.Store) {
 	}
 	if len(versions) != 0 {
 		t.Fatalf("history of the deleted id after deleting again = %d records, want none", len(versions))
+	}
+}
+
+func testFinishDelete(t *testing.T, st secrets.Store) {
+	ctx := t.Context()
+	s := newSecret(t, newOrgID(), secrets.Layer{App: "billing"}, "RACED")
+	mustCreateSecret(t, st, s)
+	if _, err := st.FinishDelete(ctx, s.Org, s.ID); !errors.Is(err, secrets.ErrExists) {
+		t.Errorf("FinishDelete of a live secret = %v, want %v", err, secrets.ErrExists)
+	}
+	mustGetSecret(t, st, s.Org, s.ID) // and it is still there
+	if err := st.DeleteSecret(ctx, s.Org, s.ID, 0); err != nil {
+		t.Fatalf("DeleteSecret: %v", err)
+	}
+	if _, err := st.FinishDelete(ctx, s.Org, s.ID); !errors.Is(err, secrets.ErrNotFound) {
+		t.Errorf("FinishDelete of a delete that finished = %v, want %v", err, secrets.ErrNotFound)
+	}
+	// A writer that read the head before the delete keeps it in history.
+	if err := st.PutVersion(ctx, s); err != nil {
+		t.Fatalf("PutVersion: %v", err)
+	}
+	left, err := st.FinishDelete(ctx, s.Org, s.ID)
+	if err != nil {
+		t.Fatalf("FinishDelete of a racing writer's history: %v", err)
+	}
+	if left.ID != s.ID || left.Name != s.Name || left.Layer != s.Layer || left.Deleted {
+		t.Errorf("FinishDelete = %+v, want id %s, %s at %s, and no interrupted delete (the delete was done)", *left, s.ID, s.Name, s.Layer)
+	}
+	if versions, err := st.ListVersions(ctx, s.Org, s.ID); err != nil || len(versions) != 0 {
+		t.Errorf("history after FinishDelete = %d records (%v), want none", len(versions), err)
+	}
+	if removed, err := st.FinishDeleteByName(ctx, s.Org, s.Layer, s.Name); err != nil || len(removed) != 0 {
+		t.Errorf("FinishDeleteByName with nothing left = %v, %v; want nothing", removed, err)
+	}
+	if removed, err := st.SweepLeftovers(ctx, s.Org, time.Now().Add(time.Hour), 10); err != nil || len(removed) != 0 {
+		t.Errorf("SweepLeftovers with nothing left = %v, %v; want nothing", removed, err)
 	}
 }
 

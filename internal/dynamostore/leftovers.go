@@ -1,0 +1,278 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// Leftovers.
+//
+// A create writes the id pointer, then the head; a delete removes the head,
+// then the history, then the pointer. While either is under way its pointer
+// is marked (attrPending) and listed in the org's leftovers partition of
+// GSI2, by the time the write started. A write that stops half way leaves
+// its pointer there, so that what it left is found again, by id, by name,
+// or by the sweep, and never stays for good. The last write of a create
+// (the unmark) and of a delete (the pointer's removal) takes it out.
+
+// pendingValues are the attributes of a pointer marked kind, now.
+func pendingValues(org, id, kind string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		":pending": str(kind),
+		":gpk":     str(leftoversPK(org)),
+		":gsk":     str(join(timeSK(time.Now()), id)),
+	}
+}
+
+// mark marks the pointer at ptr, if it still points at head, as a write of
+// kind under way. ErrNotFound if it no longer does.
+func (s *Store) mark(ctx context.Context, org, id string, ptr, head key, kind string) error {
+	update := "SET #pending = :pending, #gpk = :gpk, #gsk = :gsk"
+	cond := "#hpk = :hpk AND #hsk = :hsk"
+	values := pendingValues(org, id, kind)
+	for k, v := range pointerValues(head) {
+		values[k] = v
+	}
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       ptr.av(),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  exprNames(update, cond),
+		ExpressionAttributeValues: values,
+	})
+	if failed, _ := conditionFailed(err); failed {
+		return secrets.ErrNotFound
+	}
+	return storeErr(err)
+}
+
+// unmark takes the mark of kind off the pointer at ptr: the write is done,
+// or decided nothing. A pointer marked otherwise meanwhile keeps its mark.
+func (s *Store) unmark(ctx context.Context, ptr, head key, kind string) error {
+	update := "REMOVE #pending, #gpk, #gsk"
+	cond := "#hpk = :hpk AND #hsk = :hsk AND #pending = :pending"
+	values := pointerValues(head)
+	values[":pending"] = str(kind)
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       ptr.av(),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  exprNames(update, cond),
+		ExpressionAttributeValues: values,
+	})
+	if failed, _ := conditionFailed(err); failed {
+		return nil
+	}
+	return storeErr(err)
+}
+
+// FinishDelete implements secrets.SecretStore.
+func (s *Store) FinishDelete(ctx context.Context, org, id string) (*secrets.Leftover, error) {
+	left, err := s.finish(ctx, org, id, false)
+	if err != nil {
+		return nil, fmt.Errorf("finish the delete of secret %s: %w", id, err)
+	}
+	return left, nil
+}
+
+// finish removes what is left of id if no head holds it: its history,
+// then its pointer. A pointer whose head is alive is unmarked if unmarkAlive
+// (the sweep, long after the write that marked it is over); a delete may
+// still be under way on it otherwise.
+func (s *Store) finish(ctx context.Context, org, id string, unmarkAlive bool) (*secrets.Leftover, error) {
+	ptrKey, err := secretIDKey(org, id)
+	if err != nil {
+		return nil, notFoundIfInvalid(err)
+	}
+	ptr, err := s.get(ctx, ptrKey)
+	if err != nil {
+		return nil, fmt.Errorf("get id pointer: %w", err)
+	}
+	left := &secrets.Leftover{ID: id, Deleted: true}
+	var head key
+	if ptr != nil {
+		head = key{stringAttr(ptr, attrHeadPK), stringAttr(ptr, attrHeadSK)}
+		item, err := s.get(ctx, head)
+		if err != nil {
+			return nil, fmt.Errorf("get head: %w", err)
+		}
+		if item != nil && stringAttr(item, attrID) == id {
+			if kind := stringAttr(ptr, attrPending); unmarkAlive && kind != "" {
+				if err := s.unmark(ctx, ptrKey, head, kind); err != nil {
+					return nil, fmt.Errorf("unmark the pointer of a live secret: %w", err)
+				}
+			}
+			return nil, secrets.ErrExists
+		}
+		left.Layer, left.Name = placeOfHead(head)
+		// A create that stopped before its head (or lost its name's race)
+		// never made a secret.
+		left.Deleted = stringAttr(ptr, attrPending) != pendingCreate
+	}
+	versions, err := s.historyKeys(ctx, org, id, math.MaxInt64)
+	if err != nil {
+		return nil, err
+	}
+	if ptr == nil {
+		if len(versions) == 0 {
+			return nil, secrets.ErrNotFound
+		}
+		// Only history is left: the delete was done, and this is history
+		// a writer racing it put back. Its newest record says what it was.
+		left.Deleted = false
+		if item, err := s.get(ctx, versions[len(versions)-1]); err == nil && item != nil {
+			if sec, err := decodeVersion(item); err == nil {
+				left.Layer, left.Name = sec.Layer, sec.Name
+			}
+		}
+	}
+	for _, k := range versions {
+		if err := s.deleteKey(ctx, k, "", nil); err != nil {
+			return nil, fmt.Errorf("delete version %s: %w", strings.TrimLeft(k.sk, "0"), err)
+		}
+	}
+	if ptr != nil {
+		if err := s.deleteKey(ctx, ptrKey, "#hpk = :hpk AND #hsk = :hsk", pointerValues(head)); err != nil {
+			return nil, fmt.Errorf("delete id pointer: %w", err)
+		}
+	}
+	return left, nil
+}
+
+// placeOfHead returns the layer and name a head key names; zero values if
+// it names none (a pointer damaged behind the store's back).
+func placeOfHead(head key) (secrets.Layer, string) {
+	pk := strings.Split(head.pk, sep)
+	name, ok := strings.CutPrefix(head.sk, "N"+sep)
+	if len(pk) != 3 || pk[0] != "S" || !ok {
+		return secrets.Layer{}, ""
+	}
+	layer, err := parseLayerKey(pk[2])
+	if err != nil {
+		return secrets.Layer{}, ""
+	}
+	return layer, name
+}
+
+// idOfPointer returns the secret id in an id pointer's key ("I#org#id").
+func idOfPointer(item map[string]types.AttributeValue) string {
+	parts := strings.Split(stringAttr(item, AttrPK), sep)
+	if len(parts) != 3 || parts[0] != "I" {
+		return ""
+	}
+	return parts[2]
+}
+
+// FinishDeleteByName implements secrets.SecretStore: one Query of the
+// org's leftovers partition (small: only writes under way or interrupted),
+// for the pointers to the head at (layer, name).
+func (s *Store) FinishDeleteByName(ctx context.Context, org string, layer secrets.Layer, name string) ([]secrets.Leftover, error) {
+	head, err := headKey(org, layer, name)
+	if err != nil {
+		return nil, nil // nothing can be stored there
+	}
+	values := pointerValues(head)
+	values[":pk"] = str(leftoversPK(org))
+	var ids []string
+	err = s.query(ctx, &dynamodb.QueryInput{
+		IndexName:                 aws.String(IndexGSI2),
+		KeyConditionExpression:    aws.String("#gpk = :pk"),
+		FilterExpression:          aws.String("#hpk = :hpk AND #hsk = :hsk"),
+		ExpressionAttributeNames:  exprNames("#gpk #hpk #hsk"),
+		ExpressionAttributeValues: values,
+	}, func(item map[string]types.AttributeValue) (bool, error) {
+		if id := idOfPointer(item); id != "" {
+			ids = append(ids, id)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finish the deletes of %s at %s: list leftovers: %w", name, layer, err)
+	}
+	return s.finishAll(ctx, org, ids, false)
+}
+
+// finishAll finishes each of ids and returns what was removed.
+func (s *Store) finishAll(ctx context.Context, org string, ids []string, unmarkAlive bool) ([]secrets.Leftover, error) {
+	var removed []secrets.Leftover
+	for _, id := range ids {
+		left, err := s.finish(ctx, org, id, unmarkAlive)
+		switch {
+		case errors.Is(err, secrets.ErrNotFound) || errors.Is(err, secrets.ErrExists):
+		case err != nil:
+			return removed, fmt.Errorf("finish the delete of secret %s: %w", id, err)
+		default:
+			removed = append(removed, *left)
+		}
+	}
+	return removed, nil
+}
+
+// SweepLeftovers implements secrets.SecretStore: one Query of the org's
+// leftovers partition for pointers marked before the time given, then each
+// finished.
+func (s *Store) SweepLeftovers(ctx context.Context, org string, before time.Time, limit int) ([]secrets.Leftover, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("sweep leftovers: %w", secrets.Invalid("limit", "must be 1 or more, not %d", limit))
+	}
+	if checkParts(org) != nil {
+		return nil, nil
+	}
+	var ids []string
+	err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:                aws.String(IndexGSI2),
+		KeyConditionExpression:   aws.String("#gpk = :pk AND #gsk < :end"),
+		ExpressionAttributeNames: exprNames("#gpk #gsk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":  str(leftoversPK(org)),
+			":end": str(timeSK(before) + "$"),
+		},
+		Limit: aws.Int32(int32(min(limit, math.MaxInt32))),
+	}, func(item map[string]types.AttributeValue) (bool, error) {
+		if id := idOfPointer(item); id != "" {
+			ids = append(ids, id)
+		}
+		return len(ids) < limit, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sweep leftovers of org %s: %w", org, err)
+	}
+	return s.finishAll(ctx, org, ids, true)
+}
+
+// historyKeys returns the keys of id's history records older than version
+// before, oldest first (one strongly consistent Query, keys only).
+func (s *Store) historyKeys(ctx context.Context, org, id string, before int64) ([]key, error) {
+	pk, err := versionPK(org, id)
+	if err != nil {
+		return nil, nil // no history can be stored there
+	}
+	in := &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("#pk = :pk AND #sk < :before"),
+		ExpressionAttributeNames:  exprNames("#pk #sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":before": str(versionSK(before))},
+		ProjectionExpression:      aws.String("#pk, #sk"),
+		ConsistentRead:            aws.Bool(true),
+	}
+	var keys []key
+	err = s.query(ctx, in, func(item map[string]types.AttributeValue) (bool, error) {
+		keys = append(keys, key{stringAttr(item, AttrPK), stringAttr(item, AttrSK)})
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query history: %w", err)
+	}
+	return keys, nil
+}
