@@ -2,6 +2,7 @@ package envelope
 
 import (
 	"container/list"
+	"context"
 	"sync"
 	"time"
 
@@ -44,8 +45,11 @@ func newKeyCache(ttl time.Duration, size int, now func() time.Time) *keyCache {
 		entries: map[cacheKey]*list.Element{}, inflight: map[cacheKey]*call{}}
 }
 
-// get returns the cached value of k, or loads it once for all concurrent callers.
-func (c *keyCache) get(k cacheKey, load func() ([]byte, error)) ([]byte, error) {
+// get returns the cached value of k, or loads it once for all concurrent
+// callers. The load runs on its own (it is shared, so no one caller's
+// leaving may stop it); each caller waits for it only until its own ctx
+// ends, and then answers unavailable.
+func (c *keyCache) get(ctx context.Context, k cacheKey, load func() ([]byte, error)) ([]byte, error) {
 	c.mu.Lock()
 	if el, ok := c.entries[k]; ok {
 		e := el.Value.(*cacheEntry)
@@ -57,17 +61,24 @@ func (c *keyCache) get(k cacheKey, load func() ([]byte, error)) ([]byte, error) 
 		c.lru.Remove(el)
 		delete(c.entries, k)
 	}
-	if cl, ok := c.inflight[k]; ok {
-		c.mu.Unlock()
-		<-cl.done
-		return cl.value, cl.err
+	cl, ok := c.inflight[k]
+	if !ok {
+		cl = &call{done: make(chan struct{})}
+		c.inflight[k] = cl
+		go c.run(k, cl, load)
 	}
-	cl := &call{done: make(chan struct{})}
-	c.inflight[k] = cl
 	c.mu.Unlock()
+	select {
+	case <-cl.done:
+		return cl.value, cl.err
+	case <-ctx.Done():
+		return nil, &secrets.Error{Code: secrets.CodeUnavailable, Message: "the key service did not answer in time; retry shortly", Err: ctx.Err()}
+	}
+}
 
+// run loads k for the callers waiting on cl and caches what it loaded.
+func (c *keyCache) run(k cacheKey, cl *call, load func() ([]byte, error)) {
 	cl.value, cl.err = load()
-
 	c.mu.Lock()
 	delete(c.inflight, k)
 	if cl.err == nil {
@@ -80,5 +91,4 @@ func (c *keyCache) get(k cacheKey, load func() ([]byte, error)) ([]byte, error) 
 	}
 	c.mu.Unlock()
 	close(cl.done)
-	return cl.value, cl.err
 }

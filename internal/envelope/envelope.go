@@ -172,7 +172,7 @@ func valueAEAD(dataKey, salt []byte) (cipher.AEAD, error) {
 // Concurrent callers missing the cache for one key share one unwrap.
 func (s *Sealer) dataKey(ctx context.Context, org string, env secrets.Environment, gen int, create bool) ([]byte, error) {
 	ck := cacheKey{org: org, env: env, gen: gen}
-	return s.cache.get(ck, func() ([]byte, error) {
+	return s.cache.get(ctx, ck, func() ([]byte, error) {
 		// Callers that missed together share this load, so it must not
 		// fail because the first of them went away.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)

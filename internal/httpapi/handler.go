@@ -78,6 +78,10 @@ type Options struct {
 	// (API Gateway); otherwise a valid X-Request-Id header or a random id
 	// is used.
 	RequestID func(r *http.Request) string
+	// Timeout, when set, is each request's deadline: every call and retry
+	// under it stops in time to answer (503) within it. On Lambda the
+	// function's context carries the deadline instead.
+	Timeout time.Duration
 }
 
 type api struct {
@@ -234,6 +238,11 @@ func (a *api) middleware(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), keyRequestID, rid)
 		ctx = context.WithValue(ctx, keyInfo, info)
 		ctx = service.WithRequestID(ctx, rid)
+		if a.opts.Timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, a.opts.Timeout)
+			defer cancel()
+		}
 		r = r.WithContext(ctx)
 
 		h := w.Header()

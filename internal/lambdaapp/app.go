@@ -213,7 +213,23 @@ func Bootstrap(ctx context.Context, o AWSOptions, org, subject, name string) (st
 // HTTP serves an API Gateway HTTP API (payload 2.0) request with the one
 // HTTP handler.
 func (a *App) HTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	ctx, cancel := withinDeadline(ctx)
+	defer cancel()
 	return a.adapter.ProxyWithContext(ctx, req)
+}
+
+// withinDeadline returns ctx with a deadline a margin before the
+// function's own (Lambda's context carries it): every call and every
+// retry under it, the AWS SDK's included, stops in time for the function
+// to answer (503) before Lambda stops it. The margin is a tenth of the
+// time left, between 100 ms and 1 s.
+func withinDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	margin := min(time.Second, max(100*time.Millisecond, time.Until(deadline)/10))
+	return context.WithDeadline(ctx, deadline.Add(-margin))
 }
 
 // Start is a function's whole main: build the App of fn from the

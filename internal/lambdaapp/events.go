@@ -20,6 +20,8 @@ import (
 // A bad token is a denial; a failure to check or to sign is an error, which
 // API Gateway answers with 500, never an allow.
 func (a *App) Authorize(ctx context.Context, req events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	ctx, cancel := withinDeadline(ctx)
+	defer cancel()
 	deny := events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}
 	header := req.Headers["authorization"]
 	scheme, token, ok := strings.Cut(header, " ")
@@ -87,6 +89,8 @@ func isHTTPEvent(raw json.RawMessage) bool {
 // event shaped like one is refused. API Gateway invokes the resolve
 // function, which workloads may not invoke.
 func (a *App) ResolveDirect(ctx context.Context, raw json.RawMessage) (ResolveResponse, error) {
+	ctx, cancel := withinDeadline(ctx)
+	defer cancel()
 	return a.resolveDirect(ctx, raw), nil
 }
 
@@ -147,6 +151,8 @@ const RotationSource = "zwrm.rotation"
 // Set is the set function's handler: API Gateway requests go to the HTTP
 // handler; a rotation event runs the rotation sweep.
 func (a *App) Set(ctx context.Context, raw json.RawMessage) (any, error) {
+	ctx, cancel := withinDeadline(ctx)
+	defer cancel()
 	if isHTTPEvent(raw) {
 		return a.httpFromRaw(ctx, raw)
 	}

@@ -34,6 +34,11 @@ const (
 	SocketFile = "admin.sock"
 )
 
+// RequestTimeout is each API request's deadline on the local server: its
+// work, retries included, stops in time to answer 503 within it, well
+// before the server's write timeout cuts the connection.
+const RequestTimeout = 10 * time.Second
+
 // DevOrg is the organization the first start creates.
 const DevOrg = "dev"
 
@@ -113,7 +118,7 @@ func Serve(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
-	api := httpapi.New(data.Service, httpapi.Options{Logger: opts.Logger})
+	api := httpapi.New(data.Service, httpapi.Options{Logger: opts.Logger, Timeout: RequestTimeout})
 	// The web UI at /, on the API's origin (/v1/ and /healthz stay the API's).
 	srv := &http.Server{Handler: webui.Mount(api, webui.Handler()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn)}

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -62,11 +63,17 @@ func ErrorCode(err error) Code {
 	if err == nil {
 		return ""
 	}
+	code := CodeInternal
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Code
+		code = e.Code
 	}
-	return CodeInternal
+	// A dependency that did not answer before the caller's deadline:
+	// nothing is known to have failed, and the caller may retry.
+	if code == CodeInternal && errors.Is(err, context.DeadlineExceeded) {
+		return CodeUnavailable
+	}
+	return code
 }
 
 // IsCode reports whether err carries code.

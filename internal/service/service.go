@@ -73,7 +73,11 @@ func (s *Service) audit(ctx context.Context, id secrets.Identity, r *secrets.Aud
 	}
 }
 
-// appendAudit fills in who and when and appends r, trying three times.
+// appendAudit fills in who and when and appends r, trying three times
+// with jittered backoff. A caller that goes away does not stop it (the
+// change it records has happened), but its deadline does: the caller must
+// be answered in time. Every try writes the same record id, so a try whose
+// answer was lost and the next one store one record.
 func (s *Service) appendAudit(ctx context.Context, id secrets.Identity, r *secrets.AuditRecord) error {
 	now := s.now()
 	r.ID = secrets.NewAuditID(now)
@@ -81,9 +85,20 @@ func (s *Service) appendAudit(ctx context.Context, id secrets.Identity, r *secre
 	r.Time = now
 	r.Actor = secrets.AuditActor{Kind: id.Kind, TokenID: id.TokenID, Subject: id.Subject, Name: id.Name}
 	r.RequestID = RequestID(ctx)
+	actx := context.WithoutCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithDeadline(actx, deadline)
+		defer cancel()
+	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		if err = s.store.AppendAudit(context.WithoutCancel(ctx), r); err == nil {
+		if attempt > 0 {
+			if berr := backoff(actx, attempt); berr != nil {
+				break
+			}
+		}
+		if err = s.store.AppendAudit(actx, r); err == nil {
 			return nil
 		}
 	}

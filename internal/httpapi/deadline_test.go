@@ -1,0 +1,66 @@
+package httpapi_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zwrm/secrets/internal/boltstore"
+	"github.com/zwrm/secrets/internal/envelope"
+	"github.com/zwrm/secrets/internal/httpapi"
+	"github.com/zwrm/secrets/internal/localkey"
+	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/service"
+)
+
+// stuckAudit is a store whose audit appends, once stuck, never finish:
+// they wait until their caller gives up.
+type stuckAudit struct {
+	secrets.Store
+	stuck atomic.Bool
+}
+
+func (s *stuckAudit) AppendAudit(ctx context.Context, r *secrets.AuditRecord) error {
+	if s.stuck.Load() {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return s.Store.AppendAudit(ctx, r)
+}
+
+// TestARequestIsAnsweredWithinItsTimeout: with the audit trail not
+// answering, a resolve answers 503 unavailable within the request's
+// timeout, and hands out no value.
+func TestARequestIsAnsweredWithinItsTimeout(t *testing.T) {
+	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bolt.Close() })
+	store := &stuckAudit{Store: bolt}
+	w, err := localkey.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	svc := service.New(store, envelope.New(w, store, envelope.Options{}), service.Config{Logger: quiet})
+	const timeout = 300 * time.Millisecond
+	srv := httptest.NewServer(httpapi.New(svc, httpapi.Options{Logger: quiet, Timeout: timeout}))
+	t.Cleanup(srv.Close)
+	e := &env{srv: srv, svc: svc}
+	token := e.bootstrap(t, "acme", "ann@acme.test", "Ann")
+	e.createSecret(t, token, map[string]any{"name": "DB_PASSWORD", "values": map[string]string{"development": "hunter2-hunter2"}})
+
+	store.stuck.Store(true)
+	start := time.Now()
+	r := e.do(t, "POST", "/v1/resolve", token, map[string]any{"environment": "development"})
+	took := time.Since(start)
+	wantError(t, r, 503, "unavailable")
+	if took > timeout+time.Second {
+		t.Errorf("answered after %v, want within the %v timeout (and a moment)", took, timeout)
+	}
+}
