@@ -233,15 +233,15 @@ func (c *Client) SetLayerSecret(ctx context.Context, layer secrets.Layer, name, 
 }
 
 // ListLayerSecrets lists the secrets at layer: names, versions and times,
-// never values (GET on the layer's path).
+// never values (GET on the layer's path), following every page.
 func (c *Client) ListLayerSecrets(ctx context.Context, layer secrets.Layer) ([]LayerSecret, error) {
-	var out struct {
-		Secrets []LayerSecret `json:"secrets"`
-	}
-	if _, err := c.do(ctx, request{method: "GET", path: layerPath(layer)}, &out); err != nil {
-		return nil, err
-	}
-	return out.Secrets, nil
+	return allPages(ctx, "list "+layer.String()+" secrets", func(ctx context.Context, p Page) ([]LayerSecret, string, error) {
+		page, err := c.ListLayerSecretsPage(ctx, layer, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return page.Secrets, page.NextCursor, nil
+	})
 }
 
 // DeleteLayerSecret deletes name at layer (DELETE on the layer's path).
@@ -262,15 +262,16 @@ func (c *Client) ListLayers(ctx context.Context) ([]secrets.Layer, error) {
 }
 
 // ListSecrets lists the secrets at layer with their metadata (GET
-// /v1/secrets?app=&machine=); the zero Layer is the global layer.
+// /v1/secrets?app=&machine=), following every page; the zero Layer is the
+// global layer.
 func (c *Client) ListSecrets(ctx context.Context, layer secrets.Layer) ([]Secret, error) {
-	var out struct {
-		Secrets []Secret `json:"secrets"`
-	}
-	if _, err := c.do(ctx, request{method: "GET", path: "/v1/secrets", query: layerQuery(layer)}, &out); err != nil {
-		return nil, err
-	}
-	return out.Secrets, nil
+	return allPages(ctx, "list "+layer.String()+" secrets", func(ctx context.Context, p Page) ([]Secret, string, error) {
+		page, err := c.ListSecretsPage(ctx, layer, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return page.Secrets, page.NextCursor, nil
+	})
 }
 
 // SecretByName finds the secret name at layer by listing the layer. It

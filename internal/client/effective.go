@@ -14,6 +14,9 @@ type Effective struct {
 	App         string              `json:"app"`
 	Machine     string              `json:"machine"`
 	Secrets     []EffectiveSecret   `json:"secrets"`
+	// NextCursor is the cursor of the page after this one ("" on the last,
+	// and after Effective, which reads them all).
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 // EffectiveSecret is one name a workload at the layer receives: the layer
@@ -39,15 +42,26 @@ type EffectiveOverride struct {
 
 // Effective explains what a workload at layer receives in env, without a
 // value: for each name, where its value comes from and what it overrides
-// (GET /v1/effective). Any user may ask in any environment; a service
-// token only within its scope, which supplies the layer it omits.
+// (GET /v1/effective, following every page). Any user may ask in any
+// environment; a service token only within its scope, which supplies the
+// layer it omits.
 func (c *Client) Effective(ctx context.Context, env secrets.Environment, layer secrets.Layer) (*Effective, error) {
-	q := layerQuery(layer)
-	q.Set("environment", string(env))
-	var out Effective
-	if _, err := c.do(ctx, request{method: "GET", path: "/v1/effective", query: q}, &out); err != nil {
+	var first *Effective
+	all, err := allPages(ctx, "effective", func(ctx context.Context, p Page) ([]EffectiveSecret, string, error) {
+		page, err := c.EffectivePage(ctx, env, layer, p)
+		if err != nil {
+			return nil, "", err
+		}
+		if first == nil {
+			first = page
+		}
+		return page.Secrets, page.NextCursor, nil
+	})
+	if err != nil {
 		return nil, err
 	}
+	out := *first
+	out.Secrets, out.NextCursor = all, ""
 	if out.Secrets == nil {
 		out.Secrets = []EffectiveSecret{}
 	}

@@ -15,6 +15,8 @@ type EffectiveResponse struct {
 	App         *string             `json:"app"`
 	Machine     *string             `json:"machine"`
 	Secrets     []EffectiveSecret   `json:"secrets"`
+	// NextCursor is the cursor of the next page, left out after the last.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 // EffectiveSecret is one name a workload at the layer receives: the layer
@@ -46,17 +48,28 @@ func (a *api) getEffective(w http.ResponseWriter, r *http.Request, id secrets.Id
 	if err != nil {
 		return err
 	}
-	layer, entries, err := a.svc.Effective(r.Context(), id, service.EffectiveInput{Environment: env, Layer: layer})
+	page, err := pageOf(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, effectiveOf(env, layer, entries))
+	res, err := a.svc.Effective(r.Context(), id, service.EffectiveInput{Environment: env, Layer: layer, Page: page})
+	if err != nil {
+		return err
+	}
+	out := effectiveOf(env, res)
+	out.Secrets, out.NextCursor, err = fitPage(out.Secrets, out.NextCursor, func(s EffectiveSecret) string { return s.Name })
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func effectiveOf(env secrets.Environment, layer secrets.Layer, entries []service.EffectiveEntry) EffectiveResponse {
-	out := EffectiveResponse{Environment: env, App: optional(layer.App), Machine: optional(layer.Machine), Secrets: make([]EffectiveSecret, 0, len(entries))}
-	for _, e := range entries {
+func effectiveOf(env secrets.Environment, page *service.EffectivePage) EffectiveResponse {
+	layer := page.Layer
+	out := EffectiveResponse{Environment: env, App: optional(layer.App), Machine: optional(layer.Machine),
+		Secrets: make([]EffectiveSecret, 0, len(page.Entries)), NextCursor: page.NextCursor}
+	for _, e := range page.Entries {
 		s := EffectiveSecret{Name: e.Name, ID: e.ID, Layer: e.Layer.Kind(), Version: e.Version, Mask: e.Mask, Owner: e.Owner,
 			Overrides: make([]EffectiveOverride, 0, len(e.Overrides))}
 		for _, o := range e.Overrides {

@@ -87,7 +87,11 @@ func (a *api) listLayerSecrets(w http.ResponseWriter, r *http.Request, id secret
 	if err != nil {
 		return err
 	}
-	list, err := a.svc.List(r.Context(), id, layer)
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	list, next, err := a.svc.List(r.Context(), id, layer, page)
 	if err != nil {
 		return err
 	}
@@ -95,7 +99,11 @@ func (a *api) listLayerSecrets(w http.ResponseWriter, r *http.Request, id secret
 	for _, s := range list {
 		out = append(out, layerSecret{Name: s.Name, Version: s.Version, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"secrets": out})
+	out, next, err = fitPage(out, next, func(s layerSecret) string { return s.Name })
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pageAnswer("secrets", out, next))
 	return nil
 }
 
@@ -133,7 +141,11 @@ func (a *api) listSecrets(w http.ResponseWriter, r *http.Request, id secrets.Ide
 	if err != nil {
 		return err
 	}
-	list, err := a.svc.List(r.Context(), id, layer)
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	list, next, err := a.svc.List(r.Context(), id, layer, page)
 	if err != nil {
 		return err
 	}
@@ -141,7 +153,11 @@ func (a *api) listSecrets(w http.ResponseWriter, r *http.Request, id secrets.Ide
 	for _, s := range list {
 		rows = append(rows, rowOf(s))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"secrets": rows})
+	rows, next, err = fitPage(rows, next, func(s secretRow) string { return s.Name })
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pageAnswer("secrets", rows, next))
 	return nil
 }
 

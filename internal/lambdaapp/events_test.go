@@ -346,7 +346,7 @@ func TestEverySampleEventThroughItsFunction(t *testing.T) {
 	t.Run("the scheduled rotation event rotates what is due, once per delivery", func(t *testing.T) {
 		ctx := context.Background()
 		svc := f.apps[httpapi.FnSet].Service
-		list, err := svc.List(ctx, f.admin, secrets.Layer{App: "web"})
+		list, _, err := svc.List(ctx, f.admin, secrets.Layer{App: "web"}, service.PageRequest{})
 		if err != nil || len(list) != 1 {
 			t.Fatalf("list = %v, %v", list, err)
 		}

@@ -80,6 +80,15 @@ type SecretStore interface {
 	// resolve. Implementations read the layers at once where they can.
 	ListSecretsIn(ctx context.Context, org string, layers []Layer) ([][]*Secret, error)
 
+	// ListSecretsAfter returns one page of each of layers (one slice per
+	// layer, in the order given): up to limit head records whose names
+	// sort after `after` (byte order; "" starts at the first), ordered by
+	// name. It reads those records only, never the rest of a layer, so a
+	// list of any size is served a page at a time; a name created or
+	// deleted between two pages moves no other name across the boundary.
+	// limit must be 1 or more (else CodeInvalid).
+	ListSecretsAfter(ctx context.Context, org string, layers []Layer, after string, limit int) ([][]*Secret, error)
+
 	// ListLayers returns the app and machine layers that hold secrets,
 	// ordered by CompareLayers. The global layer is not listed. It may be
 	// answered from an index that lags writes by a moment (a DynamoDB GSI).

@@ -9,10 +9,20 @@ import (
 )
 
 // EffectiveInput asks what a workload at a layer receives in one
-// environment.
+// environment: one page of it, by name.
 type EffectiveInput struct {
 	Environment secrets.Environment
 	Layer       secrets.Layer
+	Page        PageRequest
+}
+
+// EffectivePage is one page of an effective view: the layer explained,
+// its entries in name order, and the cursor of the next page ("" after
+// the last).
+type EffectivePage struct {
+	Layer      secrets.Layer
+	Entries    []EffectiveEntry
+	NextCursor string
 }
 
 // EffectiveEntry is one name a resolve at the layer would return: where its
@@ -39,26 +49,45 @@ type EffectiveOverride struct {
 // Effective explains a resolve without performing it: for each name that
 // a resolve at in.Layer for in.Environment would return, the layer and
 // version it would come from, its mask, and what it overrides; sorted by
-// name. It reads the chain's head records in one store call and opens no
-// value, so it unwraps no data key and is not audited.
+// name, a page at a time. It opens no value, so it unwraps no data key and
+// is not audited.
+//
+// A page reads each layer of the chain after the cursor, up to the limit
+// and one more, in one store call, and explains the names every layer has
+// been read to; the next page starts after the last of them. A page may
+// hold fewer entries than the limit (names without a value in the
+// environment are not entries) and still have a next one.
 //
 // Any user of the org may ask, in any environment, since only masks leave.
-// Service and IAM tokens ask within their scope, as for a resolve.
-//
-// It also returns the layer explained: a service token that names none is
-// explained at its scope's.
-func (s *Service) Effective(ctx context.Context, id secrets.Identity, in EffectiveInput) (secrets.Layer, []EffectiveEntry, error) {
+// Service and IAM tokens ask within their scope, as for a resolve; a
+// service token that names no layer is explained at its scope's.
+func (s *Service) Effective(ctx context.Context, id secrets.Identity, in EffectiveInput) (*EffectivePage, error) {
 	if _, err := secrets.ParseEnvironment("environment", string(in.Environment)); err != nil {
-		return secrets.Layer{}, nil, err
+		return nil, err
+	}
+	after, limit, err := in.Page.parse()
+	if err != nil {
+		return nil, err
 	}
 	layer, err := s.effectiveLayer(ctx, id, in)
 	if err != nil {
-		return secrets.Layer{}, nil, err
+		return nil, err
 	}
 	chain := layer.ResolveChain()
-	lists, err := s.store.ListSecretsIn(ctx, id.Org, chain)
+	lists, err := s.store.ListSecretsAfter(ctx, id.Org, chain, after, limit+1)
 	if err != nil {
-		return secrets.Layer{}, nil, wrap(err, "read secrets for effective")
+		return nil, wrap(err, "read secrets for effective")
+	}
+	// A layer that filled its page was read up to its last name only: the
+	// page explains the names up to the least of those, which every layer
+	// has been read to, and leaves the rest to the next page.
+	bound, bounded := "", false
+	for _, list := range lists {
+		if len(list) > limit {
+			if last := list[len(list)-1].Name; !bounded || last < bound {
+				bound, bounded = last, true
+			}
+		}
 	}
 	// holders lists, per name, the secrets holding a value for the
 	// environment, highest layer first: the winner, then what it overrides.
@@ -66,9 +95,9 @@ func (s *Service) Effective(ctx context.Context, id secrets.Identity, in Effecti
 	for i := len(lists) - 1; i >= 0; i-- {
 		for _, sec := range lists[i] {
 			if err := s.checkRecord(ctx, sec, secrets.Place{Org: id.Org, Layer: &chain[i]}); err != nil {
-				return secrets.Layer{}, nil, err
+				return nil, err
 			}
-			if sec.Has(in.Environment) {
+			if sec.Has(in.Environment) && (!bounded || sec.Name <= bound) {
 				holders[sec.Name] = append(holders[sec.Name], sec)
 			}
 		}
@@ -84,7 +113,15 @@ func (s *Service) Effective(ctx context.Context, id secrets.Identity, in Effecti
 		out = append(out, e)
 	}
 	slices.SortFunc(out, func(a, b EffectiveEntry) int { return strings.Compare(a.Name, b.Name) })
-	return layer, out, nil
+	page := &EffectivePage{Layer: layer, Entries: out}
+	switch {
+	case len(out) > limit:
+		page.Entries = out[:limit]
+		page.NextCursor = CursorAfter(out[limit-1].Name)
+	case bounded:
+		page.NextCursor = CursorAfter(bound)
+	}
+	return page, nil
 }
 
 // effectiveLayer checks that id may ask about in and returns the layer to
@@ -97,7 +134,7 @@ func (s *Service) effectiveLayer(ctx context.Context, id secrets.Identity, in Ef
 	case secrets.TokenUser:
 		return in.Layer, nil
 	case secrets.TokenService, secrets.TokenIAM:
-		return s.resolveLayer(ctx, id, ResolveInput(in))
+		return s.resolveLayer(ctx, id, ResolveInput{Environment: in.Environment, Layer: in.Layer})
 	}
 	return secrets.Layer{}, secrets.Errorf(secrets.CodeForbidden, "this token may not read effective secrets")
 }

@@ -36,9 +36,13 @@ func TestEffectiveNamesTheWinnerAndWhatItOverridesWithoutOpeningAValue(t *testin
 
 	reader := e.service(service.Config{}) // a cold process: any unwrap would show
 	e.wrapper.unwraps.Store(0)
-	_, got, err := reader.Effective(ctx, id, service.EffectiveInput{Environment: secrets.Production, Layer: web1})
+	page, err := reader.Effective(ctx, id, service.EffectiveInput{Environment: secrets.Production, Layer: web1})
 	if err != nil {
 		t.Fatal(err)
+	}
+	got := page.Entries
+	if page.NextCursor != "" {
+		t.Errorf("next cursor %q on the only page", page.NextCursor)
 	}
 	if got, want := len(got), 2; got != want {
 		t.Fatalf("%d entries, want %d: %+v", got, want, got)
@@ -84,10 +88,11 @@ func TestEffectiveHoldsServiceTokensToTheirScope(t *testing.T) {
 	}
 
 	t.Run("within its scope, the scope supplies the layer", func(t *testing.T) {
-		layer, got, err := svc.Effective(ctx, scoped, service.EffectiveInput{Environment: secrets.Production})
+		page, err := svc.Effective(ctx, scoped, service.EffectiveInput{Environment: secrets.Production})
 		if err != nil {
 			t.Fatal(err)
 		}
+		layer, got := page.Layer, page.Entries
 		if layer.App != "web" {
 			t.Errorf("explained at %s, want the scope's app web", layer)
 		}
@@ -103,14 +108,14 @@ func TestEffectiveHoldsServiceTokensToTheirScope(t *testing.T) {
 		{"another app is forbidden", service.EffectiveInput{Environment: secrets.Production, Layer: secrets.Layer{App: "api"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := svc.Effective(ctx, scoped, tc.in)
+			_, err := svc.Effective(ctx, scoped, tc.in)
 			if got, want := secrets.ErrorCode(err), secrets.CodeForbidden; got != want {
 				t.Errorf("error %v, want code %s", err, want)
 			}
 		})
 	}
 	t.Run("an unknown environment is invalid, naming the field", func(t *testing.T) {
-		_, _, err := svc.Effective(ctx, admin, service.EffectiveInput{Environment: "prod"})
+		_, err := svc.Effective(ctx, admin, service.EffectiveInput{Environment: "prod"})
 		var se *secrets.Error
 		if !errors.As(err, &se) || se.Code != secrets.CodeInvalid || se.Field != "environment" {
 			t.Errorf("error %v, want invalid on the field environment", err)

@@ -47,6 +47,9 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 		{"finishing a delete removes history a racing writer left, and refuses a live or unknown id", testFinishDelete},
 		{"secrets are listed by name, one layer of one org at a time", testListSecrets},
 		{"listing several layers returns one slice per layer in the order given", testListSecretsIn},
+		{"pages of a layer cover every name once, in order, after a given name", testListSecretsAfter},
+		{"a page of several layers reads each after the same name, up to the limit", testListSecretsAfterLayers},
+		{"a page after a name sees what changed after it and nothing before it", testListSecretsAfterChanges},
 		{"layers holding secrets are listed by app, each app before its machines, without the global layer", testListLayers},
 		{"a layer is no longer listed once its last secret is deleted", testListLayersAfterDelete},
 

@@ -127,18 +127,50 @@ export function layerQuery(layer) {
   return s ? `?${s}` : '';
 }
 
+// PAGE_LIMIT is how many secrets the page asks for per request: the API's
+// largest page, so a big layer takes the fewest round trips.
+const PAGE_LIMIT = 1000;
+// MAX_PAGES stops a server that never says its last page.
+const MAX_PAGES = 10000;
+
+/**
+ * allPages reads every page of a list (GET path with its query, if any),
+ * following next_cursor until a page leaves it out, and returns the first
+ * page's answer with the secrets of all of them, in order.
+ * @param {string} path
+ */
+export async function allPages(path) {
+  const sep = path.includes('?') ? '&' : '?';
+  let first = null;
+  const secrets = [];
+  let cursor = '';
+  for (let n = 0; n < MAX_PAGES; n++) {
+    const q = new URLSearchParams({ limit: String(PAGE_LIMIT) });
+    if (cursor) q.set('cursor', cursor);
+    const page = await request('GET', `${path}${sep}${q}`);
+    first ??= page;
+    secrets.push(...(page.secrets || []));
+    const next = page.next_cursor || '';
+    if (!next) return { ...first, secrets, next_cursor: undefined };
+    if (next === cursor) break;
+    cursor = next;
+  }
+  throw new ApiError(0, 'http', 'The server kept answering more pages of the list. Reload the page and try again.');
+}
+
 export const api = {
   me: (token) => request('GET', '/v1/me', undefined, token ? { token, quiet401: true } : {}),
   org: () => request('GET', '/v1/org'),
   layers: () => request('GET', '/v1/layers'),
-  /** effective says, with masks, what a workload at layer receives in env and from which layer. */
+  /** effective says, with masks, what a workload at layer receives in env and from which layer: every page of it. */
   effective: (env, layer) => {
     const q = new URLSearchParams({ environment: env });
     if (layer.app) q.set('app', layer.app);
     if (layer.machine) q.set('machine', layer.machine);
-    return request('GET', `/v1/effective?${q}`);
+    return allPages(`/v1/effective?${q}`);
   },
-  list: (layer) => request('GET', `/v1/secrets${layerQuery(layer)}`),
+  /** list reads the secrets of layer: every page of them. */
+  list: (layer) => allPages(`/v1/secrets${layerQuery(layer)}`),
   get: (id) => request('GET', `/v1/secrets/${encodeURIComponent(id)}`),
   create: (body) => request('POST', '/v1/secrets', body),
   update: (id, body) => request('PATCH', `/v1/secrets/${encodeURIComponent(id)}`, body),
