@@ -300,7 +300,7 @@ func TestCrashMatrix(t *testing.T) {
 func (c *crashCase) checkConsistent(want ...string) {
 	t := c.t
 	t.Helper()
-	list, err := c.svc.List(c.ctx, c.root, secrets.Global)
+	list, _, err := c.svc.List(c.ctx, c.root, secrets.Global, service.PageRequest{Limit: 1000})
 	if err != nil {
 		t.Fatalf("list: %v", err)
 	}
