@@ -65,7 +65,8 @@ var ErrInUse = errors.New("the database is in use by another process")
 
 // Store is a secrets.Store in one bbolt file.
 type Store struct {
-	db *bolt.DB
+	db    *bolt.DB
+	audit *groupCommit // audit appends
 }
 
 var _ secrets.Store = (*Store)(nil)
@@ -96,7 +97,7 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, audit: newGroupCommit(db, bucketAudit)}, nil
 }
 
 // Close releases the database and its file lock.
@@ -977,20 +978,22 @@ func (s *Store) GetDataKey(ctx context.Context, org string, env secrets.Environm
 // Audit.
 
 // AppendAudit implements secrets.AuditLog. The log is append-only: a
-// record id already taken is refused rather than overwritten.
+// record id already taken is refused rather than overwritten. It returns
+// once the record is committed; records appended at the same time share a
+// commit (see groupCommit).
 func (s *Store) AppendAudit(ctx context.Context, r *secrets.AuditRecord) error {
 	key, err := keyOf(r.Org, r.ID)
 	if err != nil {
 		return fmt.Errorf("append audit record %s: %w", r.ID, err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAudit)
-		if b.Get(key) != nil {
-			return secrets.ErrExists
-		}
-		return put(b, key, r)
-	})
+	data, err := json.Marshal(r)
 	if err != nil {
+		return fmt.Errorf("append audit record %s: encode: %w", r.ID, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("append audit record %s: %w", r.ID, err)
+	}
+	if err := s.audit.append(key, data); err != nil {
 		return fmt.Errorf("append audit record %s: %w", r.ID, err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -164,6 +165,31 @@ func TestAFullDiskIsUnavailable(t *testing.T) {
 	} {
 		if got := secrets.ErrorCode(boltstore.DiskErr(tc.err)); got != tc.want {
 			t.Errorf("%v: code %s, want %s", tc.err, got, tc.want)
+		}
+	}
+}
+
+// Audit appends share commits; a commit that fails acknowledges none of
+// the appends in it.
+func TestAuditAppendsFailWithTheirCommit(t *testing.T) {
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "secrets.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	errs := make([]error, 16)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = st.AppendAudit(t.Context(), &secrets.AuditRecord{ID: fmt.Sprintf("a%02d", i), Org: "acme", Time: time.Now()})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("AppendAudit(%d) to a closed database succeeded", i)
 		}
 	}
 }

@@ -84,6 +84,7 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 		{"audit records are listed newest first", testAuditNewestFirst},
 		{"audit pages cover every record exactly once", testAuditPages},
 		{"an org sees only its own audit records", testAuditOtherOrg},
+		{"concurrent audit appends each land once, and a taken id fails only its own", testConcurrentAudit},
 
 		// Concurrency.
 		{"concurrent updates of one secret each land in exactly one version", testConcurrentUpdates},
@@ -1649,6 +1650,68 @@ func testConcurrentDataKeys(t *testing.T, st secrets.Store) {
 		t.Fatalf("GetDataKey: %v", err)
 	}
 	checkDataKey(t, "the key every writer reads", got, winner)
+}
+
+func testConcurrentAudit(t *testing.T, st secrets.Store) {
+	const distinct, sharing = 40, 8
+	ctx := t.Context()
+	org := newOrgID()
+	base := now().Add(-time.Hour)
+	var records []*secrets.AuditRecord
+	for i := range distinct {
+		records = append(records, newAudit(org, base.Add(time.Duration(i)*time.Millisecond), i))
+	}
+	// Records that differ but take one id: one lands, the rest are refused.
+	shared := secrets.NewAuditID(base.Add(time.Minute))
+	for i := range sharing {
+		r := newAudit(org, base.Add(time.Minute), distinct+i)
+		r.ID = shared
+		records = append(records, r)
+	}
+	errs := make([]error, len(records))
+	var wg sync.WaitGroup
+	for i := range records {
+		wg.Go(func() { errs[i] = st.AppendAudit(ctx, records[i]) })
+	}
+	wg.Wait()
+
+	want := map[string]*secrets.AuditRecord{}
+	for i, err := range errs[:distinct] {
+		if err != nil {
+			t.Errorf("AppendAudit(%d): %v", i, err)
+		}
+		want[records[i].ID] = records[i]
+	}
+	for i, err := range errs[distinct:] {
+		r := records[distinct+i]
+		switch {
+		case err == nil && want[shared] == nil:
+			want[shared] = r
+		case err == nil:
+			t.Errorf("AppendAudit(%d) of a taken id landed too", distinct+i)
+		case !errors.Is(err, secrets.ErrExists):
+			t.Errorf("AppendAudit(%d) of a taken id: got error %v, want %v", distinct+i, err, secrets.ErrExists)
+		}
+	}
+	if want[shared] == nil {
+		t.Errorf("no record with the shared id landed")
+	}
+
+	got, _, err := st.ListAudit(ctx, org, "", 2*len(records))
+	if err != nil {
+		t.Fatalf("ListAudit: %v", err)
+	}
+	if g, w := len(got), len(want); g != w {
+		t.Errorf("len(ListAudit) = %d, want %d", g, w)
+	}
+	for _, r := range got {
+		w, ok := want[r.ID]
+		if !ok {
+			t.Errorf("ListAudit holds %s, which was not appended", r.ID)
+			continue
+		}
+		checkAudit(t, "ListAudit "+r.ID, r, w)
+	}
 }
 
 // withRotation gives s a rotation policy due at next.
