@@ -541,36 +541,38 @@ func (s *Store) GetSecretByName(ctx context.Context, org string, layer secrets.L
 
 // ListSecrets implements secrets.SecretStore.
 func (s *Store) ListSecrets(ctx context.Context, org string, layer secrets.Layer) ([]*secrets.Secret, error) {
-	all, err := s.ListSecretsIn(ctx, org, []secrets.Layer{layer})
+	var list []*secrets.Secret
+	err := s.scanLayers(ctx, org, []secrets.Layer{layer}, func(_ int, k, v []byte) error {
+		sec, err := decodeHead(k, v)
+		if err != nil {
+			return err
+		}
+		list = append(list, sec)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return all[0], nil
+	return list, nil
 }
 
-// ListSecretsIn implements secrets.SecretStore, reading every layer in one
-// transaction so that a resolve sees one state.
-func (s *Store) ListSecretsIn(ctx context.Context, org string, layers []secrets.Layer) ([][]*secrets.Secret, error) {
+// scanLayers calls fn with the index of the layer and the key and stored
+// bytes of each head at each of layers, in key order, all in one
+// transaction so that the caller sees one state. The bytes are valid only
+// during fn.
+func (s *Store) scanLayers(ctx context.Context, org string, layers []secrets.Layer, fn func(i int, k, v []byte) error) error {
 	prefixes := make([][]byte, len(layers))
 	for i, l := range layers {
 		p, err := prefixOf(org, l.Key())
 		if err != nil {
-			return nil, fmt.Errorf("list secrets at %s: %w", l, err)
+			return fmt.Errorf("list secrets at %s: %w", l, err)
 		}
 		prefixes[i] = p
 	}
-	out := make([][]*secrets.Secret, len(layers))
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSecrets)
 		for i, p := range prefixes {
-			err := scan(b, p, func(k, v []byte) error {
-				sec, err := decodeHead(k, v)
-				if err != nil {
-					return err
-				}
-				out[i] = append(out[i], sec)
-				return nil
-			})
+			err := scan(b, p, func(k, v []byte) error { return fn(i, k, v) })
 			if err != nil {
 				return fmt.Errorf("at %s: %w", layers[i], err)
 			}
@@ -578,9 +580,9 @@ func (s *Store) ListSecretsIn(ctx context.Context, org string, layers []secrets.
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list secrets: %w", err)
+		return fmt.Errorf("list secrets: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // ListLayers implements secrets.SecretStore. Heads are keyed by layer key,

@@ -56,7 +56,7 @@ func (s *Service) Effective(ctx context.Context, id secrets.Identity, in Effecti
 		return secrets.Layer{}, nil, err
 	}
 	chain := layer.ResolveChain()
-	lists, err := s.store.ListSecretsIn(ctx, id.Org, chain)
+	lists, err := s.store.ListSecretsIn(ctx, id.Org, chain, in.Environment)
 	if err != nil {
 		return secrets.Layer{}, nil, wrap(err, "read secrets for effective")
 	}

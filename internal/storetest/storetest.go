@@ -45,7 +45,8 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 		{"deleting a deleted secret again clears history a racing writer left, and is not found", testDeleteClearsLeftoverHistory},
 		{"a deleted secret's name can be taken by a new secret", testDeleteThenRecreate},
 		{"secrets are listed by name, one layer of one org at a time", testListSecrets},
-		{"listing several layers returns one slice per layer in the order given", testListSecretsIn},
+		{"listing several layers returns one slice per layer in the order given, each record with one environment's value", testListSecretsIn},
+		{"listing several layers again sees every change to a head, and none a caller made", testListSecretsInSeesChanges},
 		{"layers holding secrets are listed by app, each app before its machines, without the global layer", testListLayers},
 		{"a layer is no longer listed once its last secret is deleted", testListLayersAfterDelete},
 
@@ -828,32 +829,90 @@ func testListSecretsIn(t *testing.T, st secrets.Store) {
 	mustCreateSecret(t, st, newSecret(t, newOrgID(), app, "OTHER_ORG"))
 
 	layers := []secrets.Layer{machine, secrets.Global, {App: "empty"}, app}
-	got, err := st.ListSecretsIn(ctx, org, layers)
-	if err != nil {
-		t.Fatalf("ListSecretsIn: %v", err)
-	}
-	want := [][]string{{"A"}, {"A", "B"}, {}, {"A", "C"}}
-	if g, w := len(got), len(want); g != w {
-		t.Fatalf("len(ListSecretsIn) = %d, want %d", g, w)
-	}
-	for i, layer := range layers {
-		if g, w := names(got[i]), want[i]; !slices.Equal(g, w) {
-			t.Errorf("ListSecretsIn[%d] (%s) = %v, want %v", i, layer, g, w)
+	// Staging is an environment newSecret leaves without a value.
+	for _, env := range []secrets.Environment{secrets.Production, secrets.Development, secrets.Staging} {
+		got, err := st.ListSecretsIn(ctx, org, layers, env)
+		if err != nil {
+			t.Fatalf("ListSecretsIn(%s): %v", env, err)
 		}
-		for _, s := range got[i] {
-			if w := created[layer.Key()+"/"+s.Name]; w != nil {
-				checkSecret(t, fmt.Sprintf("ListSecretsIn[%d] %s", i, s.Name), s, w)
+		want := [][]string{{"A"}, {"A", "B"}, {}, {"A", "C"}}
+		if g, w := len(got), len(want); g != w {
+			t.Fatalf("len(ListSecretsIn(%s)) = %d, want %d", env, g, w)
+		}
+		for i, layer := range layers {
+			if g, w := names(got[i]), want[i]; !slices.Equal(g, w) {
+				t.Errorf("ListSecretsIn(%s)[%d] (%s) = %v, want %v", env, i, layer, g, w)
+			}
+			for _, s := range got[i] {
+				if w := created[layer.Key()+"/"+s.Name]; w != nil {
+					checkResolveView(t, fmt.Sprintf("ListSecretsIn(%s)[%d] %s", env, i, s.Name), s, w, env)
+				}
 			}
 		}
 	}
 
-	none, err := st.ListSecretsIn(ctx, org, nil)
+	none, err := st.ListSecretsIn(ctx, org, nil, secrets.Production)
 	if err != nil {
 		t.Fatalf("ListSecretsIn(no layers): %v", err)
 	}
 	if g, w := len(none), 0; g != w {
 		t.Errorf("len(ListSecretsIn(no layers)) = %d, want %d", g, w)
 	}
+}
+
+// checkResolveView checks that got is want as ListSecretsIn returns it for
+// env: the fields a resolve reads, env's value alone, and nothing else.
+func checkResolveView(t *testing.T, what string, got, want *secrets.Secret, env secrets.Environment) {
+	t.Helper()
+	view := &secrets.Secret{ID: want.ID, Org: want.Org, Layer: want.Layer, Name: want.Name, Version: want.Version, Owner: want.Owner}
+	if v, ok := want.Values[env]; ok {
+		view.Values = map[secrets.Environment]secrets.SealedValue{env: v}
+	}
+	checkSecret(t, what, got, view)
+}
+
+func testListSecretsInSeesChanges(t *testing.T, st secrets.Store) {
+	ctx := t.Context()
+	org := newOrgID()
+	app := secrets.Layer{App: "billing"}
+	a, b := newSecret(t, org, app, "A"), newSecret(t, org, app, "B")
+	mustCreateSecret(t, st, a)
+	mustCreateSecret(t, st, b)
+	read := func(what string) []*secrets.Secret {
+		t.Helper()
+		got, err := st.ListSecretsIn(ctx, org, []secrets.Layer{app}, secrets.Production)
+		if err != nil {
+			t.Fatalf("ListSecretsIn %s: %v", what, err)
+		}
+		return got[0]
+	}
+	first := read("first")
+	if g, w := names(first), []string{"A", "B"}; !slices.Equal(g, w) {
+		t.Fatalf("ListSecretsIn = %v, want %v", g, w)
+	}
+	// What a caller does to what it got stays with the caller.
+	first[0].Values[secrets.Production].Ciphertext[0] ^= 0xff
+	first[0].Values[secrets.Staging] = secrets.SealedValue{Ciphertext: []byte("x")}
+	first[0].Version = 99
+	checkResolveView(t, "A after a caller changed its copy", read("after a caller changed its copy")[0], a, secrets.Production)
+
+	next := nextVersion(t, a, "changed")
+	next.Values[secrets.Production] = secrets.SealedValue{Ciphertext: randomBytes(t, 56), Mask: "***", MaskRule: secrets.MaskRule}
+	if err := st.UpdateSecret(ctx, next, a.Version); err != nil {
+		t.Fatalf("UpdateSecret: %v", err)
+	}
+	checkResolveView(t, "A after an update", read("after an update")[0], next, secrets.Production)
+
+	if err := st.DeleteSecret(ctx, org, b.ID, 0); err != nil {
+		t.Fatalf("DeleteSecret: %v", err)
+	}
+	again := newSecret(t, org, app, "B")
+	mustCreateSecret(t, st, again)
+	got := read("after a delete and a create")
+	if g, w := names(got), []string{"A", "B"}; !slices.Equal(g, w) {
+		t.Fatalf("ListSecretsIn after a delete and a create = %v, want %v", g, w)
+	}
+	checkResolveView(t, "B after a delete and a create", got[1], again, secrets.Production)
 }
 
 func testListLayers(t *testing.T, st secrets.Store) {
