@@ -67,6 +67,7 @@ var ErrInUse = errors.New("the database is in use by another process")
 type Store struct {
 	db    *bolt.DB
 	audit *groupCommit // audit appends
+	heads *headCache   // what ListSecretsIn decoded
 }
 
 var _ secrets.Store = (*Store)(nil)
@@ -97,7 +98,7 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &Store{db: db, audit: newGroupCommit(db, bucketAudit)}, nil
+	return &Store{db: db, audit: newGroupCommit(db, bucketAudit), heads: newHeadCache()}, nil
 }
 
 // Close releases the database and its file lock.
