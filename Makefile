@@ -87,10 +87,16 @@ diff: lambdas web node_modules/.package-lock.json
 destroy: lambdas web node_modules/.package-lock.json
 	$(CDK) destroy $(CDK_ARGS)
 
-## bench: benchmarks (resolve on the embedded store and on dynalite with the KMS test server);
-## a fixed 300 resolves per case, so p99 has samples behind it and the run takes a minute or two
+## bench: benchmarks (resolve on the embedded store and on dynalite with the KMS test server;
+## a fixed 300 resolves per case, so p99 has samples behind it), then the load case: resolve over
+## loopback against `zwrm dev` processes built from this tree and from BENCH_BASELINE, 1, 8 and 32
+## clients, LOAD_RESOLVES resolves each. A few minutes in all.
+BENCH_BASELINE ?= 35d6c28
+LOAD_RESOLVES ?= 2000
 bench: node_modules/.package-lock.json
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime=300x ./...
+	$(GO) test -run '^$$' -bench . -skip '^BenchmarkResolveLoad$$' -benchmem -benchtime=300x ./...
+	BENCH_BASELINE='$(BENCH_BASELINE)' $(GO) test -run '^$$' -bench '^BenchmarkResolveLoad$$' \
+		-benchtime=$(LOAD_RESOLVES)x -timeout 30m ./internal/bench
 
 ## lint: gofmt, go vet, and a tidy go.mod
 lint:

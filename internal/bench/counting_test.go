@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/zwrm/secrets/internal/dynamostore"
 	"github.com/zwrm/secrets/internal/secrets"
@@ -35,10 +36,21 @@ func (c ddbCounts) total() int64 {
 
 // countingAPI counts the store's calls at its seam, dynamostore.API: one
 // count per call, whatever the SDK retries underneath (the transport
-// counts those).
+// counts those). It also asks for, and adds up, the capacity units each
+// read and write consumed, as DynamoDB would charge them (dynalite
+// computes them from the items' sizes as DynamoDB does): reads in read
+// units, writes in write units, kept in thousandths.
 type countingAPI struct {
 	api                                             dynamostore.API
 	getItem, putItem, updateItem, deleteItem, query atomic.Int64
+	readMilliUnits, writeMilliUnits                 atomic.Int64
+}
+
+// consumed adds c to n, in thousandths of a unit.
+func consumed(n *atomic.Int64, c *types.ConsumedCapacity) {
+	if c != nil && c.CapacityUnits != nil {
+		n.Add(int64(*c.CapacityUnits*1000 + 0.5))
+	}
 }
 
 var _ dynamostore.API = (*countingAPI)(nil)
@@ -48,19 +60,31 @@ func (c *countingAPI) counts() ddbCounts {
 }
 
 func (c *countingAPI) reset() {
-	for _, n := range []*atomic.Int64{&c.getItem, &c.putItem, &c.updateItem, &c.deleteItem, &c.query} {
+	for _, n := range []*atomic.Int64{&c.getItem, &c.putItem, &c.updateItem, &c.deleteItem, &c.query, &c.readMilliUnits, &c.writeMilliUnits} {
 		n.Store(0)
 	}
 }
 
 func (c *countingAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	c.getItem.Add(1)
-	return c.api.GetItem(ctx, in, opts...)
+	q := *in
+	q.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := c.api.GetItem(ctx, &q, opts...)
+	if err == nil {
+		consumed(&c.readMilliUnits, out.ConsumedCapacity)
+	}
+	return out, err
 }
 
 func (c *countingAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	c.putItem.Add(1)
-	return c.api.PutItem(ctx, in, opts...)
+	q := *in
+	q.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := c.api.PutItem(ctx, &q, opts...)
+	if err == nil {
+		consumed(&c.writeMilliUnits, out.ConsumedCapacity)
+	}
+	return out, err
 }
 
 func (c *countingAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
@@ -75,7 +99,13 @@ func (c *countingAPI) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInp
 
 func (c *countingAPI) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	c.query.Add(1)
-	return c.api.Query(ctx, in, opts...)
+	q := *in
+	q.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := c.api.Query(ctx, &q, opts...)
+	if err == nil {
+		consumed(&c.readMilliUnits, out.ConsumedCapacity)
+	}
+	return out, err
 }
 
 // countingTransport counts what crosses the wire under the SDK client:

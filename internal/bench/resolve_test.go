@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,7 +42,14 @@ const resolveBody = `{"environment":"production","app":"web","machine":"web-1"}`
 // percentiles, data-key unwraps and, on DynamoDB, the store's calls by
 // operation (the audit record's PutItem included), the bytes on the wire
 // and the KMS calls.
+//
+// On DynamoDB it also measures the read of a resolve alone, the layers'
+// Queries, both as a resolve makes them now (read=resolve: one
+// environment's value and the fields that bind it) and as it made them
+// before (read=all-attributes: whole items), and prints the two side by
+// side.
 func BenchmarkResolve(b *testing.B) {
+	var reads []readResult
 	for _, be := range backends {
 		b.Run("backend="+be.name, func(b *testing.B) {
 			newStack := be.start(b)
@@ -50,15 +58,79 @@ func BenchmarkResolve(b *testing.B) {
 					f := newFixture(b, newStack(b), n)
 					b.Run("cold", func(b *testing.B) { measure(b, f, true) })
 					b.Run("warm", func(b *testing.B) { measure(b, f, false) })
+					if f.ddb == nil {
+						return
+					}
+					var before, after readResult
+					b.Run("read=all-attributes", func(b *testing.B) { before = measureRead(b, f, false) })
+					b.Run("read=resolve", func(b *testing.B) { after = measureRead(b, f, true) })
+					reads = append(reads, before, after)
 				})
 			}
 		})
 	}
+	if len(reads) == 0 {
+		return
+	}
+	var t strings.Builder
+	fmt.Fprintf(&t, "\nthe read of a resolve on DynamoDB (dynalite), per resolve: the layer Queries alone\n\n")
+	fmt.Fprintf(&t, "| N | read | bytes read | per stored secret | read units |\n|---:|---|---:|---:|---:|\n")
+	for _, r := range reads {
+		fmt.Fprintf(&t, "| %d | %s | %.0f B | %.0f B | %.1f |\n", r.n, r.name, r.bytes, r.bytes/float64(r.n), r.units)
+	}
+	// A parent benchmark's log is not printed once it has sub-benchmarks.
+	fmt.Print(t.String() + "\n")
 }
+
+// readResult is what one read of a resolve's layers cost.
+type readResult struct {
+	name         string
+	n            int     // secrets stored in the layers read
+	bytes, units float64 // response bytes and read units, per read
+}
+
+// measureRead reads the layers of the benchmark's resolve b.N times, as
+// ListSecretsIn reads them for a resolve in production (projected) or as
+// whole items, one ListSecrets per layer, which is what a resolve read
+// before it asked for less (not projected), and reports the bytes and
+// read units each read cost.
+func measureRead(b *testing.B, f *fixture, projected bool) readResult {
+	ctx := context.Background()
+	chain := secrets.Layer{App: "web", Machine: "web-1"}.ResolveChain()
+	f.reset()
+	b.ResetTimer()
+	for range b.N {
+		if projected {
+			if _, err := f.store.ListSecretsIn(ctx, benchOrg, chain, secrets.Production); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
+		for _, l := range chain {
+			if _, err := f.store.ListSecrets(ctx, benchOrg, l); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	r := readResult{name: "all attributes (before)", n: f.n,
+		bytes: float64(f.wire.read.Load()) / float64(b.N), units: float64(f.ddb.readMilliUnits.Load()) / 1000 / float64(b.N)}
+	if projected {
+		r.name = "projected (now)"
+	}
+	b.ReportMetric(r.bytes, "ddb-bytes-read/op")
+	b.ReportMetric(r.bytes/float64(f.n), "ddb-bytes-read/secret")
+	b.ReportMetric(r.units, "ddb-read-units/op")
+	return r
+}
+
+// benchOrg is the organization the fixtures store their secrets in.
+const benchOrg = "bench"
 
 // fixture is a stack with n secrets and a service token to resolve them.
 type fixture struct {
 	*stack
+	n     int
 	token string
 	quiet *slog.Logger
 }
@@ -78,11 +150,11 @@ func (f *fixture) handler() http.Handler {
 // scoped to web/web-1 and production, as a workload would hold.
 func newFixture(b *testing.B, s *stack, n int) *fixture {
 	b.Helper()
-	f := &fixture{stack: s, quiet: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	f := &fixture{stack: s, n: n, quiet: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	sealer := envelope.New(s.wrapper, s.store, envelope.Options{})
 	svc := service.New(s.store, sealer, service.Config{Logger: f.quiet})
 	ctx := context.Background()
-	adminToken, err := svc.Bootstrap(ctx, "bench", "bench@example.com", "Bench")
+	adminToken, err := svc.Bootstrap(ctx, benchOrg, "bench@example.com", "Bench")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -106,7 +178,7 @@ func newFixture(b *testing.B, s *stack, n int) *fixture {
 			for i := range next {
 				value := fmt.Sprintf("value-%04d-%s", i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
 				_, err := svc.Create(ctx, admin, service.CreateInput{Layer: layers[i%3], Name: fmt.Sprintf("SECRET_%04d", i/2),
-					Values: map[secrets.Environment]string{secrets.Development: value, secrets.Production: value}})
+					Values: map[secrets.Environment]string{secrets.Development: value, secrets.Staging: value, secrets.Production: value}})
 				if err != nil {
 					errs <- fmt.Errorf("create secret %d: %w", i, err)
 					return
@@ -196,6 +268,8 @@ func (s *stack) report(b *testing.B, lat []time.Duration, respBytes int) {
 			b.ReportMetric(perOp(c.deleteItem), "ddb-deleteitems/op")
 		}
 		b.ReportMetric(perOp(c.total()), "ddb-requests/op")
+		b.ReportMetric(perOp(s.ddb.readMilliUnits.Load())/1000, "ddb-read-units/op")
+		b.ReportMetric(perOp(s.ddb.writeMilliUnits.Load())/1000, "ddb-write-units/op")
 		b.ReportMetric(perOp(s.wire.requests.Load()), "ddb-http-requests/op")
 		b.ReportMetric(perOp(s.wire.read.Load()), "ddb-bytes-read/op")
 		b.ReportMetric(perOp(s.wire.sent.Load()), "ddb-bytes-sent/op")

@@ -65,7 +65,9 @@ var ErrInUse = errors.New("the database is in use by another process")
 
 // Store is a secrets.Store in one bbolt file.
 type Store struct {
-	db *bolt.DB
+	db    *bolt.DB
+	audit *groupCommit // audit appends
+	heads *headCache   // what ListSecretsIn decoded
 }
 
 var _ secrets.Store = (*Store)(nil)
@@ -96,7 +98,7 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, audit: newGroupCommit(db, bucketAudit), heads: newHeadCache()}, nil
 }
 
 // Close releases the database and its file lock.
@@ -540,36 +542,38 @@ func (s *Store) GetSecretByName(ctx context.Context, org string, layer secrets.L
 
 // ListSecrets implements secrets.SecretStore.
 func (s *Store) ListSecrets(ctx context.Context, org string, layer secrets.Layer) ([]*secrets.Secret, error) {
-	all, err := s.ListSecretsIn(ctx, org, []secrets.Layer{layer})
+	var list []*secrets.Secret
+	err := s.scanLayers(ctx, org, []secrets.Layer{layer}, func(_ int, k, v []byte) error {
+		sec, err := decodeHead(k, v)
+		if err != nil {
+			return err
+		}
+		list = append(list, sec)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return all[0], nil
+	return list, nil
 }
 
-// ListSecretsIn implements secrets.SecretStore, reading every layer in one
-// transaction so that a resolve sees one state.
-func (s *Store) ListSecretsIn(ctx context.Context, org string, layers []secrets.Layer) ([][]*secrets.Secret, error) {
+// scanLayers calls fn with the index of the layer and the key and stored
+// bytes of each head at each of layers, in key order, all in one
+// transaction so that the caller sees one state. The bytes are valid only
+// during fn.
+func (s *Store) scanLayers(ctx context.Context, org string, layers []secrets.Layer, fn func(i int, k, v []byte) error) error {
 	prefixes := make([][]byte, len(layers))
 	for i, l := range layers {
 		p, err := prefixOf(org, l.Key())
 		if err != nil {
-			return nil, fmt.Errorf("list secrets at %s: %w", l, err)
+			return fmt.Errorf("list secrets at %s: %w", l, err)
 		}
 		prefixes[i] = p
 	}
-	out := make([][]*secrets.Secret, len(layers))
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSecrets)
 		for i, p := range prefixes {
-			err := scan(b, p, func(k, v []byte) error {
-				sec, err := decodeHead(k, v)
-				if err != nil {
-					return err
-				}
-				out[i] = append(out[i], sec)
-				return nil
-			})
+			err := scan(b, p, func(k, v []byte) error { return fn(i, k, v) })
 			if err != nil {
 				return fmt.Errorf("at %s: %w", layers[i], err)
 			}
@@ -577,9 +581,9 @@ func (s *Store) ListSecretsIn(ctx context.Context, org string, layers []secrets.
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list secrets: %w", err)
+		return fmt.Errorf("list secrets: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // ListLayers implements secrets.SecretStore. Heads are keyed by layer key,
@@ -977,20 +981,22 @@ func (s *Store) GetDataKey(ctx context.Context, org string, env secrets.Environm
 // Audit.
 
 // AppendAudit implements secrets.AuditLog. The log is append-only: a
-// record id already taken is refused rather than overwritten.
+// record id already taken is refused rather than overwritten. It returns
+// once the record is committed; records appended at the same time share a
+// commit (see groupCommit).
 func (s *Store) AppendAudit(ctx context.Context, r *secrets.AuditRecord) error {
 	key, err := keyOf(r.Org, r.ID)
 	if err != nil {
 		return fmt.Errorf("append audit record %s: %w", r.ID, err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAudit)
-		if b.Get(key) != nil {
-			return secrets.ErrExists
-		}
-		return put(b, key, r)
-	})
+	data, err := json.Marshal(r)
 	if err != nil {
+		return fmt.Errorf("append audit record %s: encode: %w", r.ID, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("append audit record %s: %w", r.ID, err)
+	}
+	if err := s.audit.append(ctx, key, data); err != nil {
 		return fmt.Errorf("append audit record %s: %w", r.ID, err)
 	}
 	return nil

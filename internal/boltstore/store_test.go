@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -165,5 +166,56 @@ func TestAFullDiskIsUnavailable(t *testing.T) {
 		if got := secrets.ErrorCode(boltstore.DiskErr(tc.err)); got != tc.want {
 			t.Errorf("%v: code %s, want %s", tc.err, got, tc.want)
 		}
+	}
+}
+
+// Audit appends share commits; a commit that fails acknowledges none of
+// the appends in it.
+func TestAuditAppendsFailWithTheirCommit(t *testing.T) {
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "secrets.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	errs := make([]error, 16)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = st.AppendAudit(t.Context(), &secrets.AuditRecord{ID: fmt.Sprintf("a%02d", i), Org: "acme", Time: time.Now()})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("AppendAudit(%d) to a closed database succeeded", i)
+		}
+	}
+}
+
+// A head already read and kept decoded is read again from its bytes once
+// they change behind the store's back: another head's record copied over
+// it is refused, not served from what was decoded before.
+func TestResolveReadRechecksChangedBytes(t *testing.T) {
+	st := open(t, filepath.Join(t.TempDir(), "secrets.db"))
+	ctx := t.Context()
+	app := secrets.Layer{App: "billing"}
+	for i, name := range []string{"A", "B"} {
+		err := st.CreateSecret(ctx, &secrets.Secret{ID: fmt.Sprintf("id-%d", i), Org: "acme", Layer: app, Name: name, Version: 1,
+			Values: map[secrets.Environment]secrets.SealedValue{secrets.Production: {Ciphertext: []byte(name), Mask: "***"}}})
+		if err != nil {
+			t.Fatalf("CreateSecret: %v", err)
+		}
+	}
+	if _, err := st.ListSecretsIn(ctx, "acme", []secrets.Layer{app}, secrets.Production); err != nil {
+		t.Fatalf("ListSecretsIn: %v", err)
+	}
+	if err := boltstore.CopyHead(st, "acme", app, "B", "acme", app, "A", false); err != nil {
+		t.Fatalf("CopyHead: %v", err)
+	}
+	_, err := st.ListSecretsIn(ctx, "acme", []secrets.Layer{app}, secrets.Production)
+	if got, want := secrets.ErrorCode(err), secrets.CodeInternal; got != want || !strings.Contains(err.Error(), "integrity") {
+		t.Errorf("ListSecretsIn after B's record was copied over A's = %v (code %q), want an integrity error (%q)", err, got, want)
 	}
 }

@@ -126,7 +126,7 @@ func TestErrorsFromDynamoDBMapToDomainCodes(t *testing.T) {
 			st := dynamostore.New(failAll(t, c.err), "secrets")
 			sec := &secrets.Secret{ID: "s1", Org: "acme", Layer: secrets.Layer{App: "billing"}, Name: "DB_URL", Version: 1}
 			_, getErr := st.GetOrg(ctx, "acme")
-			_, listErr := st.ListSecretsIn(ctx, "acme", sec.Layer.ResolveChain())
+			_, listErr := st.ListSecretsIn(ctx, "acme", sec.Layer.ResolveChain(), secrets.Production)
 			for op, err := range map[string]error{
 				"GetOrg":         getErr,
 				"ListSecretsIn":  listErr,

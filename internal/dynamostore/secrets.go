@@ -508,10 +508,11 @@ func (s *Store) listLayer(ctx context.Context, org string, layer secrets.Layer) 
 }
 
 // ListSecretsIn implements secrets.SecretStore: one Query per layer, all
-// at once. The layers are read at slightly different moments; a write that
-// lands between two of them shows in one layer and not another, as it
-// would between two requests.
-func (s *Store) ListSecretsIn(ctx context.Context, org string, layers []secrets.Layer) ([][]*secrets.Secret, error) {
+// at once, each asking only for what a resolve reads (resolveLayer). The
+// layers are read at slightly different moments; a write that lands
+// between two of them shows in one layer and not another, as it would
+// between two requests.
+func (s *Store) ListSecretsIn(ctx context.Context, org string, layers []secrets.Layer, env secrets.Environment) ([][]*secrets.Secret, error) {
 	out := make([][]*secrets.Secret, len(layers))
 	errs := make([]error, len(layers))
 	ctx, cancel := context.WithCancel(ctx)
@@ -519,7 +520,7 @@ func (s *Store) ListSecretsIn(ctx context.Context, org string, layers []secrets.
 	var wg sync.WaitGroup
 	for i, layer := range layers {
 		wg.Go(func() {
-			out[i], errs[i] = s.listLayer(ctx, org, layer)
+			out[i], errs[i] = s.resolveLayer(ctx, org, layer, env)
 			if errs[i] != nil {
 				cancel() // the others' answers are of no use now
 			}

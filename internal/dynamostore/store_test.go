@@ -228,7 +228,7 @@ func TestResolveReadIsThreeConcurrentQueries(t *testing.T) {
 
 	counting := newCountingAPI(client, 3)
 	st := dynamostore.New(counting, table)
-	got, err := st.ListSecretsIn(ctx, org, machine.ResolveChain())
+	got, err := st.ListSecretsIn(ctx, org, machine.ResolveChain(), secrets.Production)
 	if err != nil {
 		t.Fatalf("ListSecretsIn: %v", err)
 	}

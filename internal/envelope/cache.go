@@ -17,14 +17,14 @@ type cacheKey struct {
 
 type cacheEntry struct {
 	key     cacheKey
-	value   []byte
+	value   *dataKey
 	expires time.Time
 }
 
 // call is one load in flight, shared by the callers that missed together.
 type call struct {
 	done  chan struct{}
-	value []byte
+	value *dataKey
 	err   error
 }
 
@@ -49,7 +49,7 @@ func newKeyCache(ttl time.Duration, size int, now func() time.Time) *keyCache {
 // callers. The load runs on its own (it is shared, so no one caller's
 // leaving may stop it); each caller waits for it only until its own ctx
 // ends, and then answers unavailable.
-func (c *keyCache) get(ctx context.Context, k cacheKey, load func() ([]byte, error)) ([]byte, error) {
+func (c *keyCache) get(ctx context.Context, k cacheKey, load func() (*dataKey, error)) (*dataKey, error) {
 	c.mu.Lock()
 	if el, ok := c.entries[k]; ok {
 		e := el.Value.(*cacheEntry)
@@ -77,7 +77,7 @@ func (c *keyCache) get(ctx context.Context, k cacheKey, load func() ([]byte, err
 }
 
 // run loads k for the callers waiting on cl and caches what it loaded.
-func (c *keyCache) run(k cacheKey, cl *call, load func() ([]byte, error)) {
+func (c *keyCache) run(k cacheKey, cl *call, load func() (*dataKey, error)) {
 	cl.value, cl.err = load()
 	c.mu.Lock()
 	delete(c.inflight, k)
@@ -91,4 +91,46 @@ func (c *keyCache) run(k cacheKey, cl *call, load func() ([]byte, error)) {
 	}
 	c.mu.Unlock()
 	close(cl.done)
+}
+
+// maxValueKeys bounds the value keys kept per data key (64 bytes each with
+// their salt): past it, values are opened with keys derived afresh.
+const maxValueKeys = 10_000
+
+// dataKey is an unwrapped data key, and the keys of values opened under
+// it. A value key is derived with HKDF from the data key and the value's
+// salt, the largest cost of opening a value; a resolve opens the same
+// values again and again. The value keys are kept with their data key, so
+// they leave the cache with it, at its TTL or eviction: no value opens
+// from memory for longer than its data key may.
+type dataKey struct {
+	key []byte
+
+	mu        sync.Mutex
+	valueKeys map[[saltSize]byte][32]byte
+}
+
+func newDataKey(key []byte) *dataKey {
+	return &dataKey{key: key, valueKeys: map[[saltSize]byte][32]byte{}}
+}
+
+// valueKey returns the key of the value sealed under d with salt.
+func (d *dataKey) valueKey(salt []byte) ([]byte, error) {
+	s := [saltSize]byte(salt)
+	d.mu.Lock()
+	k, ok := d.valueKeys[s]
+	d.mu.Unlock()
+	if ok {
+		return k[:], nil
+	}
+	key, err := deriveValueKey(d.key, salt)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	if len(d.valueKeys) < maxValueKeys {
+		d.valueKeys[s] = [32]byte(key)
+	}
+	d.mu.Unlock()
+	return key, nil
 }

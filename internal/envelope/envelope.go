@@ -114,7 +114,7 @@ func New(w secrets.KeyWrapper, keys secrets.DataKeyStore, opts Options) *Sealer 
 
 // Seal encrypts plaintext for id.
 func (s *Sealer) Seal(ctx context.Context, id Identity, plaintext []byte) ([]byte, error) {
-	key, err := s.dataKey(ctx, id.Org, id.Environment, currentGeneration, true)
+	dk, err := s.dataKey(ctx, id.Org, id.Environment, currentGeneration, true)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,11 @@ func (s *Sealer) Seal(ctx context.Context, id Identity, plaintext []byte) ([]byt
 	if _, err := rand.Read(out[5:headSize]); err != nil {
 		return nil, secrets.Internalf(err, "read random salt")
 	}
-	aead, err := valueAEAD(key, salt)
+	vk, err := deriveValueKey(dk.key, salt)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := valueAEAD(vk)
 	if err != nil {
 		return nil, err
 	}
@@ -140,11 +144,15 @@ func (s *Sealer) Open(ctx context.Context, id Identity, ciphertext []byte) ([]by
 		return nil, secrets.Internalf(errors.New("malformed envelope"), "open %s/%s/%s", id.Layer.Key(), id.Name, id.Environment)
 	}
 	gen := int(binary.BigEndian.Uint32(ciphertext[1:5]))
-	key, err := s.dataKey(ctx, id.Org, id.Environment, gen, false)
+	dk, err := s.dataKey(ctx, id.Org, id.Environment, gen, false)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := valueAEAD(key, ciphertext[5:5+saltSize])
+	vk, err := dk.valueKey(ciphertext[5 : 5+saltSize])
+	if err != nil {
+		return nil, err
+	}
+	aead, err := valueAEAD(vk)
 	if err != nil {
 		return nil, err
 	}
@@ -155,11 +163,16 @@ func (s *Sealer) Open(ctx context.Context, id Identity, ciphertext []byte) ([]by
 	return plain, nil
 }
 
-func valueAEAD(dataKey, salt []byte) (cipher.AEAD, error) {
+// deriveValueKey is the key of the value sealed with salt under dataKey.
+func deriveValueKey(dataKey, salt []byte) ([]byte, error) {
 	key, err := hkdf.Key(sha256.New, dataKey, salt, hkdfInfo, 32)
 	if err != nil {
 		return nil, secrets.Internalf(err, "derive value key")
 	}
+	return key, nil
+}
+
+func valueAEAD(key []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, secrets.Internalf(err, "new cipher")
@@ -170,9 +183,9 @@ func valueAEAD(dataKey, salt []byte) (cipher.AEAD, error) {
 // dataKey returns the unwrapped data key of (org, env, gen): from the cache,
 // else from the store (one unwrap), else, when create is set, a new one.
 // Concurrent callers missing the cache for one key share one unwrap.
-func (s *Sealer) dataKey(ctx context.Context, org string, env secrets.Environment, gen int, create bool) ([]byte, error) {
+func (s *Sealer) dataKey(ctx context.Context, org string, env secrets.Environment, gen int, create bool) (*dataKey, error) {
 	ck := cacheKey{org: org, env: env, gen: gen}
-	return s.cache.get(ctx, ck, func() ([]byte, error) {
+	return s.cache.get(ctx, ck, func() (*dataKey, error) {
 		// Callers that missed together share this load, so it must not
 		// fail because the first of them went away.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
@@ -185,7 +198,7 @@ func (s *Sealer) dataKey(ctx context.Context, org string, env secrets.Environmen
 				if err != nil {
 					return nil, fmt.Errorf("unwrap data key %s/%s/%d: %w", org, env, gen, err)
 				}
-				return key, nil
+				return newDataKey(key), nil
 			}
 			if !secrets.IsCode(err, secrets.CodeNotFound) {
 				return nil, fmt.Errorf("get data key %s/%s/%d: %w", org, env, gen, err)
@@ -199,7 +212,7 @@ func (s *Sealer) dataKey(ctx context.Context, org string, env secrets.Environmen
 			}
 			err = s.keys.CreateDataKey(ctx, &secrets.DataKey{Org: org, Environment: env, Generation: gen, Wrapped: wrapped, CreatedAt: s.now().UTC()})
 			if err == nil {
-				return plain, nil
+				return newDataKey(plain), nil
 			}
 			if !errors.Is(err, secrets.ErrExists) {
 				return nil, fmt.Errorf("store data key %s/%s/%d: %w", org, env, gen, err)

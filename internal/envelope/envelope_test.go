@@ -115,6 +115,11 @@ func TestCiphertextIsBoundToItsIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Opened once, its value key is kept with the data key: what follows
+	// must fail all the same.
+	if _, err := s.Open(ctx, base, ct); err != nil {
+		t.Fatal(err)
+	}
 	moved := map[string]envelope.Identity{}
 	id := base
 	id.Org = "other"

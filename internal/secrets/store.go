@@ -76,9 +76,13 @@ type SecretStore interface {
 	ListSecrets(ctx context.Context, org string, layer Layer) ([]*Secret, error)
 
 	// ListSecretsIn returns the head records at each of layers (one slice
-	// per layer, in the order given, each ordered by name): the read of a
-	// resolve. Implementations read the layers at once where they can.
-	ListSecretsIn(ctx context.Context, org string, layers []Layer) ([][]*Secret, error)
+	// per layer, in the order given, each ordered by name) as a resolve
+	// reads them: each holds its id, org, layer, name, version and owner,
+	// and of its values only env's (none if it has no value for env); every
+	// other field is zero. It is the read of a resolve (and of the effective
+	// view), so implementations read the layers at once where they can and
+	// read no more of each record than that.
+	ListSecretsIn(ctx context.Context, org string, layers []Layer, env Environment) ([][]*Secret, error)
 
 	// ListSecretsAfter returns one page of each of layers (one slice per
 	// layer, in the order given): up to limit head records whose names

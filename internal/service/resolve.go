@@ -36,7 +36,7 @@ func (s *Service) Resolve(ctx context.Context, id secrets.Identity, in ResolveIn
 		return nil, err
 	}
 	chain := layer.ResolveChain()
-	lists, err := s.store.ListSecretsIn(ctx, id.Org, chain)
+	lists, err := s.store.ListSecretsIn(ctx, id.Org, chain, in.Environment)
 	if err != nil {
 		return nil, wrap(err, "read secrets for resolve")
 	}

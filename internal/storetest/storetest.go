@@ -46,7 +46,8 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 		{"a deleted secret's name can be taken by a new secret", testDeleteThenRecreate},
 		{"finishing a delete removes history a racing writer left, and refuses a live or unknown id", testFinishDelete},
 		{"secrets are listed by name, one layer of one org at a time", testListSecrets},
-		{"listing several layers returns one slice per layer in the order given", testListSecretsIn},
+		{"listing several layers returns one slice per layer in the order given, each record with one environment's value", testListSecretsIn},
+		{"listing several layers again sees every change to a head, and none a caller made", testListSecretsInSeesChanges},
 		{"pages of a layer cover every name once, in order, after a given name", testListSecretsAfter},
 		{"a page of several layers reads each after the same name, up to the limit", testListSecretsAfterLayers},
 		{"a page after a name sees what changed after it and nothing before it", testListSecretsAfterChanges},
@@ -88,6 +89,7 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 		{"audit records are listed newest first", testAuditNewestFirst},
 		{"audit pages cover every record exactly once", testAuditPages},
 		{"an org sees only its own audit records", testAuditOtherOrg},
+		{"concurrent audit appends each land once, and a taken id fails only its own", testConcurrentAudit},
 
 		// Concurrency.
 		{"concurrent updates of one secret each land in exactly one version", testConcurrentUpdates},
@@ -867,32 +869,90 @@ func testListSecretsIn(t *testing.T, st secrets.Store) {
 	mustCreateSecret(t, st, newSecret(t, newOrgID(), app, "OTHER_ORG"))
 
 	layers := []secrets.Layer{machine, secrets.Global, {App: "empty"}, app}
-	got, err := st.ListSecretsIn(ctx, org, layers)
-	if err != nil {
-		t.Fatalf("ListSecretsIn: %v", err)
-	}
-	want := [][]string{{"A"}, {"A", "B"}, {}, {"A", "C"}}
-	if g, w := len(got), len(want); g != w {
-		t.Fatalf("len(ListSecretsIn) = %d, want %d", g, w)
-	}
-	for i, layer := range layers {
-		if g, w := names(got[i]), want[i]; !slices.Equal(g, w) {
-			t.Errorf("ListSecretsIn[%d] (%s) = %v, want %v", i, layer, g, w)
+	// Staging is an environment newSecret leaves without a value.
+	for _, env := range []secrets.Environment{secrets.Production, secrets.Development, secrets.Staging} {
+		got, err := st.ListSecretsIn(ctx, org, layers, env)
+		if err != nil {
+			t.Fatalf("ListSecretsIn(%s): %v", env, err)
 		}
-		for _, s := range got[i] {
-			if w := created[layer.Key()+"/"+s.Name]; w != nil {
-				checkSecret(t, fmt.Sprintf("ListSecretsIn[%d] %s", i, s.Name), s, w)
+		want := [][]string{{"A"}, {"A", "B"}, {}, {"A", "C"}}
+		if g, w := len(got), len(want); g != w {
+			t.Fatalf("len(ListSecretsIn(%s)) = %d, want %d", env, g, w)
+		}
+		for i, layer := range layers {
+			if g, w := names(got[i]), want[i]; !slices.Equal(g, w) {
+				t.Errorf("ListSecretsIn(%s)[%d] (%s) = %v, want %v", env, i, layer, g, w)
+			}
+			for _, s := range got[i] {
+				if w := created[layer.Key()+"/"+s.Name]; w != nil {
+					checkResolveView(t, fmt.Sprintf("ListSecretsIn(%s)[%d] %s", env, i, s.Name), s, w, env)
+				}
 			}
 		}
 	}
 
-	none, err := st.ListSecretsIn(ctx, org, nil)
+	none, err := st.ListSecretsIn(ctx, org, nil, secrets.Production)
 	if err != nil {
 		t.Fatalf("ListSecretsIn(no layers): %v", err)
 	}
 	if g, w := len(none), 0; g != w {
 		t.Errorf("len(ListSecretsIn(no layers)) = %d, want %d", g, w)
 	}
+}
+
+// checkResolveView checks that got is want as ListSecretsIn returns it for
+// env: the fields a resolve reads, env's value alone, and nothing else.
+func checkResolveView(t *testing.T, what string, got, want *secrets.Secret, env secrets.Environment) {
+	t.Helper()
+	view := &secrets.Secret{ID: want.ID, Org: want.Org, Layer: want.Layer, Name: want.Name, Version: want.Version, Owner: want.Owner}
+	if v, ok := want.Values[env]; ok {
+		view.Values = map[secrets.Environment]secrets.SealedValue{env: v}
+	}
+	checkSecret(t, what, got, view)
+}
+
+func testListSecretsInSeesChanges(t *testing.T, st secrets.Store) {
+	ctx := t.Context()
+	org := newOrgID()
+	app := secrets.Layer{App: "billing"}
+	a, b := newSecret(t, org, app, "A"), newSecret(t, org, app, "B")
+	mustCreateSecret(t, st, a)
+	mustCreateSecret(t, st, b)
+	read := func(what string) []*secrets.Secret {
+		t.Helper()
+		got, err := st.ListSecretsIn(ctx, org, []secrets.Layer{app}, secrets.Production)
+		if err != nil {
+			t.Fatalf("ListSecretsIn %s: %v", what, err)
+		}
+		return got[0]
+	}
+	first := read("first")
+	if g, w := names(first), []string{"A", "B"}; !slices.Equal(g, w) {
+		t.Fatalf("ListSecretsIn = %v, want %v", g, w)
+	}
+	// What a caller does to what it got stays with the caller.
+	first[0].Values[secrets.Production].Ciphertext[0] ^= 0xff
+	first[0].Values[secrets.Staging] = secrets.SealedValue{Ciphertext: []byte("x")}
+	first[0].Version = 99
+	checkResolveView(t, "A after a caller changed its copy", read("after a caller changed its copy")[0], a, secrets.Production)
+
+	next := nextVersion(t, a, "changed")
+	next.Values[secrets.Production] = secrets.SealedValue{Ciphertext: randomBytes(t, 56), Mask: "***", MaskRule: secrets.MaskRule}
+	if err := st.UpdateSecret(ctx, next, a.Version); err != nil {
+		t.Fatalf("UpdateSecret: %v", err)
+	}
+	checkResolveView(t, "A after an update", read("after an update")[0], next, secrets.Production)
+
+	if err := st.DeleteSecret(ctx, org, b.ID, 0); err != nil {
+		t.Fatalf("DeleteSecret: %v", err)
+	}
+	again := newSecret(t, org, app, "B")
+	mustCreateSecret(t, st, again)
+	got := read("after a delete and a create")
+	if g, w := names(got), []string{"A", "B"}; !slices.Equal(g, w) {
+		t.Fatalf("ListSecretsIn after a delete and a create = %v, want %v", g, w)
+	}
+	checkResolveView(t, "B after a delete and a create", got[1], again, secrets.Production)
 }
 
 func testListLayers(t *testing.T, st secrets.Store) {
@@ -1689,6 +1749,68 @@ func testConcurrentDataKeys(t *testing.T, st secrets.Store) {
 		t.Fatalf("GetDataKey: %v", err)
 	}
 	checkDataKey(t, "the key every writer reads", got, winner)
+}
+
+func testConcurrentAudit(t *testing.T, st secrets.Store) {
+	const distinct, sharing = 40, 8
+	ctx := t.Context()
+	org := newOrgID()
+	base := now().Add(-time.Hour)
+	var records []*secrets.AuditRecord
+	for i := range distinct {
+		records = append(records, newAudit(org, base.Add(time.Duration(i)*time.Millisecond), i))
+	}
+	// Records that differ but take one id: one lands, the rest are refused.
+	shared := secrets.NewAuditID(base.Add(time.Minute))
+	for i := range sharing {
+		r := newAudit(org, base.Add(time.Minute), distinct+i)
+		r.ID = shared
+		records = append(records, r)
+	}
+	errs := make([]error, len(records))
+	var wg sync.WaitGroup
+	for i := range records {
+		wg.Go(func() { errs[i] = st.AppendAudit(ctx, records[i]) })
+	}
+	wg.Wait()
+
+	want := map[string]*secrets.AuditRecord{}
+	for i, err := range errs[:distinct] {
+		if err != nil {
+			t.Errorf("AppendAudit(%d): %v", i, err)
+		}
+		want[records[i].ID] = records[i]
+	}
+	for i, err := range errs[distinct:] {
+		r := records[distinct+i]
+		switch {
+		case err == nil && want[shared] == nil:
+			want[shared] = r
+		case err == nil:
+			t.Errorf("AppendAudit(%d) of a taken id landed too", distinct+i)
+		case !errors.Is(err, secrets.ErrExists):
+			t.Errorf("AppendAudit(%d) of a taken id: got error %v, want %v", distinct+i, err, secrets.ErrExists)
+		}
+	}
+	if want[shared] == nil {
+		t.Errorf("no record with the shared id landed")
+	}
+
+	got, _, err := st.ListAudit(ctx, org, "", 2*len(records))
+	if err != nil {
+		t.Fatalf("ListAudit: %v", err)
+	}
+	if g, w := len(got), len(want); g != w {
+		t.Errorf("len(ListAudit) = %d, want %d", g, w)
+	}
+	for _, r := range got {
+		w, ok := want[r.ID]
+		if !ok {
+			t.Errorf("ListAudit holds %s, which was not appended", r.ID)
+			continue
+		}
+		checkAudit(t, "ListAudit "+r.ID, r, w)
+	}
 }
 
 // withRotation gives s a rotation policy due at next.
