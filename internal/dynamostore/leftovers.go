@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 	"time"
@@ -37,34 +38,28 @@ func pendingValues(org, id, kind string) map[string]types.AttributeValue {
 // mark marks the pointer at ptr, if it still points at head, as a write of
 // kind under way. ErrNotFound if it no longer does.
 func (s *Store) mark(ctx context.Context, org, id string, ptr, head key, kind string) error {
-	update := "SET #pending = :pending, #gpk = :gpk, #gsk = :gsk"
-	cond := "#hpk = :hpk AND #hsk = :hsk"
 	values := pendingValues(org, id, kind)
-	for k, v := range pointerValues(head) {
-		values[k] = v
-	}
-	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       ptr.av(),
-		UpdateExpression:          aws.String(update),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  exprNames(update, cond),
-		ExpressionAttributeValues: values,
-	})
-	if failed, _ := conditionFailed(err); failed {
+	maps.Copy(values, pointerValues(head))
+	failed, err := s.updatePointer(ctx, ptr, "SET #pending = :pending, #gpk = :gpk, #gsk = :gsk", "#hpk = :hpk AND #hsk = :hsk", values)
+	if failed {
 		return secrets.ErrNotFound
 	}
-	return storeErr(err)
+	return err
 }
 
 // unmark takes the mark of kind off the pointer at ptr: the write is done,
 // or decided nothing. A pointer marked otherwise meanwhile keeps its mark.
 func (s *Store) unmark(ctx context.Context, ptr, head key, kind string) error {
-	update := "REMOVE #pending, #gpk, #gsk"
-	cond := "#hpk = :hpk AND #hsk = :hsk AND #pending = :pending"
 	values := pointerValues(head)
 	values[":pending"] = str(kind)
-	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := s.updatePointer(ctx, ptr, "REMOVE #pending, #gpk, #gsk", "#hpk = :hpk AND #hsk = :hsk AND #pending = :pending", values)
+	return err
+}
+
+// updatePointer applies update to the pointer at ptr if cond holds, and
+// reports whether it did not.
+func (s *Store) updatePointer(ctx context.Context, ptr key, update, cond string, values map[string]types.AttributeValue) (failed bool, err error) {
+	_, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       ptr.av(),
 		UpdateExpression:          aws.String(update),
@@ -73,9 +68,9 @@ func (s *Store) unmark(ctx context.Context, ptr, head key, kind string) error {
 		ExpressionAttributeValues: values,
 	})
 	if failed, _ := conditionFailed(err); failed {
-		return nil
+		return true, nil
 	}
-	return storeErr(err)
+	return false, storeErr(err)
 }
 
 // FinishDelete implements secrets.SecretStore.

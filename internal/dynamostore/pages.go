@@ -2,11 +2,9 @@ package dynamostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -23,29 +21,11 @@ func (s *Store) ListSecretsAfter(ctx context.Context, org string, layers []secre
 	if limit < 1 {
 		return nil, fmt.Errorf("list secrets: %w", secrets.Invalid("limit", "must be 1 or more"))
 	}
-	out := make([][]*secrets.Secret, len(layers))
-	errs := make([]error, len(layers))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	for i, layer := range layers {
-		wg.Go(func() {
-			out[i], errs[i] = s.layerAfter(ctx, org, layer, after, limit)
-			if errs[i] != nil {
-				cancel() // the others' answers are of no use now
-			}
-		})
-	}
-	wg.Wait()
-	// Report the failure that cancelled the rest, not a cancellation.
-	var first error
-	for i, err := range errs {
-		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
-			first = fmt.Errorf("list secrets at %s after %q: %w", layers[i], after, err)
-		}
-	}
-	if first != nil {
-		return nil, first
+	out, err := s.eachLayer(ctx, layers, func(ctx context.Context, layer secrets.Layer) ([]*secrets.Secret, error) {
+		return s.layerAfter(ctx, org, layer, after, limit)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list secrets after %q at %w", after, err)
 	}
 	return out, nil
 }

@@ -513,6 +513,19 @@ func (s *Store) listLayer(ctx context.Context, org string, layer secrets.Layer) 
 // between two of them shows in one layer and not another, as it would
 // between two requests.
 func (s *Store) ListSecretsIn(ctx context.Context, org string, layers []secrets.Layer, env secrets.Environment) ([][]*secrets.Secret, error) {
+	out, err := s.eachLayer(ctx, layers, func(ctx context.Context, layer secrets.Layer) ([]*secrets.Secret, error) {
+		return s.resolveLayer(ctx, org, layer, env)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list secrets at %w", err)
+	}
+	return out, nil
+}
+
+// eachLayer calls read for each of layers, all at once, and returns their
+// answers in the order of layers. The first failure cancels the others
+// and is returned (not a cancellation it caused), prefixed with its layer.
+func (s *Store) eachLayer(ctx context.Context, layers []secrets.Layer, read func(context.Context, secrets.Layer) ([]*secrets.Secret, error)) ([][]*secrets.Secret, error) {
 	out := make([][]*secrets.Secret, len(layers))
 	errs := make([]error, len(layers))
 	ctx, cancel := context.WithCancel(ctx)
@@ -520,18 +533,17 @@ func (s *Store) ListSecretsIn(ctx context.Context, org string, layers []secrets.
 	var wg sync.WaitGroup
 	for i, layer := range layers {
 		wg.Go(func() {
-			out[i], errs[i] = s.resolveLayer(ctx, org, layer, env)
+			out[i], errs[i] = read(ctx, layer)
 			if errs[i] != nil {
 				cancel() // the others' answers are of no use now
 			}
 		})
 	}
 	wg.Wait()
-	// Report the failure that cancelled the rest, not a cancellation.
 	var first error
 	for i, err := range errs {
 		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
-			first = fmt.Errorf("list secrets at %s: %w", layers[i], err)
+			first = fmt.Errorf("%s: %w", layers[i], err)
 		}
 	}
 	if first != nil {
