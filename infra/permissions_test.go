@@ -329,6 +329,10 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 	if out, err := d.apps["resolve-direct"].ResolveDirect(ctx, direct); err != nil || out.Error != nil || out.Secrets["API_KEY"] == "" {
 		t.Fatalf("direct resolve: %+v %v", out.Error, err)
 	}
+	// admin: the audit trail again, now with the resolves' manifests.
+	if page := d.expect(200, "admin", "GET /v1/audit", "/v1/audit", "limit=3", nil, ann); !strings.Contains(jsonString(page), `"API_KEY"`) {
+		t.Fatalf("the audit trail does not name the resolved secrets: %s", jsonString(page))
+	}
 
 	// The rotation sweep, in a new container of the set function (its
 	// data keys not cached), once the policy is due.

@@ -31,6 +31,8 @@ type Service struct {
 	cfg    Config
 	// writers queues writers that name no expected version, per secret.
 	writers keyedLocks
+	// audits remembers org retentions and stored manifests.
+	audits auditState
 }
 
 // New returns a Service over store, sealing values with sealer.
@@ -73,21 +75,12 @@ func (s *Service) audit(ctx context.Context, id secrets.Identity, r *secrets.Aud
 	}
 }
 
-// appendAudit fills in who and when and appends r, trying three times.
+// appendAudit fills in who, when and until when, and appends r.
 func (s *Service) appendAudit(ctx context.Context, id secrets.Identity, r *secrets.AuditRecord) error {
-	now := s.now()
-	r.ID = secrets.NewAuditID(now)
-	r.Org = id.Org
-	r.Time = now
-	r.Actor = secrets.AuditActor{Kind: id.Kind, TokenID: id.TokenID, Subject: id.Subject, Name: id.Name}
-	r.RequestID = RequestID(ctx)
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = s.store.AppendAudit(context.WithoutCancel(ctx), r); err == nil {
-			return nil
-		}
+	if err := s.stamp(ctx, id, r); err != nil {
+		return err
 	}
-	return err
+	return s.writeAudit(ctx, r)
 }
 
 func requireUser(id secrets.Identity) error {
