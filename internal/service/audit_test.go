@@ -89,6 +89,7 @@ func TestExpiredAuditRecordsAreNotListed(t *testing.T) {
 	clk := newClock()
 	svc := e.service(service.Config{Now: clk.Now})
 	root := superadmin(t, svc, "acme") // a token.create record, kept 400 days
+	clk.Advance(time.Second)
 	if _, err := svc.UpdateOrg(ctx, root, service.OrgUpdate{AuditRetentionDays: intp(1)}); err != nil {
 		t.Fatal(err)
 	}
