@@ -182,8 +182,8 @@ func (s *Store) GetAuditManifest(ctx context.Context, org, day, hash string) (*s
 // never gives them back, so a file that once held many records stays that
 // large. It takes the database's lock (ErrInUse while a server holds it,
 // after opts.Timeout), keeps the original until the copy is complete and
-// synced, and gives the copy mode 0600. It returns the sizes before and
-// after.
+// synced, and gives the copy mode 0600. A copy no smaller than the file
+// is dropped, and the file kept. It returns the sizes before and after.
 func Compact(path string, opts Options) (before, after int64, err error) {
 	st, err := Open(path, opts)
 	if err != nil {
@@ -226,6 +226,15 @@ func Compact(path string, opts Options) (before, after int64, err error) {
 	}
 	if err := dst.Close(); err != nil {
 		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
+	}
+	copied, err := os.Stat(tmpPath)
+	if err != nil {
+		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
+	}
+	if copied.Size() >= before {
+		// Nothing to gain (a file of few free pages, or of records
+		// larger than a page, which a copy packs no better): keep it.
+		return before, before, nil
 	}
 	if err := os.Rename(tmpPath, path); err != nil {
 		return 0, 0, fmt.Errorf("compact %s: replace it with the compacted copy: %w", path, err)

@@ -186,3 +186,33 @@ func TestCompactShrinksTheFileAndKeepsWhatIsLive(t *testing.T) {
 		t.Errorf("sweeping later: %d, %v; want the live record deleted once expired", n, err)
 	}
 }
+
+func TestCompactKeepsAFileItCannotShrink(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secrets.db")
+	st, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, _, err := boltstore.Compact(path, boltstore.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	was, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, after, err := boltstore.Compact(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before != after || !os.SameFile(was, now) {
+		t.Errorf("compacting a compact file: %d → %d bytes, same file %v; want it kept as it was", before, after, os.SameFile(was, now))
+	}
+	if leftovers, _ := filepath.Glob(path + ".compact-*"); len(leftovers) > 0 {
+		t.Errorf("compact left %v", leftovers)
+	}
+}
