@@ -329,6 +329,12 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 	if out, err := d.apps["resolve-direct"].ResolveDirect(ctx, direct); err != nil || out.Error != nil || out.Secrets["API_KEY"] == "" {
 		t.Fatalf("direct resolve: %+v %v", out.Error, err)
 	}
+	// admin: the whole audit trail again (the clock stands still, so the
+	// records share a time and their order is the ids' random part), now
+	// with the resolves' manifests.
+	if page := jsonString(d.expect(200, "admin", "GET /v1/audit", "/v1/audit", "limit=500", nil, ann)); strings.Count(page, `"action":"resolve"`) != 3 || strings.Contains(page, `"manifest"`) || strings.Contains(page, "could not be read") {
+		t.Fatalf("the audit trail does not show the three resolves with their names: %s", page)
+	}
 
 	// The rotation sweep, in a new container of the set function (its
 	// data keys not cached), once the policy is due.

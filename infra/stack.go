@@ -149,6 +149,7 @@ const (
 	itemToken    = "T#" // API tokens and IAM registrations, by id
 	itemDataKey  = "K#" // wrapped data keys
 	itemAudit    = "A#" // audit records
+	itemManifest = "M#" // audit manifests: the lists of names resolves hand out
 )
 
 // itemAccess is one DynamoDB action on the table, on the item kinds named.
@@ -187,16 +188,20 @@ type access struct {
 //     name or id), marks the id pointer (UpdateItem), deletes head, history
 //     and pointer, appends audit; a delete by name of a gone head looks for
 //     its leftovers (Query on GSI2). No KMS.
+//   - Every function that appends audit reads the org (O#) for its audit
+//     retention (once a minute at most per container).
 //   - resolve: authenticates IAM callers (GetItem T#), reads the org's
 //     settings for user tokens (O#), the three layers (Query S#) and data
-//     keys (K#), decrypts, appends audit. Only API Gateway invokes it.
+//     keys (K#), decrypts, stores the manifest of the names it hands out
+//     (PutItem M#, if absent: a failed condition needs no read) and
+//     appends audit. Only API Gateway invokes it.
 //   - resolve-direct: the same for workloads that invoke it directly with
-//     a service token in the payload (GetItem T#; no org settings, which
-//     only user tokens need). It is a function of its own
+//     a service token in the payload (GetItem T#). It is a function of its own
 //     because its invokers could write any event: one that takes API
 //     Gateway's events must be invoked by API Gateway alone.
 //   - admin: tokens (create, read, revoke by UpdateItem; list on GSI2), org
-//     settings (read, UpdateItem), the audit trail (Query A#). No KMS.
+//     settings (read, UpdateItem), the audit trail (Query A#) and the
+//     manifests of its resolves (Query M#). No KMS.
 //   - authorizer: reads tokens, nothing else, and signs the identity it
 //     returns with the identity key (GenerateMac); the five functions behind
 //     it check that signature (VerifyMac). resolve-direct, which API Gateway
@@ -237,16 +242,16 @@ var functionAccess = map[string]access{
 		Items: []itemAccess{
 			{"dynamodb:GetItem", []string{itemToken, itemOrg, itemDataKey, itemAudit}},
 			{"dynamodb:Query", []string{itemHead}},
-			{"dynamodb:PutItem", []string{itemAudit}},
+			{"dynamodb:PutItem", []string{itemAudit, itemManifest}},
 		},
 		KMS:      []string{"kms:Decrypt"},
 		Identity: []string{"kms:VerifyMac"},
 	},
 	"resolve-direct": {
 		Items: []itemAccess{
-			{"dynamodb:GetItem", []string{itemToken, itemDataKey, itemAudit}},
+			{"dynamodb:GetItem", []string{itemToken, itemOrg, itemDataKey, itemAudit}},
 			{"dynamodb:Query", []string{itemHead}},
-			{"dynamodb:PutItem", []string{itemAudit}},
+			{"dynamodb:PutItem", []string{itemAudit, itemManifest}},
 		},
 		KMS: []string{"kms:Decrypt"},
 	},
@@ -255,7 +260,7 @@ var functionAccess = map[string]access{
 			{"dynamodb:GetItem", []string{itemToken, itemOrg, itemAudit}},
 			{"dynamodb:PutItem", []string{itemToken, itemAudit}},
 			{"dynamodb:UpdateItem", []string{itemToken, itemOrg}},
-			{"dynamodb:Query", []string{itemAudit}},
+			{"dynamodb:Query", []string{itemAudit, itemManifest}},
 		},
 		Indexes:  []string{dynamostore.IndexGSI2},
 		Identity: []string{"kms:VerifyMac"},
@@ -374,6 +379,9 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 		DeletionProtection: jsii.Bool(retain),
 		Encryption:         awsdynamodb.TableEncryption_DEFAULT,
 		RemovalPolicy:      stateful,
+		// Audit records and their manifests expire (each org's
+		// retention); DynamoDB deletes them free of write cost.
+		TimeToLiveAttribute: jsii.String(dynamostore.AttrTTL),
 	})
 	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
 		IndexName:      jsii.String(dynamostore.IndexGSI1),

@@ -138,7 +138,7 @@ func normalize(v any) any {
 	return out
 }
 
-func TestTheTableIsOnDemandRecoverableProtectedEncryptedAndRetained(t *testing.T) {
+func TestTheTableIsOnDemandRecoverableProtectedEncryptedRetainedAndExpiresAudit(t *testing.T) {
 	s := stackUnderTest(t)
 	check(t, "table settings", func() {
 		s.template.HasResource(jsii.String("AWS::DynamoDB::Table"), &map[string]any{
@@ -154,6 +154,9 @@ func TestTheTableIsOnDemandRecoverableProtectedEncryptedAndRetained(t *testing.T
 				// stages sharing an account.
 				"SSESpecification": map[string]any{"SSEEnabled": false},
 				"TableName":        assertions.Match_Absent(),
+				// Audit records and manifests expire on the store's TTL
+				// attribute.
+				"TimeToLiveSpecification": map[string]any{"AttributeName": dynamostore.AttrTTL, "Enabled": true},
 			},
 		})
 	})
@@ -419,15 +422,15 @@ func TestEachFunctionMayDoExactlyWhatItsRoutesNeed(t *testing.T) {
 			logs,
 			table("dynamodb:GetItem", "A#", "K#", "O#", "T#"),
 			table("dynamodb:Query", "S#"),
-			table("dynamodb:PutItem", "A#"),
+			table("dynamodb:PutItem", "A#", "M#"),
 			{"kms:Decrypt", "key", "service=zwrm-secrets"},
 			verifyMac,
 		},
 		"resolve-direct": {
 			logs,
-			table("dynamodb:GetItem", "A#", "K#", "T#"),
+			table("dynamodb:GetItem", "A#", "K#", "O#", "T#"),
 			table("dynamodb:Query", "S#"),
-			table("dynamodb:PutItem", "A#"),
+			table("dynamodb:PutItem", "A#", "M#"),
 			{"kms:Decrypt", "key", "service=zwrm-secrets"},
 		},
 		"admin": {
@@ -435,7 +438,7 @@ func TestEachFunctionMayDoExactlyWhatItsRoutesNeed(t *testing.T) {
 			table("dynamodb:GetItem", "A#", "O#", "T#"),
 			table("dynamodb:PutItem", "A#", "T#"),
 			table("dynamodb:UpdateItem", "O#", "T#"),
-			table("dynamodb:Query", "A#"),
+			table("dynamodb:Query", "A#", "M#"),
 			{"dynamodb:Query", "index/GSI2", ""},
 			verifyMac,
 		},

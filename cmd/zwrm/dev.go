@@ -68,6 +68,35 @@ AWS credentials come from the usual chain (environment, profile, SSO).`,
 	for _, f := range []string{"org", "subject", "name"} {
 		_ = boot.MarkFlagRequired(f)
 	}
-	admin.AddCommand(boot)
+	admin.AddCommand(boot, newCompact())
 	return admin
 }
+
+func newCompact() *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:   "compact",
+		Short: "Delete expired audit records and shrink the local database file (stop zwrm dev first)",
+		Args:  cobra.NoArgs,
+		Long: `Delete expired audit records and rewrite the local database (--data) compactly.
+
+zwrm dev deletes expired audit records every hour, but the file keeps its size:
+the database reuses the space, never returns it. compact writes a new file
+holding only what is live and puts it in place of the old one, which stays
+until the new one is complete. It needs the database to itself: stop zwrm dev
+first (while a server runs, compact refuses and changes nothing).`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rep, err := local.Compact(cmd.Context(), data)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s → %s (%d expired audit records and manifests deleted)\n",
+				rep.Path, megabytes(rep.Before), megabytes(rep.After), rep.Expired)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", ".zwrm", "data directory")
+	return cmd
+}
+
+func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }

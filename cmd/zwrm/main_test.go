@@ -151,6 +151,13 @@ func TestSeedCurlFlow(t *testing.T) {
 	if status, body = do(t, "GET", base+"/v1/me", devTokens["superadmin"], ""); status != 200 || !strings.Contains(body, `"org":"dev"`) {
 		t.Fatalf("dev token me = %d %s", status, body)
 	}
+
+	// Compacting needs the database to itself: while zwrm dev runs, it
+	// refuses and says what to do.
+	out, err = exec.Command(bin, "admin", "compact", "--data", dir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "stop the server") {
+		t.Fatalf("compact while zwrm dev runs: %v\n%s", err, out)
+	}
 }
 
 // TestBootstrapADeployedTable runs `zwrm admin bootstrap --table` against a

@@ -37,3 +37,24 @@ func TestWritePoliciesFromTheCLI(t *testing.T) {
 	c.fails(exitUsage, "development, staging or production", "org", "settings", "--write-priority", "qa=10")
 	c.fails(exitUsage, "min_write_priority", "org", "settings", "--write-priority", "production=0")
 }
+
+// TestAuditRetentionFromTheCLI: `zwrm org settings` shows how long audit
+// records are kept, and a superadmin changes it.
+func TestAuditRetentionFromTheCLI(t *testing.T) {
+	c := newCLI(t, startServer(t))
+	member := c.as(strings.TrimSpace(c.ok("tokens", "create", "--name", "Bob", "--subject", "bob@dev.local", "--role", "member")))
+
+	if out := c.ok("org", "settings"); !strings.Contains(out, "audit records kept") || !strings.Contains(out, "400 days") {
+		t.Errorf("org settings does not show the default retention:\n%s", out)
+	}
+	member.fails(exitAuth, "superadmin", "org", "settings", "--audit-retention-days", "30")
+	if out := c.ok("org", "settings", "--audit-retention-days", "30"); !strings.Contains(out, "30 days") {
+		t.Errorf("after the change org settings says:\n%s", out)
+	}
+	if out := c.ok("audit", "--limit", "1"); !strings.Contains(out, "audit_retention_days: 400→30") {
+		t.Errorf("the audit trail does not show the change:\n%s", out)
+	}
+	for _, days := range []string{"0", "3651", "-5"} {
+		c.fails(exitUsage, "1 to 3650", "org", "settings", "--audit-retention-days", days)
+	}
+}

@@ -416,8 +416,9 @@ func yesNo(b bool) string {
 
 func newOrgSettings(a *app) *cobra.Command {
 	var envs, priorities []string
+	var retention int
 	cmd := &cobra.Command{
-		Use:   "settings [--user-resolve-environments ENV,...] [--write-priority ENV=PRIORITY ...]",
+		Use:   "settings [--user-resolve-environments ENV,...] [--write-priority ENV=PRIORITY ...] [--audit-retention-days N]",
 		Short: "Show the organization's settings, or change them (superadmins)",
 		Long: `Show the organization's settings, or change them (superadmins).
 
@@ -430,10 +431,15 @@ Each environment's write policy is the least role priority that may set, clear,
 restore or rotate its values, or delete a secret holding one (member 10, admin
 100, superadmin 1000; defaults development 10, staging 10, production 100):
 
-  zwrm org settings --write-priority production=1000 --write-priority staging=100`,
+  zwrm org settings --write-priority production=1000 --write-priority staging=100
+
+Audit records are kept for the organization's retention (default 400 days,
+1 to 3650); a change applies to records written after it:
+
+  zwrm org settings --audit-retention-days 90`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			up, change, err := planOrgUpdate(cmd, envs, priorities)
+			up, change, err := planOrgUpdate(cmd, envs, priorities, retention)
 			if err != nil {
 				return err
 			}
@@ -455,11 +461,12 @@ restore or rotate its values, or delete a secret holding one (member 10, admin
 	}
 	cmd.Flags().StringSliceVar(&envs, "user-resolve-environments", nil, "environments user tokens may resolve (comma-separated)")
 	cmd.Flags().StringArrayVar(&priorities, "write-priority", nil, "ENV=PRIORITY: the least role priority that may write ENV's values (repeatable)")
+	cmd.Flags().IntVar(&retention, "audit-retention-days", 0, "days audit records are kept (1 to 3650)")
 	return cmd
 }
 
 // planOrgUpdate reads the settings flags; change is false when none is set.
-func planOrgUpdate(cmd *cobra.Command, envs, priorities []string) (up client.OrgUpdate, change bool, err error) {
+func planOrgUpdate(cmd *cobra.Command, envs, priorities []string, retention int) (up client.OrgUpdate, change bool, err error) {
 	if cmd.Flags().Changed("user-resolve-environments") {
 		if up.UserResolveEnvironments, err = parseEnvs(envs); err != nil {
 			return up, false, err
@@ -485,6 +492,13 @@ func planOrgUpdate(cmd *cobra.Command, envs, priorities []string) (up client.Org
 		up.EnvironmentPolicies[env] = secrets.EnvironmentPolicy{MinWritePriority: n}
 		change = true
 	}
+	if cmd.Flags().Changed("audit-retention-days") {
+		if err := secrets.ValidateAuditRetentionDays("--audit-retention-days", retention); err != nil {
+			return up, false, usagef("--audit-retention-days %d: want a number of days from %d to %d", retention, secrets.MinAuditRetentionDays, secrets.MaxAuditRetentionDays)
+		}
+		up.AuditRetentionDays = retention
+		change = true
+	}
 	return up, change, nil
 }
 
@@ -504,5 +518,6 @@ func printOrg(a *app, org *secrets.Org) error {
 		p := org.WritePolicy(env).MinWritePriority
 		tb.row(string(env)+" values written by", fmt.Sprintf("%s and above (priority %d)", secrets.RoleFor(p), p))
 	}
+	tb.row("audit records kept", fmt.Sprintf("%d days", org.AuditRetention()))
 	return tb.flush()
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,9 +42,13 @@ var (
 	bucketDataKeys  = []byte("datakeys")   // org, environment, generation → DataKey
 	bucketRotations = []byte("rotations")  // %020d next-at unix nanos, org, id → nothing: heads with a rotation policy
 
+	bucketAuditManifests = []byte("audit_manifests") // org, day, hash → a manifest's content
+	bucketAuditExpiry    = []byte("audit_expiry")    // %020d expiry unix nanos, kind, key → nothing (see audit.go)
+
 	allBuckets = [][]byte{
 		bucketOrgs, bucketSecrets, bucketSecretIDs, bucketVersions,
 		bucketTokens, bucketOrgTokens, bucketAudit, bucketDataKeys, bucketRotations,
+		bucketAuditManifests, bucketAuditExpiry,
 	}
 )
 
@@ -79,18 +84,19 @@ func Open(path string, opts Options) (*Store, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (gave up waiting for its lock after %s); stop that process or use another file: %w", path, ErrInUse, timeout, err)
-	}
+	db, err := openLocked(path, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
+		indexed := tx.Bucket(bucketAuditExpiry) != nil
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
+		}
+		if !indexed {
+			return indexAuditExpiry(tx)
 		}
 		return nil
 	})
@@ -99,6 +105,27 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return &Store{db: db, audit: newGroupCommit(db, bucketAudit), heads: newHeadCache()}, nil
+}
+
+// openLocked opens the bbolt file at path, holding its lock. A compaction
+// replaces the file while it holds the lock, so a process that opened the
+// old file and waited for its lock opens the new one instead of writing to
+// a file no longer in place.
+func openLocked(path string, timeout time.Duration) (*bolt.DB, error) {
+	for attempt := 1; ; attempt++ {
+		was, statErr := os.Stat(path)
+		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("open %s: %w (gave up waiting for its lock after %s); stop that process or use another file: %w", path, ErrInUse, timeout, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		if statErr != nil || sameFile(path, was) || attempt == 3 {
+			return db, nil
+		}
+		_ = db.Close()
+	}
 }
 
 // Close releases the database and its file lock.
@@ -996,7 +1023,7 @@ func (s *Store) AppendAudit(ctx context.Context, r *secrets.AuditRecord) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("append audit record %s: %w", r.ID, err)
 	}
-	if err := s.audit.append(ctx, key, data); err != nil {
+	if err := s.audit.append(ctx, key, data, r.ExpiresAt); err != nil {
 		return fmt.Errorf("append audit record %s: %w", r.ID, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package boltstore
 import (
 	"context"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -31,9 +32,11 @@ type groupCommit struct {
 	running bool // a goroutine is committing the queue
 }
 
-// pendingAppend is one call's record, and where its outcome goes.
+// pendingAppend is one call's record, when it expires, and where its
+// outcome goes.
 type pendingAppend struct {
 	key, data []byte
+	expires   time.Time
 	done      chan error
 }
 
@@ -44,8 +47,8 @@ func newGroupCommit(db *bolt.DB, bucket []byte) *groupCommit {
 // append stores data at key if no record is there (ErrExists if one is),
 // and returns once that is committed, or when ctx ends first (the record
 // may then still be committed: a caller that gave up has claimed nothing).
-func (g *groupCommit) append(ctx context.Context, key, data []byte) error {
-	p := &pendingAppend{key: key, data: data, done: make(chan error, 1)}
+func (g *groupCommit) append(ctx context.Context, key, data []byte, expires time.Time) error {
+	p := &pendingAppend{key: key, data: data, expires: expires, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, p)
 	if !g.running {
@@ -90,8 +93,13 @@ func (g *groupCommit) commit(group []*pendingAppend) {
 				continue
 			}
 			// Put checks its arguments before it changes anything, so a
-			// refused one leaves the others' writes whole.
-			errs[i] = b.Put(p.key, p.data)
+			// refused one leaves the others' writes whole; a record whose
+			// expiry cannot be indexed is taken out again.
+			if errs[i] = b.Put(p.key, p.data); errs[i] == nil {
+				if errs[i] = indexExpiry(tx, p.expires, expiryRecord, p.key); errs[i] != nil {
+					_ = b.Delete(p.key)
+				}
+			}
 		}
 		return nil
 	})

@@ -44,3 +44,28 @@ func CopyHead(s *Store, org string, layer secrets.Layer, name, toOrg string, toL
 		return b.Put(to, append([]byte(nil), data...))
 	})
 }
+
+// AuditRecordSize is the size of the audit record id of org as stored.
+func AuditRecordSize(s *Store, org, id string) (int, error) {
+	key, err := keyOf(org, id)
+	if err != nil {
+		return 0, err
+	}
+	n := -1
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketAudit).Get(key); v != nil {
+			n = len(v)
+		}
+		return nil
+	})
+	if err == nil && n < 0 {
+		err = fmt.Errorf("no audit record %s of org %s", id, org)
+	}
+	return n, err
+}
+
+// DropAuditExpiryIndex removes the audit expiry index, as a database
+// written before it existed lacks it.
+func DropAuditExpiryIndex(s *Store) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketAuditExpiry) })
+}

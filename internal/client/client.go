@@ -456,6 +456,7 @@ func (c *Client) SetUserResolveEnvironments(ctx context.Context, envs []secrets.
 type OrgUpdate struct {
 	UserResolveEnvironments []secrets.Environment                             `json:"user_resolve_environments,omitempty"`
 	EnvironmentPolicies     map[secrets.Environment]secrets.EnvironmentPolicy `json:"environment_policies,omitempty"`
+	AuditRetentionDays      int                                               `json:"audit_retention_days,omitempty"`
 }
 
 // UpdateOrg changes the organization's settings (PATCH /v1/org,

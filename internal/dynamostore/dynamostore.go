@@ -93,7 +93,10 @@ func New(api API, table string) *Store {
 }
 
 // CreateTable creates table name with the store's schema, billed on demand,
-// and waits until it is active (bounded by ctx, and by five minutes).
+// and waits until it is active (bounded by ctx, and by five minutes). The
+// stack also enables TTL on AttrTTL, a separate call that CreateTable
+// leaves out (dynalite does not implement it): nothing the store reads
+// depends on expired items being gone.
 func CreateTable(ctx context.Context, api TableAPI, name string) error {
 	str := func(attr string) types.AttributeDefinition {
 		return types.AttributeDefinition{AttributeName: aws.String(attr), AttributeType: types.ScalarAttributeTypeS}

@@ -3,7 +3,6 @@ package dynamostore
 import (
 	"context"
 	"fmt"
-	"math"
 	"reflect"
 	"strings"
 	"sync"
@@ -349,71 +348,4 @@ func (s *Store) GetDataKey(ctx context.Context, org string, env secrets.Environm
 		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
 	}
 	return dk, nil
-}
-
-// Audit: PK "A#org" SK the record's id, which sorts by time.
-
-// AppendAudit implements secrets.AuditLog. The log is append-only: a
-// record id already taken is refused (ErrExists), never overwritten.
-func (s *Store) AppendAudit(ctx context.Context, r *secrets.AuditRecord) error {
-	pk, err := auditPK(r.Org)
-	if err == nil {
-		err = checkParts(r.ID)
-	}
-	var item map[string]types.AttributeValue
-	if err == nil {
-		item, err = encodeItem(r, typeAudit, key{pk, r.ID}, nil)
-	}
-	if err == nil {
-		err = s.create(ctx, item)
-	}
-	if err != nil {
-		return fmt.Errorf("append audit record %s: %w", r.ID, err)
-	}
-	return nil
-}
-
-// ListAudit implements secrets.AuditLog: one Query backwards from the
-// cursor, for one record more than the page holds, so that the next cursor
-// is "" exactly when nothing follows.
-func (s *Store) ListAudit(ctx context.Context, org, cursor string, limit int) ([]*secrets.AuditRecord, string, error) {
-	if limit < 1 {
-		return nil, "", fmt.Errorf("list audit: %w", secrets.Invalid("limit", "must be 1 or more, not %d", limit))
-	}
-	pk, err := auditPK(org)
-	if err != nil {
-		return nil, "", nil // no record can be stored there
-	}
-	cond := "#pk = :pk"
-	values := map[string]types.AttributeValue{":pk": str(pk)}
-	if cursor != "" {
-		cond += " AND #sk < :cursor"
-		values[":cursor"] = str(cursor)
-	}
-	want := min(limit, math.MaxInt32-1) + 1
-	var list []*secrets.AuditRecord
-	err = s.query(ctx, &dynamodb.QueryInput{
-		KeyConditionExpression:    aws.String(cond),
-		ExpressionAttributeNames:  exprNames(cond),
-		ExpressionAttributeValues: values,
-		ScanIndexForward:          aws.Bool(false),
-		ConsistentRead:            aws.Bool(true),
-		Limit:                     aws.Int32(int32(want)),
-	}, func(item map[string]types.AttributeValue) (bool, error) {
-		r, err := decodeItem[secrets.AuditRecord](item)
-		if err != nil {
-			return false, err
-		}
-		list = append(list, r)
-		return len(list) < want, nil
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("list audit: %w", err)
-	}
-	next := ""
-	if len(list) > limit {
-		list = list[:limit]
-		next = list[limit-1].ID
-	}
-	return list, next, nil
 }

@@ -1803,6 +1803,37 @@ func TestOrgSettings(t *testing.T) {
 	if got := errorOf(t, r).Field; got != "user_resolve_environments" {
 		t.Errorf("an empty list: error field = %q, want user_resolve_environments", got)
 	}
+
+	if got := fmt.Sprint(org["audit_retention_days"]); got != "400" {
+		t.Errorf("audit_retention_days = %s, want the default 400", got)
+	}
+	r = e.do(t, "PATCH", "/v1/org", super, map[string]any{"audit_retention_days": 90})
+	wantStatus(t, r, http.StatusOK)
+	if got := fmt.Sprint(object(t, r)["audit_retention_days"]); got != "90" {
+		t.Errorf("after PATCH audit_retention_days = %s, want 90", got)
+	}
+	r = e.do(t, "GET", "/v1/audit?limit=1", super, nil)
+	wantStatus(t, r, http.StatusOK)
+	var page struct {
+		Records []struct {
+			Action, Detail string
+			Time           time.Time
+			ExpiresAt      time.Time `json:"expires_at"`
+		} `json:"records"`
+	}
+	if err := json.Unmarshal(r.Body, &page); err != nil || len(page.Records) != 1 {
+		t.Fatalf("audit page: %v %s", err, r.Body)
+	}
+	if rec := page.Records[0]; rec.Detail != "audit_retention_days: 400→90" || !rec.ExpiresAt.Equal(rec.Time.Add(90*24*time.Hour).Truncate(time.Second)) {
+		t.Errorf("the change's record: %q, expires %s (at %s); want it kept 90 days", rec.Detail, rec.ExpiresAt, rec.Time)
+	}
+	for _, days := range []any{0, 3651, "400"} {
+		r = e.do(t, "PATCH", "/v1/org", super, map[string]any{"audit_retention_days": days})
+		wantStatus(t, r, http.StatusBadRequest)
+		if got := errorOf(t, r).Field; got != "audit_retention_days" {
+			t.Errorf("audit_retention_days %v: error field = %q, want audit_retention_days", days, got)
+		}
+	}
 }
 
 // ---------------------------------------------------------------------------

@@ -417,6 +417,7 @@ func (a *api) getOrg(w http.ResponseWriter, r *http.Request, id secrets.Identity
 type UpdateOrgRequest struct {
 	UserResolveEnvironments []string                          `json:"user_resolve_environments"`
 	EnvironmentPolicies     map[string]EnvironmentPolicyInput `json:"environment_policies"`
+	AuditRetentionDays      *int                              `json:"audit_retention_days"`
 }
 
 // EnvironmentPolicyInput is one environment's write policy.
@@ -429,7 +430,7 @@ func (a *api) updateOrg(w http.ResponseWriter, r *http.Request, id secrets.Ident
 	if err := decodeJSON(r, &in, false); err != nil {
 		return err
 	}
-	up := service.OrgUpdate{UserResolveEnvironments: in.UserResolveEnvironments}
+	up := service.OrgUpdate{UserResolveEnvironments: in.UserResolveEnvironments, AuditRetentionDays: in.AuditRetentionDays}
 	if in.EnvironmentPolicies != nil {
 		up.EnvironmentPolicies = map[string]secrets.EnvironmentPolicy{}
 		for env, p := range in.EnvironmentPolicies {

@@ -5,6 +5,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,6 +56,9 @@ type Tuning struct {
 	KeyCacheTTL time.Duration // how long unwrapped data keys stay cached; 0 means 5 minutes
 	// RotateEvery is how often the rotation sweep runs; 0 means every minute.
 	RotateEvery time.Duration
+	// ExpireEvery is how often expired audit records are deleted (also
+	// at start); 0 means every hour.
+	ExpireEvery time.Duration
 }
 
 // Open opens (creating if needed) the data directory: the database, locked
@@ -139,7 +143,8 @@ func Serve(ctx context.Context, opts Options) error {
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr().String())
 	}
-	go rotateLoop(ctx, data, opts.Tuning.RotateEvery, opts.Logger)
+	go every(ctx, cmp.Or(opts.Tuning.RotateEvery, time.Minute), false, func() { rotate(ctx, data, opts.Logger) })
+	go every(ctx, cmp.Or(opts.Tuning.ExpireEvery, time.Hour), true, func() { expire(ctx, data, opts.Logger) })
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -180,25 +185,43 @@ func firstStart(ctx context.Context, data *Data, out io.Writer) error {
 	return nil
 }
 
-// rotateLoop runs the rotation sweep on a ticker, as the schedule does on
-// AWS, until ctx is done.
-func rotateLoop(ctx context.Context, data *Data, every time.Duration, logger *slog.Logger) {
-	if every <= 0 {
-		every = time.Minute
+// every runs fn every interval (and first at once, if atStart) until ctx
+// is done: the local server's schedules, as EventBridge and DynamoDB's TTL
+// are on AWS.
+func every(ctx context.Context, interval time.Duration, atStart bool, fn func()) {
+	if atStart {
+		fn()
 	}
-	t := time.NewTicker(every)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			rep, err := data.Service.RotateDue(ctx, "local")
-			if err != nil {
-				logger.ErrorContext(ctx, "rotation sweep failed", "error", err.Error())
-			} else if rep.Due > 0 || rep.Leftovers > 0 || rep.UnsweptOrgs > 0 {
-				logger.InfoContext(ctx, "rotation sweep", "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed, "unlisted_orgs", rep.UnlistedOrgs, "leftovers", rep.Leftovers, "unswept_orgs", rep.UnsweptOrgs)
-			}
+			fn()
 		}
+	}
+}
+
+// rotate runs the rotation sweep.
+func rotate(ctx context.Context, data *Data, logger *slog.Logger) {
+	rep, err := data.Service.RotateDue(ctx, "local")
+	if err != nil {
+		logger.ErrorContext(ctx, "rotation sweep failed", "error", err.Error())
+	} else if rep.Due > 0 || rep.Leftovers > 0 || rep.UnsweptOrgs > 0 {
+		logger.InfoContext(ctx, "rotation sweep", "due", rep.Due, "rotated", rep.Rotated, "skipped", rep.Skipped, "failed", rep.Failed, "unlisted_orgs", rep.UnlistedOrgs, "leftovers", rep.Leftovers, "unswept_orgs", rep.UnsweptOrgs)
+	}
+}
+
+// expire deletes the audit records and manifests whose retention has
+// passed. The file keeps its size (bbolt reuses the pages): `zwrm admin
+// compact` shrinks it.
+func expire(ctx context.Context, data *Data, logger *slog.Logger) {
+	n, err := data.Store.DeleteExpiredAudit(ctx, time.Now())
+	if err != nil && ctx.Err() == nil {
+		logger.ErrorContext(ctx, "audit expiry sweep failed", "deleted", n, "error", err.Error())
+	} else if n > 0 {
+		logger.InfoContext(ctx, "audit expiry sweep", "deleted", n)
 	}
 }

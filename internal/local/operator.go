@@ -102,3 +102,41 @@ func Bootstrap(ctx context.Context, dir, org, subject, name string) (string, err
 	}
 	return out.Token, nil
 }
+
+// CompactReport says what Compact did.
+type CompactReport struct {
+	Path          string
+	Expired       int   // audit records and manifests deleted as expired
+	Before, After int64 // the file's size in bytes
+}
+
+// Compact deletes the expired audit records of the data directory's
+// database and rewrites the file compactly (boltstore.Compact). It needs
+// the database to itself: while a server has it open it refuses, and
+// changes nothing.
+func Compact(ctx context.Context, dir string) (CompactReport, error) {
+	rep := CompactReport{Path: filepath.Join(dir, DBFile)}
+	if _, err := os.Stat(rep.Path); err != nil {
+		return rep, fmt.Errorf("no database to compact: %w", err)
+	}
+	inUse := func(err error) error {
+		if errors.Is(err, boltstore.ErrInUse) {
+			return fmt.Errorf("%s is in use (a running zwrm dev holds it): stop the server, then run zwrm admin compact again", rep.Path)
+		}
+		return err
+	}
+	opts := boltstore.Options{Timeout: 300 * time.Millisecond}
+	st, err := boltstore.Open(rep.Path, opts)
+	if err != nil {
+		return rep, inUse(err)
+	}
+	rep.Expired, err = st.DeleteExpiredAudit(ctx, time.Now())
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return rep, err
+	}
+	rep.Before, rep.After, err = boltstore.Compact(rep.Path, opts)
+	return rep, inUse(err)
+}

@@ -248,6 +248,10 @@ type Org struct {
 	// values; an environment absent here has its default policy (see
 	// DefaultEnvironmentPolicy).
 	EnvironmentPolicies map[Environment]EnvironmentPolicy `json:"environment_policies,omitempty"`
+	// AuditRetentionDays is how long audit records are kept; 0 means
+	// DefaultAuditRetentionDays. A record's expiry is fixed when it is
+	// written, so a change applies to records written after it.
+	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
 	// SettingsVersion counts changes of the settings: each change is
 	// conditional on the one it read, so concurrent changes never lose
 	// each other.
@@ -288,6 +292,21 @@ func (o *Org) WritePolicies() map[Environment]EnvironmentPolicy {
 	return out
 }
 
+// Audit retention: how many days an organization keeps audit records.
+const (
+	DefaultAuditRetentionDays = 400
+	MinAuditRetentionDays     = 1
+	MaxAuditRetentionDays     = 3650
+)
+
+// AuditRetention returns the days the organization keeps audit records.
+func (o *Org) AuditRetention() int {
+	if o.AuditRetentionDays == 0 {
+		return DefaultAuditRetentionDays
+	}
+	return o.AuditRetentionDays
+}
+
 // DataKey is an organization's data key for one environment, wrapped by the
 // KeyWrapper. Values are sealed under keys derived from it.
 type DataKey struct {
@@ -313,6 +332,22 @@ type AuditRecord struct {
 	Secrets     []AuditEntry `json:"secrets,omitempty"`
 	TokenID     string       `json:"token_id,omitempty"`
 	Detail      string       `json:"detail,omitempty"`
+	// ExpiresAt is when the record may be deleted: its time plus the
+	// org's retention when it was written (zero on records written before
+	// retention existed). Stores delete expired records in their own time,
+	// so readers leave them out.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Manifest is the content hash of the AuditManifest that holds the
+	// record's Secrets, stored once for every record that names the same
+	// list, and SecretCount their number. Readers put the list back in
+	// Secrets (see AuditManifest).
+	Manifest    string `json:"manifest,omitempty"`
+	SecretCount int    `json:"secret_count,omitempty"`
+}
+
+// Expired reports whether r's retention has passed at now.
+func (r *AuditRecord) Expired(now time.Time) bool {
+	return !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt)
 }
 
 // AuditActor is the identity behind an audited action.

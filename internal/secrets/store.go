@@ -183,15 +183,29 @@ type DataKeyStore interface {
 	GetDataKey(ctx context.Context, org string, env Environment, generation int) (*DataKey, error)
 }
 
-// AuditLog keeps audit records.
+// AuditLog keeps audit records, and the manifests that hold the lists of
+// secret versions resolves name.
 type AuditLog interface {
-	// AppendAudit stores r. r.ID sorts by time (see NewAuditID).
+	// AppendAudit stores r. r.ID sorts by time (see NewAuditID). A record
+	// with an ExpiresAt is deleted some time after it (DynamoDB's TTL, the
+	// local server's sweep).
 	AppendAudit(ctx context.Context, r *AuditRecord) error
 	// ListAudit returns up to limit (1 or more, else CodeInvalid) records
 	// of the org, newest first,
 	// starting after the record with id cursor ("" for the newest), and the
-	// cursor of the next page ("" when there is none).
+	// cursor of the next page ("" when there is none). Records past their
+	// ExpiresAt but not yet deleted are listed too: readers leave them
+	// out (AuditRecord.Expired).
 	ListAudit(ctx context.Context, org, cursor string, limit int) ([]*AuditRecord, string, error)
+	// PutAuditManifest stores m under its org, day and hash unless a
+	// manifest is stored there already: the hash names the content, so
+	// the stored one stays and putting it again is harmless. It is
+	// deleted some time after its ExpiresAt.
+	PutAuditManifest(ctx context.Context, m *AuditManifest) error
+	// GetAuditManifest returns the manifest of org stored under day and
+	// hash, as stored: the caller checks its content against the hash
+	// (AuditManifest.Entries). Returns ErrNotFound.
+	GetAuditManifest(ctx context.Context, org, day, hash string) (*AuditManifest, error)
 }
 
 // EncryptionContext is the non-secret context a data key is bound to when it

@@ -28,6 +28,7 @@ func orgView(org *secrets.Org) *secrets.Org {
 	out := *org
 	out.UserResolveEnvironments = userResolveEnvironments(org)
 	out.EnvironmentPolicies = org.WritePolicies()
+	out.AuditRetentionDays = org.AuditRetention()
 	return &out
 }
 
@@ -37,6 +38,8 @@ type OrgUpdate struct {
 	UserResolveEnvironments []string
 	// EnvironmentPolicies replaces the policies of the environments named.
 	EnvironmentPolicies map[string]secrets.EnvironmentPolicy
+	// AuditRetentionDays is how many days audit records are kept.
+	AuditRetentionDays *int
 }
 
 // UpdateOrg changes the caller's organization's settings. Superadmins only:
@@ -48,8 +51,13 @@ func (s *Service) UpdateOrg(ctx context.Context, id secrets.Identity, in OrgUpda
 	if id.Role != secrets.RoleSuperadmin {
 		return nil, secrets.Errorf(secrets.CodeForbidden, "only a superadmin can change the organization's settings; you are %s", id.Role)
 	}
-	if in.UserResolveEnvironments == nil && in.EnvironmentPolicies == nil {
-		return nil, secrets.Invalid("", "nothing to change: send user_resolve_environments or environment_policies")
+	if in.UserResolveEnvironments == nil && in.EnvironmentPolicies == nil && in.AuditRetentionDays == nil {
+		return nil, secrets.Invalid("", "nothing to change: send user_resolve_environments, environment_policies or audit_retention_days")
+	}
+	if in.AuditRetentionDays != nil {
+		if err := secrets.ValidateAuditRetentionDays("audit_retention_days", *in.AuditRetentionDays); err != nil {
+			return nil, err
+		}
 	}
 	var resolveEnvs []secrets.Environment
 	if in.UserResolveEnvironments != nil {
@@ -77,7 +85,7 @@ func (s *Service) UpdateOrg(ctx context.Context, id secrets.Identity, in OrgUpda
 		}
 		policies[env] = p
 	}
-	if resolveEnvs == nil && len(policies) == 0 {
+	if resolveEnvs == nil && len(policies) == 0 && in.AuditRetentionDays == nil {
 		return nil, secrets.Invalid("environment_policies", "names no environment: nothing to change")
 	}
 	// Each change is conditional on the settings it read: two superadmins
@@ -109,6 +117,10 @@ func (s *Service) UpdateOrg(ctx context.Context, id secrets.Identity, in OrgUpda
 			org.EnvironmentPolicies = all
 			changes = append(changes, "environment_policies min_write_priority: "+strings.Join(said, ", "))
 		}
+		if in.AuditRetentionDays != nil {
+			changes = append(changes, fmt.Sprintf("audit_retention_days: %d→%d", org.AuditRetention(), *in.AuditRetentionDays))
+			org.AuditRetentionDays = *in.AuditRetentionDays
+		}
 		read := org.SettingsVersion
 		org.SettingsVersion++
 		err = s.store.PutOrgSettings(ctx, org, read)
@@ -118,6 +130,9 @@ func (s *Service) UpdateOrg(ctx context.Context, id secrets.Identity, in OrgUpda
 		if err != nil {
 			return nil, wrap(err, "update org %s", id.Org)
 		}
+		// Records written from now on, this one included, are kept as
+		// the settings say.
+		s.audits.rememberRetention(id.Org, org.AuditRetention(), s.cfg.Now())
 		s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionOrgUpdate, Detail: strings.Join(changes, "; ")})
 		return orgView(org), nil
 	}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/zwrm/secrets/internal/secrets"
@@ -80,29 +79,24 @@ func (s *Service) Resolve(ctx context.Context, id secrets.Identity, in ResolveIn
 	return out, nil
 }
 
-// auditEntriesPerRecord bounds one audit record of a resolve (each entry is
-// about 80 bytes: a DynamoDB item stays far below its 400 KB limit).
-const auditEntriesPerRecord = 500
-
 // auditResolve records a resolve before its values leave: a resolve whose
 // audit cannot be written is refused, since nothing has changed and the
 // caller can retry, while values handed out unrecorded cannot be recalled.
-// A resolve of many names is recorded in parts.
+// The names, layers and versions go in a manifest stored once (see
+// secrets.AuditManifest), so the record is one small item however many
+// names it covers.
 func (s *Service) auditResolve(ctx context.Context, id secrets.Identity, layer secrets.Layer, env secrets.Environment, entries []secrets.AuditEntry) error {
-	parts := (len(entries) + auditEntriesPerRecord - 1) / auditEntriesPerRecord
-	if parts == 0 {
-		parts = 1
+	r := &secrets.AuditRecord{Action: secrets.ActionResolve, Layer: &layer, Environment: env}
+	err := s.stamp(ctx, id, r)
+	if err == nil && len(entries) > 0 {
+		err = s.refer(ctx, r, entries)
 	}
-	for i := 0; i < parts; i++ {
-		chunk := entries[i*auditEntriesPerRecord : min((i+1)*auditEntriesPerRecord, len(entries))]
-		r := &secrets.AuditRecord{Action: secrets.ActionResolve, Layer: &layer, Environment: env, Secrets: chunk}
-		if parts > 1 {
-			r.Detail = fmt.Sprintf("part %d of %d", i+1, parts)
-		}
-		if err := s.appendAudit(ctx, id, r); err != nil {
-			s.cfg.Logger.ErrorContext(ctx, "resolve refused: audit append failed", "request_id", RequestID(ctx), "org", id.Org, "error", err.Error())
-			return &secrets.Error{Code: secrets.CodeUnavailable, Message: "the audit trail could not be written, so no values were returned; retry shortly", Err: err}
-		}
+	if err == nil {
+		err = s.writeAudit(ctx, r)
+	}
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "resolve refused: audit append failed", "request_id", RequestID(ctx), "org", id.Org, "error", err.Error())
+		return &secrets.Error{Code: secrets.CodeUnavailable, Message: "the audit trail could not be written, so no values were returned; retry shortly", Err: err}
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ type Service struct {
 	cfg    Config
 	// writers queues writers that name no expected version, per secret.
 	writers keyedLocks
+	// audits remembers org retentions and stored manifests.
+	audits auditState
 }
 
 // New returns a Service over store, sealing values with sealer.
@@ -73,36 +75,12 @@ func (s *Service) audit(ctx context.Context, id secrets.Identity, r *secrets.Aud
 	}
 }
 
-// appendAudit fills in who and when and appends r, trying three times
-// with jittered backoff. A caller that goes away does not stop it (the
-// change it records has happened), but its deadline does: the caller must
-// be answered in time. Every try writes the same record id, so a try whose
-// answer was lost and the next one store one record.
+// appendAudit fills in who, when and until when, and appends r.
 func (s *Service) appendAudit(ctx context.Context, id secrets.Identity, r *secrets.AuditRecord) error {
-	now := s.now()
-	r.ID = secrets.NewAuditID(now)
-	r.Org = id.Org
-	r.Time = now
-	r.Actor = secrets.AuditActor{Kind: id.Kind, TokenID: id.TokenID, Subject: id.Subject, Name: id.Name}
-	r.RequestID = RequestID(ctx)
-	actx := context.WithoutCancel(ctx)
-	if deadline, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		actx, cancel = context.WithDeadline(actx, deadline)
-		defer cancel()
+	if err := s.stamp(ctx, id, r); err != nil {
+		return err
 	}
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if attempt > 0 {
-			if berr := backoff(actx, attempt); berr != nil {
-				break
-			}
-		}
-		if err = s.store.AppendAudit(actx, r); err == nil {
-			return nil
-		}
-	}
-	return err
+	return s.writeAudit(ctx, r)
 }
 
 func requireUser(id secrets.Identity) error {

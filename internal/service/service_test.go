@@ -281,38 +281,6 @@ func TestAResolveWhoseAuditCannotBeWrittenReturnsNoValues(t *testing.T) {
 	}
 }
 
-func TestALargeResolveIsAuditedInParts(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	svc := e.service(service.Config{})
-	id := superadmin(t, svc, "acme")
-	const n = 1100
-	for i := 0; i < n; i++ {
-		if _, err := svc.Create(ctx, id, service.CreateInput{Name: fmt.Sprintf("S%04d", i), Values: map[secrets.Environment]string{secrets.Development: "v"}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := svc.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development}); err != nil {
-		t.Fatal(err)
-	}
-	records, _, err := svc.Audit(ctx, id, "", 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := map[string]bool{}
-	for _, r := range records {
-		if r.Action != secrets.ActionResolve || !strings.Contains(r.Detail, "of 3") {
-			t.Fatalf("record %s %q, want a resolve part of 3", r.Action, r.Detail)
-		}
-		for _, e := range r.Secrets {
-			names[e.Name] = true
-		}
-	}
-	if got, want := len(names), n; got != want {
-		t.Fatalf("the parts name %d secrets, want %d", got, want)
-	}
-}
-
 func TestAPrunedVersionASlowWriterPutBackIsNeitherListedNorRestored(t *testing.T) {
 	e := newEnv(t)
 	svc := e.service(service.Config{MaxVersions: 3})

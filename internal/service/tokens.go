@@ -355,7 +355,9 @@ func (s *Service) Bootstrap(ctx context.Context, org, subject, name string) (str
 	return token, nil
 }
 
-// Audit returns a page of the org's audit trail, newest first.
+// Audit returns a page of the org's audit trail, newest first: up to limit
+// records, within MaxAuditPageBytes as the API encodes them, leaving out
+// expired records, each resolve's list of names as it was recorded.
 func (s *Service) Audit(ctx context.Context, id secrets.Identity, cursor string, limit int) ([]*secrets.AuditRecord, string, error) {
 	if err := requireAdmin(id); err != nil {
 		return nil, "", err
@@ -366,9 +368,5 @@ func (s *Service) Audit(ctx context.Context, id secrets.Identity, cursor string,
 	if limit > 500 {
 		return nil, "", secrets.Invalid("limit", "is at most 500")
 	}
-	records, next, err := s.store.ListAudit(ctx, id.Org, cursor, limit)
-	if err != nil {
-		return nil, "", wrap(err, "list audit")
-	}
-	return records, next, nil
+	return s.auditPage(ctx, id.Org, cursor, limit)
 }

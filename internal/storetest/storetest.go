@@ -10,6 +10,7 @@ import (
 	"fmt"
 	mathrand "math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,6 +91,9 @@ func Run(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 		{"audit pages cover every record exactly once", testAuditPages},
 		{"an org sees only its own audit records", testAuditOtherOrg},
 		{"concurrent audit appends each land once, and a taken id fails only its own", testConcurrentAudit},
+		{"a manifest reads back as put, and putting it again keeps it", testManifestRoundTrip},
+		{"a manifest is found only under its org, day and hash", testManifestNotFound},
+		{"a manifest larger than a DynamoDB item reads back whole", testLargeManifest},
 
 		// Concurrency.
 		{"concurrent updates of one secret each land in exactly one version", testConcurrentUpdates},
@@ -229,7 +233,27 @@ func newAudit(org string, at time.Time, i int) *secrets.AuditRecord {
 		Environment: secrets.Production,
 		Secrets:     []secrets.AuditEntry{{Name: fmt.Sprintf("SECRET_%d", i), Layer: layer.Key(), Version: int64(i + 1)}},
 		Detail:      fmt.Sprintf("record %d", i),
+		ExpiresAt:   at.Add(400 * 24 * time.Hour).Truncate(time.Second),
 	}
+}
+
+// newResolveAudit is a resolve's record, referring to a manifest.
+func newResolveAudit(org string, at time.Time, manifest string, count int) *secrets.AuditRecord {
+	r := newAudit(org, at, 0)
+	r.Action, r.SecretID, r.Secrets, r.Detail = secrets.ActionResolve, "", nil, ""
+	r.Manifest, r.SecretCount = manifest, count
+	return r
+}
+
+// manifestEntries are n entries with names of about nameLen characters.
+func manifestEntries(n, nameLen int) []secrets.AuditEntry {
+	out := make([]secrets.AuditEntry, n)
+	for i := range out {
+		name := fmt.Sprintf("SECRET_%06d_", i)
+		name += strings.Repeat("X", max(0, nameLen-len(name)))
+		out[i] = secrets.AuditEntry{Name: name, Layer: "m/billing/web-1", Version: int64(i%7 + 1)}
+	}
+	return out
 }
 
 // Assertions.
@@ -402,6 +426,9 @@ func checkAudit(t *testing.T, what string, got, want *secrets.AuditRecord) {
 	sliceEq(&d, "Secrets", got.Secrets, want.Secrets)
 	d.eq("TokenID", got.TokenID, want.TokenID)
 	d.eq("Detail", got.Detail, want.Detail)
+	d.time("ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+	d.eq("Manifest", got.Manifest, want.Manifest)
+	d.eq("SecretCount", got.SecretCount, want.SecretCount)
 	for _, s := range d.diffs {
 		t.Errorf("%s: %s", what, s)
 	}
@@ -1462,6 +1489,10 @@ func appendAudit(t *testing.T, st secrets.Store, org string, n int) []*secrets.A
 	records := make([]*secrets.AuditRecord, n)
 	for i := range records {
 		records[i] = newAudit(org, base.Add(time.Duration(i)*time.Second), i)
+		if i%3 == 1 {
+			m := secrets.NewAuditManifest(org, records[i].ExpiresAt, manifestEntries(i, 10))
+			records[i] = newResolveAudit(org, base.Add(time.Duration(i)*time.Second), m.Hash, i)
+		}
 	}
 	for _, i := range mathrand.Perm(n) {
 		if err := st.AppendAudit(t.Context(), records[i]); err != nil {
@@ -1992,4 +2023,84 @@ func testReplaceRevokedToken(t *testing.T, st secrets.Store) {
 		t.Fatalf("ListTokens = %d tokens, want 1 (the replacement)", len(list))
 	}
 	checkToken(t, "ListTokens after the replacement", list[0], again)
+}
+
+func testManifestRoundTrip(t *testing.T, st secrets.Store) {
+	ctx := t.Context()
+	org := newOrgID()
+	expires := now().Add(400 * 24 * time.Hour)
+	want := manifestEntries(50, 20)
+	m := secrets.NewAuditManifest(org, expires, want)
+	for i := range 2 {
+		if err := st.PutAuditManifest(ctx, m); err != nil {
+			t.Fatalf("PutAuditManifest (%d): %v", i+1, err)
+		}
+	}
+	got, err := st.GetAuditManifest(ctx, org, m.Day, m.Hash)
+	if err != nil {
+		t.Fatalf("GetAuditManifest: %v", err)
+	}
+	if got.Org != org || got.Day != m.Day || got.Hash != m.Hash || !bytes.Equal(got.Content, m.Content) {
+		t.Fatalf("GetAuditManifest = %s/%s/%s %q, want %s/%s/%s %q", got.Org, got.Day, got.Hash, got.Content, org, m.Day, m.Hash, m.Content)
+	}
+	entries, err := got.Entries()
+	if err != nil {
+		t.Fatalf("Entries: %v", err)
+	}
+	if !slices.Equal(entries, want) {
+		t.Errorf("Entries = %v, want %v", entries, want)
+	}
+	record := newResolveAudit(org, now(), m.Hash, len(want))
+	if err := st.AppendAudit(ctx, record); err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := st.ListAudit(ctx, org, "", 10)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("ListAudit = %d records, %v; want 1", len(list), err)
+	}
+	checkAudit(t, "the resolve's record", list[0], record)
+}
+
+func testManifestNotFound(t *testing.T, st secrets.Store) {
+	ctx := t.Context()
+	org := newOrgID()
+	m := secrets.NewAuditManifest(org, now(), manifestEntries(3, 10))
+	if err := st.PutAuditManifest(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	other := secrets.NewAuditManifest(org, now(), manifestEntries(4, 10))
+	for _, c := range []struct{ what, org, day, hash string }{
+		{"another org", newOrgID(), m.Day, m.Hash},
+		{"another day", org, secrets.ManifestDay(now().Add(48 * time.Hour)), m.Hash},
+		{"another hash", org, m.Day, other.Hash},
+		{"a part of the hash", org, m.Day, m.Hash[:10]},
+		{"an empty hash", org, m.Day, ""},
+	} {
+		_, err := st.GetAuditManifest(ctx, c.org, c.day, c.hash)
+		wantNotFound(t, "GetAuditManifest at "+c.what, err)
+	}
+}
+
+func testLargeManifest(t *testing.T, st secrets.Store) {
+	ctx := t.Context()
+	org := newOrgID()
+	want := manifestEntries(12000, 80) // about 1.2 MB: several DynamoDB items
+	m := secrets.NewAuditManifest(org, now(), want)
+	if len(m.Content) < 1<<20 {
+		t.Fatalf("the manifest holds %d bytes; the test wants more than 1 MiB", len(m.Content))
+	}
+	if err := st.PutAuditManifest(ctx, m); err != nil {
+		t.Fatalf("PutAuditManifest: %v", err)
+	}
+	got, err := st.GetAuditManifest(ctx, org, m.Day, m.Hash)
+	if err != nil {
+		t.Fatalf("GetAuditManifest: %v", err)
+	}
+	entries, err := got.Entries()
+	if err != nil {
+		t.Fatalf("Entries: %v", err)
+	}
+	if !slices.Equal(entries, want) {
+		t.Errorf("Entries: %d entries, want %d equal to those put", len(entries), len(want))
+	}
 }
