@@ -11,13 +11,15 @@
 //     effects that span items (a history record beside its head, the id
 //     pointer beside the head) are ordered so that a crash between two
 //     writes leaves nothing a reader can see, and repeating the operation
+//     (or the sweep, for what a create or delete left: see leftovers.go)
 //     repairs what it left.
 //   - Every read is one GetItem or one Query (its pages followed), except
 //     a read by secret id, which follows the id pointer to the head: two
 //     GetItems. There is no Scan.
 //   - Reads of the table are strongly consistent. The indexes are
 //     eventually consistent and answer only the reads that may lag a
-//     little: ListLayers, ListTokens and ListDueRotations.
+//     little: ListLayers, ListTokens, ListDueRotations, FinishDeleteByName
+//     and SweepLeftovers.
 //
 // Records are encoded with attributevalue under the domain types' json
 // names, so an item reads like the embedded store's JSON, plus the key
