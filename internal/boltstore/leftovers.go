@@ -51,9 +51,9 @@ func (s *Store) FinishDelete(ctx context.Context, org, id string) (*secrets.Left
 	return left, nil
 }
 
-// FinishDeleteByName implements secrets.SecretStore: deletes are atomic
-// here, so no name has remains to find.
-func (s *Store) FinishDeleteByName(context.Context, string, secrets.Layer, string) ([]secrets.Leftover, error) {
+// InterruptedDeletes implements secrets.SecretStore: deletes are atomic
+// here, so none is ever interrupted.
+func (s *Store) InterruptedDeletes(context.Context, string, secrets.Layer, string) ([]string, error) {
 	return nil, nil
 }
 

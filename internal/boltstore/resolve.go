@@ -40,9 +40,11 @@ func resolveView(sec *secrets.Secret, env secrets.Environment) *secrets.Secret {
 	return out
 }
 
-// maxCachedHeads bounds the head cache: about 2 KB each (the stored bytes
-// and the decoded record), so some 20 MB at most.
-const maxCachedHeads = 10_000
+// maxCachedBytes bounds the head cache by size, counting each head twice
+// (its stored bytes and its decoded record, of about the same size): a
+// head may hold three values of 64 KiB, so a bound by count would not
+// bound memory.
+const maxCachedBytes = 64 << 20
 
 // headCache keeps head records decoded by ListSecretsIn, by key, with the
 // exact bytes each was decoded from. A read whose stored bytes equal the
@@ -55,6 +57,7 @@ const maxCachedHeads = 10_000
 type headCache struct {
 	mu      sync.RWMutex
 	entries map[string]cachedHead
+	size    int // of the entries, as maxCachedBytes counts it
 }
 
 type cachedHead struct {
@@ -78,14 +81,24 @@ func (c *headCache) decode(key, data []byte) (*secrets.Secret, error) {
 	if err != nil {
 		return nil, err
 	}
+	cost := 2 * (len(key) + len(data))
+	if cost > maxCachedBytes/64 {
+		return sec, nil // too large to keep: decoded each time
+	}
 	c.mu.Lock()
-	if _, ok := c.entries[string(key)]; !ok && len(c.entries) >= maxCachedHeads {
-		for k := range c.entries { // any one: map order is random
-			delete(c.entries, k)
+	if old, ok := c.entries[string(key)]; ok {
+		c.size -= 2 * (len(key) + len(old.stored))
+		delete(c.entries, string(key))
+	}
+	for k, e := range c.entries { // any ones: map order is random
+		if c.size+cost <= maxCachedBytes {
 			break
 		}
+		c.size -= 2 * (len(k) + len(e.stored))
+		delete(c.entries, k)
 	}
 	c.entries[string(key)] = cachedHead{stored: bytes.Clone(data), sec: sec}
+	c.size += cost
 	c.mu.Unlock()
 	return sec, nil
 }

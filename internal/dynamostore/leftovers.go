@@ -83,10 +83,12 @@ func (s *Store) FinishDelete(ctx context.Context, org, id string) (*secrets.Left
 }
 
 // finish removes what is left of id if no head holds it: its history,
-// then its pointer. A pointer whose head is alive is unmarked if unmarkAlive
-// (the sweep, long after the write that marked it is over); a delete may
-// still be under way on it otherwise.
-func (s *Store) finish(ctx context.Context, org, id string, unmarkAlive bool) (*secrets.Leftover, error) {
+// then its pointer. On request (sweeping false) it finishes only a delete:
+// a pointer marked as a create under way may belong to a create still
+// writing its head, which removing the pointer would leave unreachable by
+// id. The sweep, which sees only marks older than any request, finishes
+// both, and unmarks a pointer whose head is alive.
+func (s *Store) finish(ctx context.Context, org, id string, sweeping bool) (*secrets.Leftover, error) {
 	ptrKey, err := secretIDKey(org, id)
 	if err != nil {
 		return nil, notFoundIfInvalid(err)
@@ -95,53 +97,70 @@ func (s *Store) finish(ctx context.Context, org, id string, unmarkAlive bool) (*
 	if err != nil {
 		return nil, fmt.Errorf("get id pointer: %w", err)
 	}
-	left := &secrets.Leftover{ID: id, Deleted: true}
-	var head key
-	if ptr != nil {
-		head = key{stringAttr(ptr, attrHeadPK), stringAttr(ptr, attrHeadSK)}
-		item, err := s.get(ctx, head)
-		if err != nil {
-			return nil, fmt.Errorf("get head: %w", err)
-		}
-		if item != nil && stringAttr(item, attrID) == id {
-			if kind := stringAttr(ptr, attrPending); unmarkAlive && kind != "" {
-				if err := s.unmark(ctx, ptrKey, head, kind); err != nil {
-					return nil, fmt.Errorf("unmark the pointer of a live secret: %w", err)
-				}
-			}
-			return nil, secrets.ErrExists
-		}
-		left.Layer, left.Name = placeOfHead(head)
-		// A create that stopped before its head (or lost its name's race)
-		// never made a secret.
-		left.Deleted = stringAttr(ptr, attrPending) != pendingCreate
+	if ptr == nil {
+		return s.finishHistory(ctx, org, id)
 	}
-	versions, err := s.historyKeys(ctx, org, id, math.MaxInt64)
+	head := key{stringAttr(ptr, attrHeadPK), stringAttr(ptr, attrHeadSK)}
+	kind := stringAttr(ptr, attrPending)
+	item, err := s.get(ctx, head)
 	if err != nil {
+		return nil, fmt.Errorf("get head: %w", err)
+	}
+	if item != nil && stringAttr(item, attrID) == id {
+		if sweeping && kind != "" {
+			if err := s.unmark(ctx, ptrKey, head, kind); err != nil {
+				return nil, fmt.Errorf("unmark the pointer of a live secret: %w", err)
+			}
+		}
+		return nil, secrets.ErrExists
+	}
+	if kind != pendingDelete && !(sweeping && kind == pendingCreate) {
+		return nil, secrets.ErrNotFound
+	}
+	if err := s.deleteHistory(ctx, org, id, math.MaxInt64); err != nil {
 		return nil, err
 	}
-	if ptr == nil {
-		if len(versions) == 0 {
-			return nil, secrets.ErrNotFound
-		}
-		// Only history is left: the delete was done, and this is history
-		// a writer racing it put back. Its newest record says what it was.
-		left.Deleted = false
-		if item, err := s.get(ctx, versions[len(versions)-1]); err == nil && item != nil {
-			if sec, err := decodeVersion(item); err == nil {
-				left.Layer, left.Name = sec.Layer, sec.Name
-			}
-		}
+	// Only as the mark was read: a pointer marked again since (a retried
+	// create putting it back) is not this leftover.
+	values := pointerValues(head)
+	values[":pending"], values[":gsk"] = str(kind), str(stringAttr(ptr, AttrGSI2SK))
+	if err := s.deleteKey(ctx, ptrKey, "#hpk = :hpk AND #hsk = :hsk AND #pending = :pending AND #gsk = :gsk", values); err != nil {
+		return nil, fmt.Errorf("delete id pointer: %w", err)
 	}
-	for _, k := range versions {
-		if err := s.deleteKey(ctx, k, "", nil); err != nil {
-			return nil, fmt.Errorf("delete version %s: %w", strings.TrimLeft(k.sk, "0"), err)
-		}
+	left := &secrets.Leftover{ID: id, Deleted: kind == pendingDelete}
+	left.Layer, left.Name = placeOfHead(head)
+	return left, nil
+}
+
+// finishHistory removes the history of id, whose pointer is gone: the
+// delete was done, and this is history a writer racing it put back. Its
+// newest record says what it was.
+func (s *Store) finishHistory(ctx context.Context, org, id string) (*secrets.Leftover, error) {
+	pk, err := versionPK(org, id)
+	if err != nil {
+		return nil, secrets.ErrNotFound
 	}
-	if ptr != nil {
-		if err := s.deleteKey(ctx, ptrKey, "#hpk = :hpk AND #hsk = :hsk", pointerValues(head)); err != nil {
-			return nil, fmt.Errorf("delete id pointer: %w", err)
-		}
+	newest, err := s.api.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  exprNames("#pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(1),
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query history: %w", storeErr(err))
+	}
+	if len(newest.Items) == 0 {
+		return nil, secrets.ErrNotFound
+	}
+	left := &secrets.Leftover{ID: id}
+	if sec, err := decodeVersion(newest.Items[0]); err == nil {
+		left.Layer, left.Name = sec.Layer, sec.Name
+	}
+	if err := s.deleteHistory(ctx, org, id, math.MaxInt64); err != nil {
+		return nil, err
 	}
 	return left, nil
 }
@@ -170,22 +189,22 @@ func idOfPointer(item map[string]types.AttributeValue) string {
 	return parts[2]
 }
 
-// FinishDeleteByName implements secrets.SecretStore: one Query of the
-// org's leftovers partition (small: only writes under way or interrupted),
-// for the pointers to the head at (layer, name).
-func (s *Store) FinishDeleteByName(ctx context.Context, org string, layer secrets.Layer, name string) ([]secrets.Leftover, error) {
+// InterruptedDeletes implements secrets.SecretStore: one Query of the
+// org's leftovers partition (small: only writes under way or interrupted)
+// for the pointers marked as deletes of the head at (layer, name).
+func (s *Store) InterruptedDeletes(ctx context.Context, org string, layer secrets.Layer, name string) ([]string, error) {
 	head, err := headKey(org, layer, name)
 	if err != nil {
 		return nil, nil // nothing can be stored there
 	}
 	values := pointerValues(head)
-	values[":pk"] = str(leftoversPK(org))
+	values[":pk"], values[":pending"] = str(leftoversPK(org)), str(pendingDelete)
 	var ids []string
 	err = s.query(ctx, &dynamodb.QueryInput{
 		IndexName:                 aws.String(IndexGSI2),
 		KeyConditionExpression:    aws.String("#gpk = :pk"),
-		FilterExpression:          aws.String("#hpk = :hpk AND #hsk = :hsk"),
-		ExpressionAttributeNames:  exprNames("#gpk #hpk #hsk"),
+		FilterExpression:          aws.String("#hpk = :hpk AND #hsk = :hsk AND #pending = :pending"),
+		ExpressionAttributeNames:  exprNames("#gpk #hpk #hsk #pending"),
 		ExpressionAttributeValues: values,
 	}, func(item map[string]types.AttributeValue) (bool, error) {
 		if id := idOfPointer(item); id != "" {
@@ -194,30 +213,15 @@ func (s *Store) FinishDeleteByName(ctx context.Context, org string, layer secret
 		return true, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("finish the deletes of %s at %s: list leftovers: %w", name, layer, err)
+		return nil, fmt.Errorf("interrupted deletes of %s at %s: %w", name, layer, err)
 	}
-	return s.finishAll(ctx, org, ids, false)
-}
-
-// finishAll finishes each of ids and returns what was removed.
-func (s *Store) finishAll(ctx context.Context, org string, ids []string, unmarkAlive bool) ([]secrets.Leftover, error) {
-	var removed []secrets.Leftover
-	for _, id := range ids {
-		left, err := s.finish(ctx, org, id, unmarkAlive)
-		switch {
-		case errors.Is(err, secrets.ErrNotFound) || errors.Is(err, secrets.ErrExists):
-		case err != nil:
-			return removed, fmt.Errorf("finish the delete of secret %s: %w", id, err)
-		default:
-			removed = append(removed, *left)
-		}
-	}
-	return removed, nil
+	return ids, nil
 }
 
 // SweepLeftovers implements secrets.SecretStore: one Query of the org's
 // leftovers partition for pointers marked before the time given, then each
-// finished.
+// finished. One that cannot be finished is skipped, so that it does not
+// hold back the others; its error is returned with what was removed.
 func (s *Store) SweepLeftovers(ctx context.Context, org string, before time.Time, limit int) ([]secrets.Leftover, error) {
 	if limit < 1 {
 		return nil, fmt.Errorf("sweep leftovers: %w", secrets.Invalid("limit", "must be 1 or more, not %d", limit))
@@ -244,7 +248,22 @@ func (s *Store) SweepLeftovers(ctx context.Context, org string, before time.Time
 	if err != nil {
 		return nil, fmt.Errorf("sweep leftovers of org %s: %w", org, err)
 	}
-	return s.finishAll(ctx, org, ids, true)
+	var removed []secrets.Leftover
+	var errs []error
+	for _, id := range ids {
+		left, err := s.finish(ctx, org, id, true)
+		switch {
+		case errors.Is(err, secrets.ErrNotFound) || errors.Is(err, secrets.ErrExists):
+		case err != nil:
+			errs = append(errs, fmt.Errorf("secret %s: %w", id, err))
+		default:
+			removed = append(removed, *left)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("sweep leftovers of org %s: %w", org, err)
+	}
+	return removed, nil
 }
 
 // historyKeys returns the keys of id's history records older than version

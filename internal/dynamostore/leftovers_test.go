@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
@@ -242,6 +245,79 @@ func TestADeleteWhoseAnswerIsLostIsAudited(t *testing.T) {
 	}
 	if _, err := c.svc.Get(context.Background(), c.root, c.id); !errors.Is(err, secrets.ErrNotFound) && !secrets.IsCode(err, secrets.CodeNotFound) {
 		t.Errorf("get after the delete = %v, want not found", err)
+	}
+	c.checkNothingLeft(c.client, c.table)
+}
+
+// hookAPI calls before once, just before the first PutItem of a secret
+// head, while the create's id pointer is written and still marked.
+type hookAPI struct {
+	dynamostore.API
+	once   sync.Once
+	before func()
+}
+
+func (h *hookAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if pk, ok := in.Item["PK"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "S#") {
+		h.once.Do(h.before)
+	}
+	return h.API.PutItem(ctx, in, opts...)
+}
+
+// TestADeleteByNameDuringACreateLeavesItWhole: a delete of the name while
+// a create of it is under way (its pointer written, its head not yet)
+// finds nothing to finish, and the create ends reachable by id and name.
+func TestADeleteByNameDuringACreateLeavesItWhole(t *testing.T) {
+	hook := &hookAPI{}
+	c := newLeftoverCase(t, func(srv *dynalite.Server) dynamostore.API { hook.API = srv.Client(t); return hook })
+	var during error
+	hook.before = func() { during = c.svc.DeleteByName(c.ctx, c.root, secrets.Global, target) }
+	sec, err := c.svc.Create(c.ctx, c.root, service.CreateInput{Layer: secrets.Global, Name: target, Values: dev("v1")})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if !secrets.IsCode(during, secrets.CodeNotFound) {
+		t.Errorf("the delete during the create = %v, want not found", during)
+	}
+	if _, err := c.svc.Get(c.ctx, c.root, sec.ID); err != nil {
+		t.Errorf("get the created secret by id: %v", err)
+	}
+	if err := c.svc.DeleteByName(c.ctx, c.root, secrets.Global, target); err != nil {
+		t.Errorf("delete it by name: %v", err)
+	}
+	c.checkNothingLeft(c.client, c.table)
+}
+
+// TestFinishingADeleteNeedsTheRightsTheDeleteNeeded: a member may not
+// finish the interrupted delete of a secret it could not have deleted;
+// the refusal changes nothing, and its owner may.
+func TestFinishingADeleteNeedsTheRightsTheDeleteNeeded(t *testing.T) {
+	c := newLeftoverCase(t, nil)
+	id := c.stopDeleteAfterHead()
+	token, _, err := c.svc.CreateToken(c.ctx, c.root, service.TokenInput{Kind: secrets.TokenUser, Subject: "mo@acme.test", Name: "Mo", Role: secrets.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	member, err := c.svc.Authenticate(c.ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, err := range map[string]error{
+		"by id":   c.svc.Delete(c.ctx, member, id),
+		"by name": c.svc.DeleteByName(c.ctx, member, secrets.Global, target),
+	} {
+		if !secrets.IsCode(err, secrets.CodeForbidden) {
+			t.Errorf("a member finishing the delete %s = %v, want forbidden", what, err)
+		}
+	}
+	if n, _ := c.deleteAudits(id); n != 0 {
+		t.Errorf("the refused finish is audited (%d records)", n)
+	}
+	if versions, err := c.store.ListVersions(c.ctx, c.org, id); err != nil || len(versions) == 0 {
+		t.Errorf("the refused finish removed the history (%d versions, %v)", len(versions), err)
+	}
+	if err := c.svc.Delete(c.ctx, c.root, id); err != nil {
+		t.Errorf("its owner finishing the delete = %v, want success", err)
 	}
 	c.checkNothingLeft(c.client, c.table)
 }

@@ -226,9 +226,33 @@ func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
 
 // created takes the mark off the pointer of a create whose head is
 // written. The create has landed whatever happens here: a mark left on
-// is taken off by the sweep.
+// is taken off by the sweep. A pointer found gone (the sweep took it for
+// a create that never wrote its head, which a create stalled for longer
+// than any request runs could meet) is put back, so that the head is
+// reachable by id.
 func (s *Store) created(ctx context.Context, sec *secrets.Secret, ptr, head key) error {
-	_ = s.unmark(ctx, ptr, head, pendingCreate)
+	values := pointerValues(head)
+	values[":pending"] = str(pendingCreate)
+	failed, err := s.updatePointer(ctx, ptr, "REMOVE #pending, #gpk, #gsk", "#hpk = :hpk AND #hsk = :hsk AND #pending = :pending", values)
+	if err != nil || !failed {
+		return nil
+	}
+	if item, err := s.get(ctx, ptr); err != nil || item != nil {
+		return nil // unmarked already, or marked by a delete since
+	}
+	if item, err := s.get(ctx, head); err != nil || stringAttr(item, attrID) != sec.ID {
+		return nil // deleted since: nothing to reach
+	}
+	cond := "attribute_not_exists(#pk)"
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.table),
+		Item:                     pointerItem(ptr, head),
+		ConditionExpression:      aws.String(cond),
+		ExpressionAttributeNames: exprNames(cond),
+	})
+	if failed, _ := conditionFailed(err); err != nil && !failed {
+		return fmt.Errorf("create secret %s: put its id pointer back: %w", sec.Name, storeErr(err))
+	}
 	return nil
 }
 

@@ -45,23 +45,27 @@ type SecretStore interface {
 	// it; FinishDelete and SweepLeftovers remove it.
 	DeleteSecret(ctx context.Context, org, id string, expected int64) error
 
-	// FinishDelete removes what an interrupted delete or create of id left
-	// (its id pointer, its history) when no head holds id, and returns what
-	// it removed. Returns ErrNotFound if nothing of id is left, ErrExists
-	// if a head holds id. A store whose writes are atomic never leaves
-	// anything, and always answers ErrNotFound or ErrExists.
+	// FinishDelete removes what an interrupted delete of id left (its id
+	// pointer, marked as a delete under way, and its history) when no head
+	// holds id, and returns what it removed. History with no pointer left
+	// (a writer racing a finished delete put it back) is removed too, as a
+	// leftover of no interrupted delete. Returns ErrNotFound if there is
+	// nothing it may finish (what a stopped create left is the sweep's),
+	// ErrExists if a head holds id. A store whose writes are atomic never
+	// leaves a delete half done.
 	FinishDelete(ctx context.Context, org, id string) (*Leftover, error)
 
-	// FinishDeleteByName does what FinishDelete does for every id whose
-	// head at (layer, name) is gone and whose remains are left: the name's
-	// last ids. It may miss remains a moment old (an index that lags).
-	FinishDeleteByName(ctx context.Context, org string, layer Layer, name string) ([]Leftover, error)
+	// InterruptedDeletes returns the ids whose delete at (layer, name)
+	// stopped after their head was removed: the name's last ids. It may
+	// miss one a moment old (an index that lags).
+	InterruptedDeletes(ctx context.Context, org string, layer Layer, name string) ([]string, error)
 
 	// SweepLeftovers removes, up to limit, the remains of interrupted
 	// deletes and creates of org that were left before the time given, and
 	// returns them. Remains whose head turns out to be alive (a create or
 	// delete that stopped after deciding nothing) are kept and only
-	// unmarked; they are not returned.
+	// unmarked; they are not returned. Remains it cannot remove are skipped
+	// (and reported in the error) so that they do not hold back the rest.
 	SweepLeftovers(ctx context.Context, org string, before time.Time, limit int) ([]Leftover, error)
 
 	// GetSecret returns the head record by id. Returns ErrNotFound if

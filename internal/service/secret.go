@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"slices"
 	"sort"
 	"sync"
 
@@ -374,19 +373,51 @@ func (s *Service) Delete(ctx context.Context, id secrets.Identity, secretID stri
 	if secrets.IsCode(err, secrets.CodeNotFound) {
 		// No head: perhaps a delete that stopped half way, which
 		// deleting again finishes.
-		left, ferr := s.store.FinishDelete(ctx, id.Org, secretID)
-		switch {
-		case ferr == nil && left.Deleted:
-			s.auditFinished(ctx, id, []secrets.Leftover{*left})
-			return nil
-		case ferr != nil && !secrets.IsCode(ferr, secrets.CodeNotFound) && !secrets.IsCode(ferr, secrets.CodeConflict):
-			return wrap(ferr, "finish the delete of secret %s", secretID)
+		finished, ferr := s.finishDelete(ctx, id, secretID)
+		if ferr != nil || finished {
+			return ferr
 		}
 	}
 	if err != nil {
 		return err
 	}
 	return s.delete(ctx, id, head)
+}
+
+// finishDelete finishes the interrupted delete of secretID, if there is
+// one, and reports whether it did. It needs the rights the delete needed,
+// judged by the newest version kept of the secret (the head is gone): a
+// refusal changes nothing. With no version kept, nothing but an id
+// pointer is left, which anyone who may delete may remove.
+func (s *Service) finishDelete(ctx context.Context, id secrets.Identity, secretID string) (bool, error) {
+	versions, err := s.store.ListVersions(ctx, id.Org, secretID)
+	if err != nil {
+		return false, wrap(err, "read what a delete of secret %s left", secretID)
+	}
+	if len(versions) > 0 {
+		newest := versions[0]
+		if err := secrets.CheckModify(id, newest); err != nil {
+			return false, err
+		}
+		org, err := s.writeOrg(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if err := checkEnvironments(id, org, envsIn(newest.Values), "deleting a secret that holds a %s value"); err != nil {
+			return false, err
+		}
+	}
+	left, err := s.store.FinishDelete(ctx, id.Org, secretID)
+	switch {
+	case secrets.IsCode(err, secrets.CodeNotFound) || secrets.IsCode(err, secrets.CodeConflict):
+		return false, nil
+	case err != nil:
+		return false, wrap(err, "finish the delete of secret %s", secretID)
+	case !left.Deleted:
+		return false, nil // history a racing writer put back: cleared, and still not found
+	}
+	s.auditFinished(ctx, id, []secrets.Leftover{*left})
+	return true, nil
 }
 
 // finishedDetail marks the audit record of a delete that stopped half way
@@ -686,12 +717,19 @@ func (s *Service) DeleteByName(ctx context.Context, id secrets.Identity, layer s
 	head, err := s.secretByName(ctx, id.Org, layer, name)
 	if secrets.IsCode(err, secrets.CodeNotFound) {
 		// No head: perhaps the name's last delete stopped half way.
-		removed, ferr := s.store.FinishDeleteByName(ctx, id.Org, layer, name)
+		ids, ferr := s.store.InterruptedDeletes(ctx, id.Org, layer, name)
 		if ferr != nil {
 			return wrap(ferr, "finish the deletes of %s at %s", name, layer)
 		}
-		if slices.ContainsFunc(removed, func(l secrets.Leftover) bool { return l.Deleted }) {
-			s.auditFinished(ctx, id, removed)
+		finished := false
+		for _, secretID := range ids {
+			ok, ferr := s.finishDelete(ctx, id, secretID)
+			if ferr != nil {
+				return ferr
+			}
+			finished = finished || ok
+		}
+		if finished {
 			return nil
 		}
 		return secrets.Errorf(secrets.CodeNotFound, "secret %s not found at the %s layer", name, layer)

@@ -783,8 +783,8 @@ func testFinishDelete(t *testing.T, st secrets.Store) {
 	if versions, err := st.ListVersions(ctx, s.Org, s.ID); err != nil || len(versions) != 0 {
 		t.Errorf("history after FinishDelete = %d records (%v), want none", len(versions), err)
 	}
-	if removed, err := st.FinishDeleteByName(ctx, s.Org, s.Layer, s.Name); err != nil || len(removed) != 0 {
-		t.Errorf("FinishDeleteByName with nothing left = %v, %v; want nothing", removed, err)
+	if ids, err := st.InterruptedDeletes(ctx, s.Org, s.Layer, s.Name); err != nil || len(ids) != 0 {
+		t.Errorf("InterruptedDeletes with nothing left = %v, %v; want none", ids, err)
 	}
 	if removed, err := st.SweepLeftovers(ctx, s.Org, time.Now().Add(time.Hour), 10); err != nil || len(removed) != 0 {
 		t.Errorf("SweepLeftovers with nothing left = %v, %v; want nothing", removed, err)
