@@ -150,13 +150,13 @@ func auditContext(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // retry calls write up to three times, with jittered backoff between
 // tries, within ctx's deadline.
-func retry(ctx context.Context, write func() error) error {
+func retry(ctx context.Context, write func(attempt int) error) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		if attempt > 0 && backoff(ctx, attempt) != nil {
 			break
 		}
-		if err = write(); err == nil {
+		if err = write(attempt); err == nil {
 			return nil
 		}
 	}
@@ -169,7 +169,15 @@ func retry(ctx context.Context, write func() error) error {
 func (s *Service) writeAudit(ctx context.Context, r *secrets.AuditRecord) error {
 	actx, cancel := auditContext(ctx)
 	defer cancel()
-	return retry(actx, func() error { return s.store.AppendAudit(actx, r) })
+	return retry(actx, func(attempt int) error {
+		err := s.store.AppendAudit(actx, r)
+		if attempt > 0 && errors.Is(err, secrets.ErrExists) {
+			// An earlier try landed and its answer was lost: the record
+			// ids are random, so the one there is this one.
+			return nil
+		}
+		return err
+	})
 }
 
 // refer stores entries as a manifest (unless this process knows it is
@@ -184,7 +192,7 @@ func (s *Service) refer(ctx context.Context, r *secrets.AuditRecord, entries []s
 	}
 	actx, cancel := auditContext(ctx)
 	defer cancel()
-	if err := retry(actx, func() error { return s.store.PutAuditManifest(actx, m) }); err != nil {
+	if err := retry(actx, func(int) error { return s.store.PutAuditManifest(actx, m) }); err != nil {
 		return err
 	}
 	s.audits.rememberManifest(k)
@@ -210,7 +218,7 @@ func (s *Service) auditPage(ctx context.Context, org, cursor string, limit int) 
 		for i, r := range page {
 			read++
 			if !r.Expired(now) {
-				if err := s.expand(ctx, r, manifests); err != nil {
+				if err := s.expand(ctx, org, r, manifests); err != nil {
 					return nil, "", err
 				}
 				n := encodedSize(r)
@@ -242,16 +250,21 @@ type manifestRead struct {
 // is missing or does not hold what its hash names is logged as an
 // integrity error and said in r.Detail: the rest of the trail stays
 // readable. A store that cannot be reached fails the page.
-func (s *Service) expand(ctx context.Context, r *secrets.AuditRecord, manifests map[string]*manifestRead) error {
+func (s *Service) expand(ctx context.Context, org string, r *secrets.AuditRecord, manifests map[string]*manifestRead) error {
 	if r.Manifest == "" {
 		return nil
+	}
+	if r.Org != org {
+		// Storage is untrusted: a record in org's trail that names
+		// another org must not read that org's manifests.
+		return secrets.Internalf(nil, "audit record %s in the trail of org %s names org %s", r.ID, org, r.Org)
 	}
 	day := secrets.ManifestDay(r.ExpiresAt)
 	k := day + "/" + r.Manifest
 	got, ok := manifests[k]
 	if !ok {
 		got = &manifestRead{}
-		m, err := s.store.GetAuditManifest(ctx, r.Org, day, r.Manifest)
+		m, err := s.store.GetAuditManifest(ctx, org, day, r.Manifest)
 		if err == nil {
 			got.entries, err = m.Entries()
 		}

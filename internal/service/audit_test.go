@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,8 +66,9 @@ func TestTheAuditRetentionIsASuperadminsOrgSetting(t *testing.T) {
 	if got, want := r.Detail, "audit_retention_days: 400→30"; r.Action != secrets.ActionOrgUpdate || got != want {
 		t.Errorf("the change's record: %s %q, want %s %q", r.Action, got, secrets.ActionOrgUpdate, want)
 	}
-	if got, want := r.ExpiresAt, r.Time.Add(30*24*time.Hour).Truncate(time.Second); !got.Equal(want) {
-		t.Errorf("the record written after the change expires at %s, want %s (30 days on)", got, want)
+	// Shortening the retention does not shorten the trace of doing it.
+	if got, want := r.ExpiresAt, r.Time.Add(400*24*time.Hour).Truncate(time.Second); !got.Equal(want) {
+		t.Errorf("the record of the change expires at %s, want %s (the old 400 days on)", got, want)
 	}
 	// Another process reads the setting from the store.
 	clk.Advance(time.Second)
@@ -80,6 +82,12 @@ func TestTheAuditRetentionIsASuperadminsOrgSetting(t *testing.T) {
 	}
 	if got, want := records[0].ExpiresAt, clk.Now().Add(30*24*time.Hour); !got.Equal(want) {
 		t.Errorf("a record another process writes expires at %s, want %s", got, want)
+	}
+	if records, _, err = svc.Audit(ctx, root, "", 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := records[0].ExpiresAt, clk.Now().Add(30*24*time.Hour); !got.Equal(want) {
+		t.Errorf("a record written after the change expires at %s, want %s (30 days on)", got, want)
 	}
 }
 
@@ -109,19 +117,19 @@ func TestExpiredAuditRecordsAreNotListed(t *testing.T) {
 	}
 	// The store still holds the expired records (the local sweep or
 	// DynamoDB's TTL deletes them later); the trail leaves them out. The
-	// org.update record was written under the new retention too.
-	if len(list) != 1 || list[0].Action != secrets.ActionTokenCreate || next != "" {
+	// org.update record that shortened the retention keeps the old one.
+	if len(list) != 2 || list[0].Action != secrets.ActionOrgUpdate || list[1].Action != secrets.ActionTokenCreate || next != "" {
 		var got []string
 		for _, r := range list {
 			got = append(got, r.Action)
 		}
-		t.Fatalf("after a day: %v (next %q), want the token.create record alone, kept 400 days", got, next)
+		t.Fatalf("after a day: %v (next %q), want the org.update and token.create records, kept 400 days", got, next)
 	}
 	if stored, _, err := e.store.ListAudit(ctx, "acme", "", 50); err != nil || len(stored) != 5 {
 		t.Fatalf("the store holds %d records (%v), want 5", len(stored), err)
 	}
 	// A page of one reads past the expired records.
-	list, next, err = svc.Audit(ctx, root, "", 1)
+	list, next, err = svc.Audit(ctx, root, list[0].ID, 1)
 	if err != nil || len(list) != 1 || list[0].Action != secrets.ActionTokenCreate || next != "" {
 		t.Fatalf("a page of 1: %d records, next %q, %v; want the token.create record and no next page", len(list), next, err)
 	}
@@ -312,5 +320,51 @@ func TestAuditPagesStayWithinOneMebibyte(t *testing.T) {
 	}
 	if pages < 6 {
 		t.Errorf("%d pages for about 8 MB, want pages of at most 1 MiB", pages)
+	}
+}
+
+// lostAuditAnswer is a store whose next audit append lands and then
+// answers an error, as when its answer is lost on the way back.
+type lostAuditAnswer struct {
+	secrets.Store
+	lose atomic.Bool
+}
+
+func (l *lostAuditAnswer) AppendAudit(ctx context.Context, r *secrets.AuditRecord) error {
+	err := l.Store.AppendAudit(ctx, r)
+	if err == nil && l.lose.CompareAndSwap(true, false) {
+		return secrets.Errorf(secrets.CodeUnavailable, "connection reset (the record landed)")
+	}
+	return err
+}
+
+// TestAnAuditAppendWhoseAnswerWasLostCountsOnce: the retry finds the
+// record its first try wrote, and that is the success it was: the resolve
+// is answered, and its record is stored once.
+func TestAnAuditAppendWhoseAnswerWasLostCountsOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	store := &lostAuditAnswer{Store: e.store}
+	svc := service.New(store, envelope.New(e.wrapper, store, envelope.Options{}), service.Config{Logger: slog.New(slog.DiscardHandler)})
+	root := superadmin(t, svc, "acme")
+	if _, _, err := svc.SetValue(ctx, root, secrets.Global, "DB_URL", "postgres://db", secrets.Development); err != nil {
+		t.Fatal(err)
+	}
+	store.lose.Store(true)
+	if _, err := svc.Resolve(ctx, root, service.ResolveInput{Environment: secrets.Development}); err != nil {
+		t.Fatalf("resolve whose audit answer was lost = %v, want success", err)
+	}
+	records, _, err := svc.Audit(ctx, root, "", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolves := 0
+	for _, r := range records {
+		if r.Action == secrets.ActionResolve {
+			resolves++
+		}
+	}
+	if resolves != 1 {
+		t.Errorf("%d resolve records, want 1", resolves)
 	}
 }

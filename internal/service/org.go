@@ -117,6 +117,7 @@ func (s *Service) UpdateOrg(ctx context.Context, id secrets.Identity, in OrgUpda
 			org.EnvironmentPolicies = all
 			changes = append(changes, "environment_policies min_write_priority: "+strings.Join(said, ", "))
 		}
+		kept := org.AuditRetention()
 		if in.AuditRetentionDays != nil {
 			changes = append(changes, fmt.Sprintf("audit_retention_days: %d→%d", org.AuditRetention(), *in.AuditRetentionDays))
 			org.AuditRetentionDays = *in.AuditRetentionDays
@@ -130,10 +131,11 @@ func (s *Service) UpdateOrg(ctx context.Context, id secrets.Identity, in OrgUpda
 		if err != nil {
 			return nil, wrap(err, "update org %s", id.Org)
 		}
-		// Records written from now on, this one included, are kept as
-		// the settings say.
+		// Records written from now on are kept as the settings say; the
+		// record of this change, for the longer of the old and the new
+		// retention, so that shortening it cannot shorten its own trace.
 		s.audits.rememberRetention(id.Org, org.AuditRetention(), s.cfg.Now())
-		s.audit(ctx, id, &secrets.AuditRecord{Action: secrets.ActionOrgUpdate, Detail: strings.Join(changes, "; ")})
+		s.auditKeeping(ctx, id, &secrets.AuditRecord{Action: secrets.ActionOrgUpdate, Detail: strings.Join(changes, "; ")}, kept)
 		return orgView(org), nil
 	}
 	return nil, secrets.Errorf(secrets.CodeUnavailable, "too many concurrent changes to the organization's settings; try again")

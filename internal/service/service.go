@@ -70,7 +70,31 @@ func RequestID(ctx context.Context) string {
 // (a client would retry a change that was made). The head and history
 // records carry who changed what and when, so the trail can be rebuilt.
 func (s *Service) audit(ctx context.Context, id secrets.Identity, r *secrets.AuditRecord) {
-	if err := s.appendAudit(ctx, id, r); err != nil {
+	s.auditKeeping(ctx, id, r, 0)
+}
+
+// auditGrace is how far past the caller's deadline the record of a change
+// already made may still be written: within the margin a Lambda function
+// keeps to answer (at least 500 ms for the stack's functions), so that a
+// change that ends near the deadline is not left unrecorded.
+const auditGrace = 250 * time.Millisecond
+
+// auditKeeping records r, a change already made (the failure is logged:
+// the change stands), kept at least minDays whatever the org's retention.
+func (s *Service) auditKeeping(ctx context.Context, id secrets.Identity, r *secrets.AuditRecord, minDays int) {
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(auditGrace))
+		defer cancel()
+	}
+	err := s.stamp(ctx, id, r)
+	if err == nil {
+		if keep := r.Time.Add(time.Duration(minDays) * 24 * time.Hour).Truncate(time.Second); r.ExpiresAt.Before(keep) {
+			r.ExpiresAt = keep
+		}
+		err = s.writeAudit(ctx, r)
+	}
+	if err != nil {
 		s.cfg.Logger.ErrorContext(ctx, "audit append failed", "request_id", r.RequestID, "action", r.Action, "org", r.Org, "error", err.Error())
 	}
 }
