@@ -179,11 +179,11 @@ func TestRunEnvChecksWhatItMerges(t *testing.T) {
 	}
 }
 
-// TestTheREADMEListsTheReservedNames keeps the Security model's list equal
-// to secrets.ReservedNames.
+// TestTheREADMEListsTheReservedNames keeps the Security model's list
+// (docs/security.md) equal to secrets.ReservedNames.
 func TestTheREADMEListsTheReservedNames(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/security.md")
 	if err != nil {
 		t.Fatal(err)
 	}
