@@ -64,7 +64,7 @@ FORCE:
 
 ## synth: the CloudFormation template in ./cdk.out, offline (no AWS credentials): the CDK app run
 ##        directly, with the function zips and the built web UI it uploads; CONTEXT='{"stage":"dev"}'
-##        sets context keys (README, "Deploy")
+##        sets context keys (docs/deploy.md)
 CONTEXT ?=
 synth: lambdas web
 	rm -rf cdk.out
@@ -83,7 +83,7 @@ deploy: lambdas web node_modules/.package-lock.json
 diff: lambdas web node_modules/.package-lock.json
 	$(CDK) diff $(CDK_ARGS)
 
-## destroy: delete the stack; the table, the key and the buckets are kept (README, "Teardown")
+## destroy: delete the stack; the table, the key and the buckets are kept (docs/deploy.md, "Teardown")
 destroy: lambdas web node_modules/.package-lock.json
 	$(CDK) destroy $(CDK_ARGS)
 

@@ -14,8 +14,8 @@ import (
 )
 
 // Context keys: `npx cdk deploy -c stage=dev -c alarmEmail=ops@example.com`,
-// or CDK_CONTEXT_JSON='{"stage":"dev"}' for `go run ./infra`. The README's
-// deploy section lists them with their defaults.
+// or CDK_CONTEXT_JSON='{"stage":"dev"}' for `go run ./infra`. docs/deploy.md
+// lists them with their defaults.
 const (
 	ctxStage               = "stage"
 	ctxLogRetentionDays    = "logRetentionDays"
