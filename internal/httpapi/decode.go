@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/wire"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -28,7 +29,7 @@ func decodeJSON(r *http.Request, v any, optional bool) error {
 		return secrets.Invalid("", "could not read the request body")
 	}
 	if len(body) > MaxBodyBytes {
-		return &secrets.Error{Code: codeTooLarge, Message: fmt.Sprintf("the request body is over %d KiB", MaxBodyBytes>>10)}
+		return &secrets.Error{Code: wire.CodeTooLarge, Message: fmt.Sprintf("the request body is over %d KiB", MaxBodyBytes>>10)}
 	}
 	if !utf8.Valid(body) {
 		// encoding/json would replace the bad bytes with U+FFFD and store
@@ -44,7 +45,7 @@ func decodeJSON(r *http.Request, v any, optional bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" || !optional {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return &secrets.Error{Code: codeUnsupportedMedia, Message: "send the body as application/json (Content-Type: application/json)"}
+			return &secrets.Error{Code: wire.CodeUnsupportedMedia, Message: "send the body as application/json (Content-Type: application/json)"}
 		}
 	}
 	return DecodeBody(body, v)
