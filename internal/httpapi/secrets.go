@@ -159,13 +159,13 @@ func (a *api) updateSecret(w http.ResponseWriter, r *http.Request, id secrets.Id
 	if err := decodeJSON(r, &in, false); err != nil {
 		return err
 	}
-	if in.Version == nil {
+	if in.Version == 0 {
 		return secrets.Invalid("version", "is required: the version you are changing, as you last read it")
 	}
 	if in.Name != nil {
 		return secrets.Invalid("name", "cannot be changed: values are bound to the name; create a secret with the new name and delete this one")
 	}
-	up := service.UpdateInput{Version: *in.Version, Description: in.Description, Values: map[secrets.Environment]*string{}}
+	up := service.UpdateInput{Version: in.Version, Description: in.Description, Values: map[secrets.Environment]*string{}}
 	for k, v := range in.Values {
 		env, err := secrets.ParseEnvironment("values", string(k))
 		if err != nil {

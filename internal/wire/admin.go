@@ -110,6 +110,12 @@ func (o *Org) WritePolicy(env secrets.Environment) EnvironmentPolicy {
 	return EnvironmentPolicy{MinWritePriority: secrets.DefaultEnvironmentPolicy(env).MinWritePriority}
 }
 
+// AuditRetention is how many days audit records are kept: the org's
+// setting, else the default.
+func (o *Org) AuditRetention() int {
+	return (&secrets.Org{AuditRetentionDays: o.AuditRetentionDays}).AuditRetention()
+}
+
 // EnvironmentPolicy is who may write an environment's values: a role
 // priority of at least MinWritePriority.
 type EnvironmentPolicy struct {

@@ -48,7 +48,7 @@ type EffectiveResponse struct {
 
 // Layer is the layer asked for.
 func (e *EffectiveResponse) Layer() secrets.Layer {
-	return secrets.Layer{App: deref(e.App), Machine: deref(e.Machine)}
+	return secrets.Layer{App: Deref(e.App), Machine: Deref(e.Machine)}
 }
 
 // EffectiveSecret is one name a workload at the layer receives: the layer

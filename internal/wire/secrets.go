@@ -69,7 +69,7 @@ type SecretRow struct {
 
 // Layer is the layer the secret lives at.
 func (s *SecretRow) Layer() secrets.Layer {
-	return secrets.Layer{App: deref(s.App), Machine: deref(s.Machine)}
+	return secrets.Layer{App: Deref(s.App), Machine: Deref(s.Machine)}
 }
 
 // SecretList is one page of GET /v1/secrets. NextCursor is left out on the
@@ -128,6 +128,15 @@ type VersionList struct {
 // leaving the environment out); an environment left out is kept.
 type EnvironmentValues map[secrets.Environment]*string
 
+// Values sets each environment of m to its value.
+func Values(m map[secrets.Environment]string) EnvironmentValues {
+	out := make(EnvironmentValues, len(m))
+	for env, v := range m {
+		out[env] = &v
+	}
+	return out
+}
+
 // CreateSecretRequest is the body of POST /v1/secrets.
 type CreateSecretRequest struct {
 	Name        string            `json:"name"`
@@ -138,10 +147,10 @@ type CreateSecretRequest struct {
 }
 
 // UpdateSecretRequest is the body of PATCH /v1/secrets/{id}: the version
-// being changed and only what changes. Name is refused: values are bound
-// to the name.
+// being changed (required; versions start at 1, so 0 is its absence) and
+// only what changes. Name is refused: values are bound to the name.
 type UpdateSecretRequest struct {
-	Version     *int64            `json:"version"`
+	Version     int64             `json:"version"`
 	Name        *string           `json:"name,omitempty"`
 	Description *string           `json:"description,omitempty"`
 	Values      EnvironmentValues `json:"values,omitempty"`

@@ -112,10 +112,18 @@ func Optional(s string) *string {
 	return &s
 }
 
-// deref is *p, or "" for nil.
-func deref(p *string) string {
+// Deref is *p, or "" for nil: the other way of Optional.
+func Deref(p *string) string {
 	if p == nil {
 		return ""
 	}
 	return *p
+}
+
+// RoleName is the caller's role, or "" for a service token.
+func (m *Me) RoleName() secrets.Role {
+	if m.Role == nil {
+		return ""
+	}
+	return *m.Role
 }
