@@ -75,7 +75,7 @@ type (
 	EnvironmentPolicyUpdate = wire.EnvironmentPolicyInput
 	// Effective is the answer of GET /v1/effective: what a resolve at a
 	// layer would return for an environment, with masks in place of values.
-	Effective = wire.EffectiveResponse
+	Effective = wire.Effective
 	// EffectiveSecret is one name a workload at the layer receives.
 	EffectiveSecret = wire.EffectiveSecret
 	// EffectiveOverride is a lower layer's value that the winner hides.

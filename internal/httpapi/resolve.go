@@ -55,9 +55,9 @@ func (a *api) getEffective(w http.ResponseWriter, r *http.Request, id secrets.Id
 	return nil
 }
 
-func effectiveOf(env secrets.Environment, page *service.EffectivePage) wire.EffectiveResponse {
+func effectiveOf(env secrets.Environment, page *service.EffectivePage) wire.Effective {
 	layer := page.Layer
-	out := wire.EffectiveResponse{Environment: env, App: wire.Optional(layer.App), Machine: wire.Optional(layer.Machine),
+	out := wire.Effective{Environment: env, App: wire.Optional(layer.App), Machine: wire.Optional(layer.Machine),
 		Secrets: make([]wire.EffectiveSecret, 0, len(page.Entries)), NextCursor: page.NextCursor}
 	for _, e := range page.Entries {
 		s := wire.EffectiveSecret{Name: e.Name, ID: e.ID, Layer: e.Layer.Kind(), Version: e.Version, Mask: e.Mask, Owner: principalOf(e.Owner),

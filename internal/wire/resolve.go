@@ -34,10 +34,10 @@ type DirectResolveResponse struct {
 	Error       *ErrorDetail        `json:"error,omitempty"`
 }
 
-// EffectiveResponse is the answer of GET /v1/effective: what a resolve at
+// Effective is the answer of GET /v1/effective: what a resolve at
 // the layer would return for the environment, with masks in place of
 // values. App and Machine are the layer asked for (null when left out).
-type EffectiveResponse struct {
+type Effective struct {
 	Environment secrets.Environment `json:"environment"`
 	App         *string             `json:"app"`
 	Machine     *string             `json:"machine"`
@@ -47,7 +47,7 @@ type EffectiveResponse struct {
 }
 
 // Layer is the layer asked for.
-func (e *EffectiveResponse) Layer() secrets.Layer {
+func (e *Effective) Layer() secrets.Layer {
 	return secrets.Layer{App: Deref(e.App), Machine: Deref(e.Machine)}
 }
 
