@@ -320,25 +320,8 @@ func (g *docGen) schemaOf(t reflect.Type, request bool) map[string]any {
 // embedded structs lend theirs; a field without omitempty or omitzero is
 // always there, so required.
 func (g *docGen) fields(t reflect.Type, request bool, props map[string]any, required *[]string) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			g.fields(f.Type, request, props, required)
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
+	eachJSONField(t, func(name, opts string, ft reflect.Type) {
 		optional := strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
-		ft := f.Type
 		if optional && ft.Kind() == reflect.Pointer {
 			ft = ft.Elem() // left out rather than null
 		}
@@ -346,7 +329,7 @@ func (g *docGen) fields(t reflect.Type, request bool, props map[string]any, requ
 		if !optional {
 			*required = append(*required, name)
 		}
-	}
+	})
 }
 
 // nullable is s that may also be null.
