@@ -5,7 +5,7 @@ ADDR ?= 127.0.0.1:8080
 DATA ?= .zwrm
 FUZZTIME ?= 30s
 
-.PHONY: dev test build lambdas synth deploy diff destroy bench lint fuzz clean FORCE
+.PHONY: dev test build lambdas synth deploy diff destroy bench lint fuzz openapi clean FORCE
 
 ## dev: build zwrm and serve the API on $(ADDR) with data in ./$(DATA)
 dev: bin/zwrm
@@ -97,6 +97,11 @@ bench: node_modules/.package-lock.json
 	$(GO) test -run '^$$' -bench . -skip '^BenchmarkResolveLoad$$' -benchmem -benchtime=300x ./...
 	BENCH_BASELINE='$(BENCH_BASELINE)' $(GO) test -run '^$$' -bench '^BenchmarkResolveLoad$$' \
 		-benchtime=$(LOAD_RESOLVES)x -timeout 30m ./internal/bench
+
+## openapi: regenerate the OpenAPI document (internal/httpapi/openapi.json) and the web UI's
+##          routes module (web/src/routes.js) from the route table and the wire types
+openapi:
+	$(GO) run ./internal/tools/openapi
 
 ## lint: gofmt, go vet, and a tidy go.mod
 lint:

@@ -27,6 +27,7 @@ import (
 	"github.com/zwrm/secrets/internal/kmstest"
 	"github.com/zwrm/secrets/internal/lambdaapp"
 	"github.com/zwrm/secrets/internal/localkms"
+	"github.com/zwrm/secrets/internal/wire"
 )
 
 // A call is one AWS call as IAM sees it: the action, the resource (the
@@ -325,7 +326,7 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 		AccountID: "123456789012", UserARN: "arn:aws:sts::123456789012:assumed-role/web-prod/i-0abc", UserID: "AROAEXAMPLE:i-0abc",
 	}}
 	d.expect(200, "resolve", "POST /v1/resolve/iam", "/v1/resolve/iam", "org=acme", map[string]any{"environment": "production"}, iamCaller)
-	direct, _ := json.Marshal(lambdaapp.ResolveRequest{Token: svcTok["token"].(string), Environment: "production"})
+	direct, _ := json.Marshal(wire.DirectResolveRequest{Token: svcTok["token"].(string), ResolveRequest: wire.ResolveRequest{Environment: "production"}})
 	if out, err := d.apps["resolve-direct"].ResolveDirect(ctx, direct); err != nil || out.Error != nil || out.Secrets["API_KEY"] == "" {
 		t.Fatalf("direct resolve: %+v %v", out.Error, err)
 	}

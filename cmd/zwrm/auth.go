@@ -68,7 +68,7 @@ echo. It is never taken as an argument, so it stays out of shell history.`,
 			if a.jsonOutput() {
 				return a.printJSON(map[string]any{"profile": name, "endpoint": c.Endpoint(), "config": path, "me": me})
 			}
-			role := string(me.Role)
+			role := string(me.RoleName())
 			if role == "" {
 				role = string(me.Kind) + " token"
 			}
@@ -135,8 +135,8 @@ func newWhoami(a *app) *cobra.Command {
 			tb.row("name", me.Name)
 			tb.row("subject", me.Subject)
 			tb.row("kind", string(me.Kind))
-			if me.Role != "" {
-				tb.row("role", fmt.Sprintf("%s (%d)", me.Role, me.RolePriority))
+			if me.RoleName() != "" {
+				tb.row("role", fmt.Sprintf("%s (%d)", me.RoleName(), me.RolePriority))
 			}
 			if me.Scope != nil {
 				tb.row("scope", fmt.Sprintf("%s layer, resolves %s", layerName(secrets.Layer{App: me.Scope.App, Machine: me.Scope.Machine}), envNames(me.Scope.Environments)))

@@ -13,7 +13,7 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/client"
 )
 
 // The configuration file, in the user's configuration directory

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/client"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -84,11 +84,11 @@ func (a *app) printEffective(plan effectivePlan, res *client.Effective) error {
 			App         *string                  `json:"app"`
 			Machine     *string                  `json:"machine"`
 			Secrets     []client.EffectiveSecret `json:"secrets"`
-		}{res.Environment, nullable(res.App), nullable(res.Machine), res.Secrets})
+		}{res.Environment, res.App, res.Machine, res.Secrets})
 	}
 	// The layer the answer explains; a service token's scope may have
 	// supplied what the command line left out.
-	layer := secrets.Layer{App: res.App, Machine: res.Machine}
+	layer := res.Layer()
 	if layer.App == "" {
 		layer = plan.layer
 	}
@@ -123,11 +123,4 @@ func layerOfKind(l secrets.Layer, kind string) string {
 		return "app " + l.App
 	}
 	return kind
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/client"
 )
 
 // randomToken is a token-shaped string no server issued.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/client"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -85,7 +85,7 @@ func tsp(t *time.Time) string {
 	return ts(*t)
 }
 
-func who(p secrets.Principal) string {
+func who(p client.Principal) string {
 	switch {
 	case p.Name != "" && p.Subject != "" && p.Name != p.Subject:
 		return p.Name + " <" + p.Subject + ">"

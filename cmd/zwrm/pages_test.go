@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/client"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 

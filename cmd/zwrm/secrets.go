@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/client"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -447,7 +447,7 @@ Audit records are kept for the organization's retention (default 400 days,
 			if err != nil {
 				return err
 			}
-			var org *secrets.Org
+			var org *client.Org
 			if change {
 				org, err = cl.UpdateOrg(cmd.Context(), up)
 			} else {
@@ -487,22 +487,22 @@ func planOrgUpdate(cmd *cobra.Command, envs, priorities []string, retention int)
 			return up, false, usagef("--write-priority %q: use development, staging or production", p)
 		}
 		if up.EnvironmentPolicies == nil {
-			up.EnvironmentPolicies = map[secrets.Environment]secrets.EnvironmentPolicy{}
+			up.EnvironmentPolicies = map[secrets.Environment]client.EnvironmentPolicyUpdate{}
 		}
-		up.EnvironmentPolicies[env] = secrets.EnvironmentPolicy{MinWritePriority: n}
+		up.EnvironmentPolicies[env] = client.EnvironmentPolicyUpdate{MinWritePriority: &n}
 		change = true
 	}
 	if cmd.Flags().Changed("audit-retention-days") {
 		if err := secrets.ValidateAuditRetentionDays("--audit-retention-days", retention); err != nil {
 			return up, false, usagef("--audit-retention-days %d: want a number of days from %d to %d", retention, secrets.MinAuditRetentionDays, secrets.MaxAuditRetentionDays)
 		}
-		up.AuditRetentionDays = retention
+		up.AuditRetentionDays = &retention
 		change = true
 	}
 	return up, change, nil
 }
 
-func printOrg(a *app, org *secrets.Org) error {
+func printOrg(a *app, org *client.Org) error {
 	if a.jsonOutput() {
 		return a.printJSON(org)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/client"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -228,7 +228,7 @@ func newAudit(a *app) *cobra.Command {
 			}
 			if a.jsonOutput() {
 				if page.Records == nil {
-					page.Records = []secrets.AuditRecord{}
+					page.Records = []client.AuditRecord{}
 				}
 				return a.printJSON(page)
 			}
@@ -236,7 +236,7 @@ func newAudit(a *app) *cobra.Command {
 			for _, r := range page.Records {
 				layer := "-"
 				if r.Layer != nil {
-					layer = layerName(*r.Layer)
+					layer = layerName(secrets.Layer(*r.Layer))
 				}
 				var names []string
 				for _, e := range r.Secrets {
@@ -246,7 +246,7 @@ func newAudit(a *app) *cobra.Command {
 				if r.TokenID != "" {
 					detail = strings.TrimSpace(detail + " token " + r.TokenID)
 				}
-				tb.row(ts(r.Time), r.Action, who(secrets.Principal{Subject: r.Actor.Subject, Name: r.Actor.Name}), layer, string(r.Environment), strings.Join(names, ", "), detail)
+				tb.row(ts(r.Time), r.Action, who(client.Principal{Subject: r.Actor.Subject, Name: r.Actor.Name}), layer, string(r.Environment), strings.Join(names, ", "), detail)
 			}
 			if err := tb.flush(); err != nil {
 				return err

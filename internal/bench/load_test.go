@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/client"
 	"github.com/zwrm/secrets/internal/local"
 	"github.com/zwrm/secrets/internal/secrets"
 )
@@ -235,7 +235,7 @@ func (s *devServer) seed(b *testing.B) {
 		value := fmt.Sprintf("value-%04d-%s", i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
 		_, err := admin.CreateSecret(ctx, client.CreateSecretRequest{Name: fmt.Sprintf("SECRET_%04d", i/2),
 			App: layers[i%3].App, Machine: layers[i%3].Machine,
-			Values: map[secrets.Environment]string{secrets.Development: value, secrets.Staging: value, secrets.Production: value}})
+			Values: client.Values(map[secrets.Environment]string{secrets.Development: value, secrets.Staging: value, secrets.Production: value})})
 		if err != nil {
 			b.Fatalf("%s: create secret %d: %v", s.name, i, err)
 		}

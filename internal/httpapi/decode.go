@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/wire"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -28,7 +29,7 @@ func decodeJSON(r *http.Request, v any, optional bool) error {
 		return secrets.Invalid("", "could not read the request body")
 	}
 	if len(body) > MaxBodyBytes {
-		return &secrets.Error{Code: codeTooLarge, Message: fmt.Sprintf("the request body is over %d KiB", MaxBodyBytes>>10)}
+		return &secrets.Error{Code: wire.CodeTooLarge, Message: fmt.Sprintf("the request body is over %d KiB", MaxBodyBytes>>10)}
 	}
 	if !utf8.Valid(body) {
 		// encoding/json would replace the bad bytes with U+FFFD and store
@@ -44,7 +45,7 @@ func decodeJSON(r *http.Request, v any, optional bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" || !optional {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return &secrets.Error{Code: codeUnsupportedMedia, Message: "send the body as application/json (Content-Type: application/json)"}
+			return &secrets.Error{Code: wire.CodeUnsupportedMedia, Message: "send the body as application/json (Content-Type: application/json)"}
 		}
 	}
 	return DecodeBody(body, v)
@@ -260,20 +261,28 @@ func strictType(t reflect.Type) reflect.Type {
 // sees them (embedded structs without a tag lend theirs).
 func jsonFields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
+	eachJSONField(t, func(name, _ string, ft reflect.Type) {
+		if _, ok := out[name]; !ok {
+			out[name] = ft
+		}
+	})
+	return out
+}
+
+// eachJSONField calls fn with the JSON name, the tag options and the type
+// of each field of struct t that encoding/json reads and writes, the fields
+// of embedded structs without a tag included, in order.
+func eachJSONField(t reflect.Type, fn func(name, opts string, ft reflect.Type)) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
 		if tag == "-" {
 			continue
 		}
-		name, _, _ := strings.Cut(tag, ",")
+		name, opts, _ := strings.Cut(tag, ",")
 		if f.Anonymous && name == "" {
 			if et := strictType(f.Type); et != nil && et.Kind() == reflect.Struct {
-				for k, v := range jsonFields(et) {
-					if _, ok := out[k]; !ok {
-						out[k] = v
-					}
-				}
+				eachJSONField(et, fn)
 				continue
 			}
 		}
@@ -283,9 +292,8 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		if name == "" {
 			name = f.Name
 		}
-		out[name] = f.Type
+		fn(name, opts, f.Type)
 	}
-	return out
 }
 
 // joinPath names a key below path: values.production. A key that is not

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/wire"
 )
 
 // strictCases are bodies encoding/json accepts that the API refuses, and
@@ -44,10 +45,10 @@ var strictCases = []struct {
 	{"a lone surrogate in a top-level string", intoCreate, `"\ud800"`, "", "surrogate"},
 }
 
-func intoCreate() any  { return &httpapi.CreateSecretRequest{} }
-func intoUpdate() any  { return &httpapi.UpdateSecretRequest{} }
-func intoToken() any   { return &httpapi.CreateTokenRequest{} }
-func intoResolve() any { return &httpapi.ResolveRequest{} }
+func intoCreate() any  { return &wire.CreateSecretRequest{} }
+func intoUpdate() any  { return &wire.UpdateSecretRequest{} }
+func intoToken() any   { return &wire.CreateTokenRequest{} }
+func intoResolve() any { return &wire.ResolveRequest{} }
 
 func TestDecodeBodyRefusesWhatJSONWouldAcceptSilently(t *testing.T) {
 	t.Parallel()
@@ -97,7 +98,7 @@ func TestDecodeBodyAcceptsWhatClientsSend(t *testing.T) {
 			}
 		})
 	}
-	var got httpapi.CreateSecretRequest
+	var got wire.CreateSecretRequest
 	if err := httpapi.DecodeBody([]byte(`{"name":"A","description":"\ud83d\ude00"}`), &got); err != nil || got.Description != "😀" {
 		t.Errorf("a surrogate pair decodes to %q (%v)", got.Description, err)
 	}

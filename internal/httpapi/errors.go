@@ -7,38 +7,21 @@ import (
 	"net/http"
 
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/wire"
 )
 
 // statusOf is the one table from domain codes to HTTP statuses.
 var statusOf = map[secrets.Code]int{
-	secrets.CodeInvalid:      http.StatusBadRequest,
-	secrets.CodeUnauthorized: http.StatusUnauthorized,
-	secrets.CodeForbidden:    http.StatusForbidden,
-	secrets.CodeNotFound:     http.StatusNotFound,
-	secrets.CodeConflict:     http.StatusConflict,
-	secrets.CodeUnavailable:  http.StatusServiceUnavailable,
-	secrets.CodeInternal:     http.StatusInternalServerError,
-	codeMethodNotAllowed:     http.StatusMethodNotAllowed,
-	codeTooLarge:             http.StatusRequestEntityTooLarge,
-	codeUnsupportedMedia:     http.StatusUnsupportedMediaType,
-}
-
-// Codes of the HTTP layer itself.
-const (
-	codeMethodNotAllowed secrets.Code = "method_not_allowed"
-	codeTooLarge         secrets.Code = "too_large"
-	codeUnsupportedMedia secrets.Code = "unsupported_media_type"
-)
-
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code      secrets.Code `json:"code"`
-	Message   string       `json:"message"`
-	Field     string       `json:"field,omitempty"`
-	RequestID string       `json:"request_id,omitempty"`
+	secrets.CodeInvalid:       http.StatusBadRequest,
+	secrets.CodeUnauthorized:  http.StatusUnauthorized,
+	secrets.CodeForbidden:     http.StatusForbidden,
+	secrets.CodeNotFound:      http.StatusNotFound,
+	secrets.CodeConflict:      http.StatusConflict,
+	secrets.CodeUnavailable:   http.StatusServiceUnavailable,
+	secrets.CodeInternal:      http.StatusInternalServerError,
+	wire.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	wire.CodeTooLarge:         http.StatusRequestEntityTooLarge,
+	wire.CodeUnsupportedMedia: http.StatusUnsupportedMediaType,
 }
 
 // writeError answers err. Domain errors carry their own message; anything
@@ -47,7 +30,7 @@ type errorDetail struct {
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *secrets.Error
 	code := secrets.ErrorCode(err)
-	detail := errorDetail{Code: code, RequestID: requestID(r.Context())}
+	detail := wire.ErrorDetail{Code: code, RequestID: requestID(r.Context())}
 	status := statusOf[code]
 	if status == 0 {
 		status, detail.Code = http.StatusInternalServerError, secrets.CodeInternal
@@ -71,7 +54,7 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="zwrm"`)
 	}
-	writeJSON(w, status, errorBody{Error: detail})
+	writeJSON(w, status, wire.ErrorBody{Error: detail})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -11,11 +11,12 @@ import (
 
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/wire"
 )
 
 // requestBodies are the request types whose decoding the fuzz targets try.
 func requestBodies() []any {
-	return []any{&httpapi.CreateSecretRequest{}, &httpapi.UpdateSecretRequest{}, &httpapi.ResolveRequest{}, &httpapi.CreateTokenRequest{}}
+	return []any{&wire.CreateSecretRequest{}, &wire.UpdateSecretRequest{}, &wire.ResolveRequest{}, &wire.CreateTokenRequest{}}
 }
 
 var decodeSeeds = []string{
@@ -128,25 +129,25 @@ func FuzzDecodeBodyNeverQuotesValues(f *testing.F) {
 			into any
 			body string
 		}{
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted + `},"extra":true}`},
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted},
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted + `,}}`},
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","values":{"development":` + raw + `}}`},
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","values":{"development":[` + quoted + `]}}`},
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","values":` + quoted + `}`},
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted + `}} ` + quoted},
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted + `}}` + raw},
-			{&httpapi.CreateSecretRequest{}, quoted},
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted + `,"development":` + quoted + `}}`},
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","Values":{"development":` + quoted + `}}`},
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","values":{"development":` + strings.TrimSuffix(quoted, `"`) + `\ud800"}}`},
-			{&httpapi.CreateSecretRequest{}, `{"name":"A","values":{"development":"\udc00` + strings.TrimPrefix(quoted, `"`) + `}}`},
-			{&httpapi.UpdateSecretRequest{}, `{"version":` + quoted + `,"values":{"staging":` + quoted + `}}`},
-			{&httpapi.UpdateSecretRequest{}, `{"version":1,"values":{"staging":` + quoted + `},"name":1}`},
-			{&httpapi.UpdateSecretRequest{}, `{"version":1,"values":{"staging":` + quoted + `},"owner":"x"}`},
-			{&httpapi.UpdateSecretRequest{}, `{"version":1,"values":{"staging":{"v":` + quoted + `}}}`},
-			{&httpapi.ResolveRequest{}, `{"environment":` + quoted + `,"app":1}`},
-			{&httpapi.CreateTokenRequest{}, `{"kind":"user","name":"n","expires_at":` + quoted + `}`},
+			{&wire.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted + `},"extra":true}`},
+			{&wire.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted},
+			{&wire.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted + `,}}`},
+			{&wire.CreateSecretRequest{}, `{"name":"A","values":{"development":` + raw + `}}`},
+			{&wire.CreateSecretRequest{}, `{"name":"A","values":{"development":[` + quoted + `]}}`},
+			{&wire.CreateSecretRequest{}, `{"name":"A","values":` + quoted + `}`},
+			{&wire.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted + `}} ` + quoted},
+			{&wire.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted + `}}` + raw},
+			{&wire.CreateSecretRequest{}, quoted},
+			{&wire.CreateSecretRequest{}, `{"name":"A","values":{"development":` + quoted + `,"development":` + quoted + `}}`},
+			{&wire.CreateSecretRequest{}, `{"name":"A","Values":{"development":` + quoted + `}}`},
+			{&wire.CreateSecretRequest{}, `{"name":"A","values":{"development":` + strings.TrimSuffix(quoted, `"`) + `\ud800"}}`},
+			{&wire.CreateSecretRequest{}, `{"name":"A","values":{"development":"\udc00` + strings.TrimPrefix(quoted, `"`) + `}}`},
+			{&wire.UpdateSecretRequest{}, `{"version":` + quoted + `,"values":{"staging":` + quoted + `}}`},
+			{&wire.UpdateSecretRequest{}, `{"version":1,"values":{"staging":` + quoted + `},"name":1}`},
+			{&wire.UpdateSecretRequest{}, `{"version":1,"values":{"staging":` + quoted + `},"owner":"x"}`},
+			{&wire.UpdateSecretRequest{}, `{"version":1,"values":{"staging":{"v":` + quoted + `}}}`},
+			{&wire.ResolveRequest{}, `{"environment":` + quoted + `,"app":1}`},
+			{&wire.CreateTokenRequest{}, `{"kind":"user","name":"n","expires_at":` + quoted + `}`},
 		}
 		for _, tc := range templates {
 			err := httpapi.DecodeBody([]byte(tc.body), tc.into)
@@ -202,13 +203,13 @@ func FuzzHandlerRequest(f *testing.F) {
 		}
 		// A created secret shows masks, never a value of 16 characters or
 		// more (a mask is at most 15).
-		var in httpapi.CreateSecretRequest
+		var in wire.CreateSecretRequest
 		if err := httpapi.DecodeBody(body, &in); err != nil {
 			t.Fatalf("201 for a body that does not decode: %v", err)
 		}
 		out := decode[secretJSON](t, r)
 		for env, v := range in.Values {
-			m, ok := out.Masked[env]
+			m, ok := out.Masked[string(env)]
 			if v == nil || utf8.RuneCountInString(*v) < 16 || !ok || m == nil {
 				continue
 			}

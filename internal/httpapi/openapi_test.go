@@ -440,3 +440,18 @@ func openAPIMissing(want, got []string) []string {
 	}
 	return out
 }
+
+// TestOpenAPIIsGenerated: the committed document and the web UI's routes
+// module are what `make openapi` writes from the route table and the wire
+// types.
+func TestOpenAPIIsGenerated(t *testing.T) {
+	doc, err := httpapi.OpenAPIDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string][]byte{"openapi.json": doc, "../../web/src/routes.js": httpapi.RoutesModule()} {
+		if got, err := os.ReadFile(filepath.FromSlash(file)); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s is not what make openapi generates (%v): run make openapi", file, err)
+		}
+	}
+}

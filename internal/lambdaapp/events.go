@@ -12,6 +12,7 @@ import (
 
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/wire"
 )
 
 // Authorize is the API Gateway HTTP API Lambda authorizer (simple
@@ -23,12 +24,11 @@ func (a *App) Authorize(ctx context.Context, req events.APIGatewayV2CustomAuthor
 	ctx, cancel := withinDeadline(ctx)
 	defer cancel()
 	deny := events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}
-	header := req.Headers["authorization"]
-	scheme, token, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	token, err := wire.BearerToken(req.Headers["authorization"])
+	if err != nil {
 		return deny, nil
 	}
-	id, err := a.Service.Authenticate(ctx, strings.TrimSpace(token))
+	id, err := a.Service.Authenticate(ctx, token)
 	if secrets.IsCode(err, secrets.CodeUnauthorized) {
 		a.Logger.InfoContext(ctx, "authorizer denied", "request_id", req.RequestContext.RequestID, "route", req.RouteKey)
 		return deny, nil
@@ -43,30 +43,6 @@ func (a *App) Authorize(ctx context.Context, req events.APIGatewayV2CustomAuthor
 		return deny, errors.New("authorizer failed")
 	}
 	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: c}, nil
-}
-
-// ResolveRequest is a direct invocation of the resolve function by another
-// AWS workload (lambda:InvokeFunction), authenticated by a service token.
-type ResolveRequest struct {
-	Token       string `json:"token"`
-	Environment string `json:"environment"`
-	App         string `json:"app,omitempty"`
-	Machine     string `json:"machine,omitempty"`
-}
-
-// ResolveResponse answers a direct invocation: the secrets, or an error in
-// the API's shape.
-type ResolveResponse struct {
-	Environment string            `json:"environment,omitempty"`
-	Secrets     map[string]string `json:"secrets,omitempty"`
-	Error       *ErrorBody        `json:"error,omitempty"`
-}
-
-// ErrorBody is an error as the API words it.
-type ErrorBody struct {
-	Code    secrets.Code `json:"code"`
-	Message string       `json:"message"`
-	Field   string       `json:"field,omitempty"`
 }
 
 // isHTTPEvent tells an API Gateway request from other payloads.
@@ -88,28 +64,28 @@ func isHTTPEvent(raw json.RawMessage) bool {
 // could write such an event themselves, authorizer context and all, so an
 // event shaped like one is refused. API Gateway invokes the resolve
 // function, which workloads may not invoke.
-func (a *App) ResolveDirect(ctx context.Context, raw json.RawMessage) (ResolveResponse, error) {
+func (a *App) ResolveDirect(ctx context.Context, raw json.RawMessage) (wire.DirectResolveResponse, error) {
 	ctx, cancel := withinDeadline(ctx)
 	defer cancel()
 	return a.resolveDirect(ctx, raw), nil
 }
 
-func (a *App) resolveDirect(ctx context.Context, raw json.RawMessage) ResolveResponse {
-	fail := func(err error) ResolveResponse {
+func (a *App) resolveDirect(ctx context.Context, raw json.RawMessage) wire.DirectResolveResponse {
+	fail := func(err error) wire.DirectResolveResponse {
 		code := secrets.ErrorCode(err)
-		body := &ErrorBody{Code: code, Message: "internal error"}
+		body := &wire.ErrorDetail{Code: code, Message: "internal error"}
 		var e *secrets.Error
 		if code != secrets.CodeInternal && errors.As(err, &e) {
 			body.Message, body.Field = e.Message, e.Field
 		} else {
 			a.Logger.ErrorContext(ctx, "direct resolve failed", "request_id", invocationID(ctx), "error", err.Error())
 		}
-		return ResolveResponse{Error: body}
+		return wire.DirectResolveResponse{Error: body}
 	}
 	if isHTTPEvent(raw) {
 		return fail(secrets.Errorf(secrets.CodeForbidden, "this function takes direct invocations only ({\"token\", \"environment\", ...}); HTTP requests go through API Gateway"))
 	}
-	var in ResolveRequest
+	var in wire.DirectResolveRequest
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
@@ -123,7 +99,7 @@ func (a *App) resolveDirect(ctx context.Context, raw json.RawMessage) ResolveRes
 	if id.Kind != secrets.TokenService {
 		return fail(secrets.Errorf(secrets.CodeForbidden, "direct invocation takes a service token (zwrm_s_…); people resolve through the API"))
 	}
-	env, err := secrets.ParseEnvironment("environment", in.Environment)
+	env, err := secrets.ParseEnvironment("environment", string(in.Environment))
 	if err != nil {
 		return fail(err)
 	}
@@ -135,7 +111,7 @@ func (a *App) resolveDirect(ctx context.Context, raw json.RawMessage) ResolveRes
 	if err != nil {
 		return fail(err)
 	}
-	return ResolveResponse{Environment: string(res.Environment), Secrets: res.Values}
+	return wire.DirectResolveResponse{Environment: res.Environment, Secrets: res.Values}
 }
 
 // RotationEvent is the input the rotation schedule (EventBridge Scheduler)

@@ -1,7 +1,11 @@
 // The API client: the page's only way to the server. It calls the API on
 // its own origin with the signed-in user's token, and turns every failure
 // into an ApiError whose message a person can read (never raw JSON).
-// It has no call for resolve: the page never asks for a value.
+// It has no call for resolve: the page never asks for a value. Calls name
+// API operations; their methods and paths come from routes.js, which `make
+// openapi` generates from the server's route table.
+
+import { routes } from './routes.js';
 
 const TOKEN_KEY = 'zwrm.token';
 
@@ -158,23 +162,40 @@ export async function allPages(path) {
   throw new ApiError(0, 'http', 'The server kept answering more pages of the list. Reload the page and try again.');
 }
 
+/**
+ * pathOf is the path of operation op with its {name} parameters filled in, each escaped.
+ * @param {keyof routes} op
+ * @param {Record<string, string|number>} [params]
+ */
+export function pathOf(op, params = {}) {
+  return routes[op].path.replace(/\{(\w+)\}/g, (_, name) => {
+    if (params[name] === undefined) throw new Error(`${op} needs ${name}`);
+    return encodeURIComponent(params[name]);
+  });
+}
+
+/** call calls operation op (see routes.js) with its path parameters and body. */
+function call(op, params, body, opts) {
+  return request(routes[op].method, pathOf(op, params), body, opts);
+}
+
 export const api = {
-  me: (token) => request('GET', '/v1/me', undefined, token ? { token, quiet401: true } : {}),
-  org: () => request('GET', '/v1/org'),
-  layers: () => request('GET', '/v1/layers'),
+  me: (token) => call('me', {}, undefined, token ? { token, quiet401: true } : {}),
+  org: () => call('getOrg'),
+  layers: () => call('listLayers'),
   /** effective says, with masks, what a workload at layer receives in env and from which layer: every page of it. */
   effective: (env, layer) => {
     const q = new URLSearchParams({ environment: env });
     if (layer.app) q.set('app', layer.app);
     if (layer.machine) q.set('machine', layer.machine);
-    return allPages(`/v1/effective?${q}`);
+    return allPages(`${pathOf('getEffective')}?${q}`);
   },
   /** list reads the secrets of layer: every page of them. */
-  list: (layer) => allPages(`/v1/secrets${layerQuery(layer)}`),
-  get: (id) => request('GET', `/v1/secrets/${encodeURIComponent(id)}`),
-  create: (body) => request('POST', '/v1/secrets', body),
-  update: (id, body) => request('PATCH', `/v1/secrets/${encodeURIComponent(id)}`, body),
-  remove: (id) => request('DELETE', `/v1/secrets/${encodeURIComponent(id)}`),
-  versions: (id) => request('GET', `/v1/secrets/${encodeURIComponent(id)}/versions`),
-  restore: (id, n) => request('POST', `/v1/secrets/${encodeURIComponent(id)}/versions/${encodeURIComponent(n)}/restore`, {}),
+  list: (layer) => allPages(`${pathOf('listSecrets')}${layerQuery(layer)}`),
+  get: (id) => call('getSecret', { id }),
+  create: (body) => call('createSecret', {}, body),
+  update: (id, body) => call('updateSecret', { id }, body),
+  remove: (id) => call('deleteSecret', { id }),
+  versions: (id) => call('listVersions', { id }),
+  restore: (id, n) => call('restoreVersion', { id, n }, {}),
 };

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/client"
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/local"
 	"github.com/zwrm/secrets/internal/secrets"
@@ -96,7 +96,7 @@ func TestEveryRouteHasAMethod(t *testing.T) {
 		t.Errorf("OpenAPI returned %.40q", doc)
 	}
 	me := must[*client.Me](t)(c.Me(ctx))
-	if me.Org != "acme" || me.Role != secrets.RoleSuperadmin || me.Kind != secrets.TokenUser {
+	if me.Org != "acme" || me.RoleName() != secrets.RoleSuperadmin || me.Kind != secrets.TokenUser {
 		t.Errorf("Me = %+v", me)
 	}
 	for _, layer := range []secrets.Layer{secrets.Global, web, machine} {
@@ -119,8 +119,8 @@ func TestEveryRouteHasAMethod(t *testing.T) {
 	}
 
 	created := must[*client.SecretDetail](t)(c.CreateSecret(ctx, client.CreateSecretRequest{Name: "DB_URL", Description: "the database", App: "web",
-		Values: map[secrets.Environment]string{secrets.Development: "postgres://dev-db-credential"}}))
-	if created.App != "web" || !created.Environments.Development || created.Environments.Staging || created.Masked[secrets.Development] == nil || !created.CanModify {
+		Values: client.Values(map[secrets.Environment]string{secrets.Development: "postgres://dev-db-credential"})}))
+	if created.Layer().App != "web" || !created.Environments.Development || created.Environments.Staging || created.Masked[secrets.Development] == nil || !created.CanModify {
 		t.Errorf("created = %+v", created)
 	}
 	rows := must[[]client.Secret](t)(c.ListSecrets(ctx, web))
@@ -201,11 +201,11 @@ func TestEveryRouteHasAMethod(t *testing.T) {
 	if len(next.Records) == 0 || next.Records[0].ID >= page.Records[1].ID {
 		t.Errorf("the next page does not follow: %+v", next.Records)
 	}
-	org := must[*secrets.Org](t)(c.Org(ctx))
+	org := must[*client.Org](t)(c.Org(ctx))
 	if org.ID != "acme" {
 		t.Errorf("org = %+v", org)
 	}
-	org = must[*secrets.Org](t)(c.SetUserResolveEnvironments(ctx, []secrets.Environment{secrets.Development, secrets.Staging}))
+	org = must[*client.Org](t)(c.SetUserResolveEnvironments(ctx, []secrets.Environment{secrets.Development, secrets.Staging}))
 	if !slices.Equal(org.UserResolveEnvironments, []secrets.Environment{secrets.Development, secrets.Staging}) {
 		t.Errorf("org after update = %+v", org)
 	}
@@ -259,7 +259,7 @@ func TestErrorsCarryTheAPIsCodeMessageFieldAndStatus(t *testing.T) {
 			return c.DeleteLayerSecret(ctx, secrets.Global, "ABSENT")
 		}, 404, secrets.CodeNotFound, "", "ABSENT"},
 		{"a taken name is a 409", func() error {
-			_, err := c.CreateSecret(ctx, client.CreateSecretRequest{Name: "ANNS", Values: map[secrets.Environment]string{secrets.Development: "x"}})
+			_, err := c.CreateSecret(ctx, client.CreateSecretRequest{Name: "ANNS", Values: client.Values(map[secrets.Environment]string{secrets.Development: "x"})})
 			return err
 		}, 409, secrets.CodeConflict, "name", "already taken"},
 	}

@@ -33,19 +33,6 @@ func (p Page) query(q url.Values) url.Values {
 	return q
 }
 
-// SecretPage is one page of GET /v1/secrets. NextCursor is "" on the last.
-type SecretPage struct {
-	Secrets    []Secret `json:"secrets"`
-	NextCursor string   `json:"next_cursor"`
-}
-
-// LayerSecretPage is one page of a layer's list in the org, app and
-// machine secrets API. NextCursor is "" on the last.
-type LayerSecretPage struct {
-	Secrets    []LayerSecret `json:"secrets"`
-	NextCursor string        `json:"next_cursor"`
-}
-
 // maxPages bounds how many pages an all-pages call follows: far more than
 // any organization holds (a million secrets at the default size), and a
 // stop for a server that never says the last page.

@@ -1,6 +1,9 @@
-// Package client is a Go client of the zwrm secrets HTTP API (v1): a typed
-// method for every route, errors that carry the API's code, message, field
-// and status, and a context on every call. The zwrm CLI is built on it.
+// Package client is the Go client of the zwrm secrets HTTP API (v1), for
+// workloads and tools (see ExampleClient_Resolve): a typed method for every
+// route, errors that carry the API's code, message, field and status, and
+// a context on every call. The zwrm CLI is built on it. Its request and
+// response types are the API's own (package wire), under names a program
+// outside this module can use.
 //
 // The client never logs, and its errors never quote a request body, so a
 // value passed to it appears nowhere but in the request that carries it.
@@ -22,6 +25,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/wire"
 )
 
 // maxResponseBytes bounds what the client reads of one response: a resolve
@@ -163,6 +167,18 @@ func checkUTF8(field, v string) error {
 	return nil
 }
 
+// checkValues refuses values that are not UTF-8 (see checkUTF8).
+func checkValues(values EnvironmentValues) error {
+	for env, v := range values {
+		if v != nil {
+			if err := checkUTF8("values."+string(env), *v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // seg escapes one path segment.
 func seg(s string) string { return url.PathEscape(s) }
 
@@ -216,11 +232,7 @@ func (c *Client) Me(ctx context.Context) (*Me, error) {
 // or /v1/apps/{app}/machines/{machine}/secrets). created reports whether
 // the secret is new (201) rather than updated (200).
 func (c *Client) SetLayerSecret(ctx context.Context, layer secrets.Layer, name, value string, env secrets.Environment) (s *LayerSecret, created bool, err error) {
-	in := struct {
-		Name        string              `json:"name"`
-		Value       string              `json:"value"`
-		Environment secrets.Environment `json:"environment,omitempty"`
-	}{name, value, env}
+	in := wire.SetLayerSecretRequest{Name: name, Value: value, Environment: env}
 	if err := checkUTF8("value", value); err != nil {
 		return nil, false, err
 	}
@@ -252,13 +264,15 @@ func (c *Client) DeleteLayerSecret(ctx context.Context, layer secrets.Layer, nam
 
 // ListLayers lists the apps and machines that hold secrets (GET /v1/layers).
 func (c *Client) ListLayers(ctx context.Context) ([]secrets.Layer, error) {
-	var out struct {
-		Layers []secrets.Layer `json:"layers"`
-	}
+	var out wire.LayerList
 	if _, err := c.do(ctx, request{method: "GET", path: "/v1/layers"}, &out); err != nil {
 		return nil, err
 	}
-	return out.Layers, nil
+	layers := make([]secrets.Layer, 0, len(out.Layers))
+	for _, l := range out.Layers {
+		layers = append(layers, secrets.Layer{App: l.App, Machine: wire.Deref(l.Machine)})
+	}
+	return layers, nil
 }
 
 // ListSecrets lists the secrets at layer with their metadata (GET
@@ -292,10 +306,8 @@ func (c *Client) SecretByName(ctx context.Context, layer secrets.Layer, name str
 // CreateSecret creates a secret (POST /v1/secrets); 409 if the name is
 // taken at that layer.
 func (c *Client) CreateSecret(ctx context.Context, in CreateSecretRequest) (*SecretDetail, error) {
-	for env, v := range in.Values {
-		if err := checkUTF8("values."+string(env), v); err != nil {
-			return nil, err
-		}
+	if err := checkValues(in.Values); err != nil {
+		return nil, err
 	}
 	return c.detail(ctx, request{method: "POST", path: "/v1/secrets", body: in})
 }
@@ -308,12 +320,8 @@ func (c *Client) GetSecret(ctx context.Context, id string) (*SecretDetail, error
 // UpdateSecret changes a secret at the version in.Version (PATCH
 // /v1/secrets/{id}); 409 if it changed since.
 func (c *Client) UpdateSecret(ctx context.Context, id string, in UpdateSecretRequest) (*SecretDetail, error) {
-	for env, v := range in.Values {
-		if v != nil {
-			if err := checkUTF8("values."+string(env), *v); err != nil {
-				return nil, err
-			}
-		}
+	if err := checkValues(in.Values); err != nil {
+		return nil, err
 	}
 	return c.detail(ctx, request{method: "PATCH", path: "/v1/secrets/" + seg(id), body: in})
 }
@@ -374,11 +382,7 @@ func (c *Client) ResolveIAM(ctx context.Context, org string, env secrets.Environ
 }
 
 func (c *Client) resolve(ctx context.Context, req request, env secrets.Environment, layer secrets.Layer) (*Resolved, error) {
-	req.body = struct {
-		Environment secrets.Environment `json:"environment"`
-		App         string              `json:"app,omitempty"`
-		Machine     string              `json:"machine,omitempty"`
-	}{env, layer.App, layer.Machine}
+	req.body = wire.ResolveRequest{Environment: env, App: layer.App, Machine: layer.Machine}
 	var out Resolved
 	if _, err := c.do(ctx, req, &out); err != nil {
 		return nil, err
@@ -402,9 +406,7 @@ func (c *Client) CreateToken(ctx context.Context, in CreateTokenRequest) (*Token
 // ListTokens lists the organization's tokens, never the tokens themselves
 // (GET /v1/tokens, admins).
 func (c *Client) ListTokens(ctx context.Context) ([]Token, error) {
-	var out struct {
-		Tokens []Token `json:"tokens"`
-	}
+	var out wire.TokenList
 	if _, err := c.do(ctx, request{method: "GET", path: "/v1/tokens"}, &out); err != nil {
 		return nil, err
 	}
@@ -435,8 +437,8 @@ func (c *Client) Audit(ctx context.Context, limit int, cursor string) (*AuditPag
 }
 
 // Org returns the organization's settings (GET /v1/org, admins).
-func (c *Client) Org(ctx context.Context) (*secrets.Org, error) {
-	var out secrets.Org
+func (c *Client) Org(ctx context.Context) (*Org, error) {
+	var out Org
 	if _, err := c.do(ctx, request{method: "GET", path: "/v1/org"}, &out); err != nil {
 		return nil, err
 	}
@@ -445,24 +447,17 @@ func (c *Client) Org(ctx context.Context) (*secrets.Org, error) {
 
 // SetUserResolveEnvironments sets the environments user tokens may resolve
 // (PATCH /v1/org, superadmins).
-func (c *Client) SetUserResolveEnvironments(ctx context.Context, envs []secrets.Environment) (*secrets.Org, error) {
+func (c *Client) SetUserResolveEnvironments(ctx context.Context, envs []secrets.Environment) (*Org, error) {
 	if envs == nil {
 		envs = []secrets.Environment{}
 	}
 	return c.UpdateOrg(ctx, OrgUpdate{UserResolveEnvironments: envs})
 }
 
-// OrgUpdate is what PATCH /v1/org changes; nil or empty fields keep theirs.
-type OrgUpdate struct {
-	UserResolveEnvironments []secrets.Environment                             `json:"user_resolve_environments,omitempty"`
-	EnvironmentPolicies     map[secrets.Environment]secrets.EnvironmentPolicy `json:"environment_policies,omitempty"`
-	AuditRetentionDays      int                                               `json:"audit_retention_days,omitempty"`
-}
-
 // UpdateOrg changes the organization's settings (PATCH /v1/org,
 // superadmins).
-func (c *Client) UpdateOrg(ctx context.Context, in OrgUpdate) (*secrets.Org, error) {
-	var out secrets.Org
+func (c *Client) UpdateOrg(ctx context.Context, in OrgUpdate) (*Org, error) {
+	var out Org
 	if _, err := c.do(ctx, request{method: "PATCH", path: "/v1/org", body: in}, &out); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/client"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zwrm/secrets/internal/client"
+	"github.com/zwrm/secrets/client"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -31,7 +31,7 @@ func TestEffectiveExplainsAResolveWithMasksOnly(t *testing.T) {
 	}
 
 	got := must[*client.Effective](t)(c.Effective(ctx, secrets.Production, machine))
-	if got.Environment != secrets.Production || got.App != "web" || got.Machine != "web-1" || len(got.Secrets) != 2 {
+	if got.Environment != secrets.Production || got.Layer().App != "web" || got.Layer().Machine != "web-1" || len(got.Secrets) != 2 {
 		t.Fatalf("effective = %+v", got)
 	}
 	key, global := got.Secrets[0], got.Secrets[1]

@@ -16,51 +16,8 @@ import (
 
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/wire"
 )
-
-// Authenticator establishes who is calling: from a bearer token (the local
-// server, the Lambda authorizer) or from what an authorizer already
-// established (the Lambda functions behind API Gateway).
-type Authenticator interface {
-	Identify(r *http.Request) (secrets.Identity, error)
-}
-
-// IAMAuthenticator establishes an IAM caller's identity from what API
-// Gateway verified (SigV4) for the AuthIAM routes.
-type IAMAuthenticator interface {
-	IdentifyIAM(r *http.Request) (secrets.Identity, error)
-}
-
-// IAMOrg is the organization an IAM caller resolves from: the org query
-// parameter (POST /v1/resolve/iam?org=ORG), part of the signed request.
-// Registrations are per org, so naming another org finds no registration.
-func IAMOrg(r *http.Request) string { return r.URL.Query().Get("org") }
-
-// noIAM answers AuthIAM routes where there is no API Gateway to verify a
-// signature: the local server.
-type noIAM struct{}
-
-func (noIAM) IdentifyIAM(*http.Request) (secrets.Identity, error) {
-	return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized,
-		"this route takes AWS SigV4-signed requests through API Gateway; here, use POST /v1/resolve with a service token")
-}
-
-// BearerAuth authenticates the bearer token of each request with svc.
-func BearerAuth(svc *service.Service) Authenticator { return bearer{svc} }
-
-type bearer struct{ svc *service.Service }
-
-func (b bearer) Identify(r *http.Request) (secrets.Identity, error) {
-	h := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(h, " ")
-	if h == "" {
-		return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized, "missing token: send Authorization: Bearer <token>")
-	}
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return secrets.Identity{}, secrets.Errorf(secrets.CodeUnauthorized, "the Authorization header must be Bearer <token>")
-	}
-	return b.svc.Authenticate(r.Context(), strings.TrimSpace(token))
-}
 
 // Options configure the handler.
 type Options struct {
@@ -140,7 +97,7 @@ func (a *api) dispatch(methods map[string]Route) http.Handler {
 		}
 		if !ok {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			a.writeError(w, r, secrets.Errorf(codeMethodNotAllowed, "%s is not allowed here; use %s", r.Method, strings.Join(allowed, " or ")))
+			a.writeError(w, r, secrets.Errorf(wire.CodeMethodNotAllowed, "%s is not allowed here; use %s", r.Method, strings.Join(allowed, " or ")))
 			return
 		}
 		setRouteName(r.Context(), rt.Name)

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/wire"
 )
 
 // Error is an answer of the API other than 2xx: its HTTP status and the
@@ -58,13 +59,10 @@ func (e *NetworkError) Unwrap() error { return e.Err }
 // errorFrom reads an error answer. A body that is not the API's error shape
 // (a proxy's HTML page, say) is not quoted: the status says enough.
 func errorFrom(resp *http.Response, raw []byte) *Error {
-	var body struct {
-		Error *Error `json:"error"`
-	}
-	if json.Unmarshal(raw, &body) == nil && body.Error != nil && body.Error.Message != "" {
-		e := body.Error
-		e.Message, e.Field, e.RequestID = Printable(e.Message), Printable(e.Field), Printable(e.RequestID)
-		e.Status = resp.StatusCode
+	var body wire.ErrorBody
+	if json.Unmarshal(raw, &body) == nil && body.Error.Message != "" {
+		d := body.Error
+		e := &Error{Status: resp.StatusCode, Code: d.Code, Message: Printable(d.Message), Field: Printable(d.Field), RequestID: Printable(d.RequestID)}
 		if e.Code == "" {
 			e.Code = codeOf(resp.StatusCode)
 		}

@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/wire"
+)
+
+func (a *api) resolve(w http.ResponseWriter, r *http.Request, id secrets.Identity) error {
+	var in wire.ResolveRequest
+	if err := decodeJSON(r, &in, false); err != nil {
+		return err
+	}
+	env, err := secrets.ParseEnvironment("environment", string(in.Environment))
+	if err != nil {
+		return err
+	}
+	layer, err := secrets.NewLayer(in.App, in.Machine)
+	if err != nil {
+		return err
+	}
+	res, err := a.svc.Resolve(r.Context(), id, service.ResolveInput{Environment: env, Layer: layer})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, wire.Resolved{Environment: res.Environment, Secrets: res.Values})
+	return nil
+}
+
+func (a *api) getEffective(w http.ResponseWriter, r *http.Request, id secrets.Identity) error {
+	env, err := secrets.ParseEnvironment("environment", r.URL.Query().Get("environment"))
+	if err != nil {
+		return err
+	}
+	layer, err := queryLayer(r)
+	if err != nil {
+		return err
+	}
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	res, err := a.svc.Effective(r.Context(), id, service.EffectiveInput{Environment: env, Layer: layer, Page: page})
+	if err != nil {
+		return err
+	}
+	out := effectiveOf(env, res)
+	out.Secrets, out.NextCursor, err = fitPage(out.Secrets, out.NextCursor, func(s wire.EffectiveSecret) string { return s.Name })
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func effectiveOf(env secrets.Environment, page *service.EffectivePage) wire.Effective {
+	layer := page.Layer
+	out := wire.Effective{Environment: env, App: wire.Optional(layer.App), Machine: wire.Optional(layer.Machine),
+		Secrets: make([]wire.EffectiveSecret, 0, len(page.Entries)), NextCursor: page.NextCursor}
+	for _, e := range page.Entries {
+		s := wire.EffectiveSecret{Name: e.Name, ID: e.ID, Layer: e.Layer.Kind(), Version: e.Version, Mask: e.Mask, Owner: principalOf(e.Owner),
+			Overrides: make([]wire.EffectiveOverride, 0, len(e.Overrides))}
+		for _, o := range e.Overrides {
+			s.Overrides = append(s.Overrides, wire.EffectiveOverride{Layer: o.Layer.Kind(), Version: o.Version, Owner: principalOf(o.Owner)})
+		}
+		out.Secrets = append(out.Secrets, s)
+	}
+	return out
+}
