@@ -102,3 +102,6 @@ func Load(s *Store, entries []Entry) error {
 		return nil
 	})
 }
+
+// RecordTypes are the types the store encodes.
+var RecordTypes = []any{orgRecord{}, secretRecord{}, tokenRecord{}, dataKeyRecord{}, auditRecord{}}

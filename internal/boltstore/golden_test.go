@@ -129,3 +129,11 @@ func parseEntries(data []byte) ([]boltstore.Entry, error) {
 	}
 	return out, nil
 }
+
+// TestRecordsAreTheStoresOwn: the file format is the store's record
+// types alone, built of no domain type, and encoded in records.go only,
+// so a change of the domain changes no stored byte by itself.
+func TestRecordsAreTheStoresOwn(t *testing.T) {
+	storegolden.CheckRecordTypes(t, boltstore.RecordTypes...)
+	storegolden.CheckEncodingIn(t, ".", "records.go", "encoding/json")
+}

@@ -9,7 +9,13 @@ package storegolden
 import (
 	"context"
 	"encoding/json"
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -221,5 +227,67 @@ func same(t *testing.T, what string, got any, err error, want any) {
 		g, _ := json.Marshal(got)
 		w, _ := json.Marshal(want)
 		t.Errorf("%s read back as\n%s\nwant\n%s", what, g, w)
+	}
+}
+
+// CheckRecordTypes fails t if a field of any of records (or of a type they
+// hold) has a type of the domain package: a store's record types take
+// their stored form from their own tags alone.
+func CheckRecordTypes(t *testing.T, records ...any) {
+	t.Helper()
+	domain := reflect.TypeFor[secrets.Secret]().PkgPath()
+	seen := map[reflect.Type]bool{}
+	var walk func(path string, typ reflect.Type)
+	walk = func(path string, typ reflect.Type) {
+		if seen[typ] {
+			return
+		}
+		seen[typ] = true
+		if typ.PkgPath() == domain {
+			t.Errorf("%s is a %s: a stored record must not hold a domain type", path, typ)
+			return
+		}
+		switch typ.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			walk(path+"[]", typ.Elem())
+		case reflect.Map:
+			walk(path+"[key]", typ.Key())
+			walk(path+"[]", typ.Elem())
+		case reflect.Struct:
+			for f := range typ.Fields() {
+				walk(path+"."+f.Name, f.Type)
+			}
+		}
+	}
+	for _, r := range records {
+		typ := reflect.TypeOf(r)
+		walk(typ.Name(), typ)
+	}
+}
+
+// CheckEncodingIn fails t if a Go file of the package in dir, other than
+// its tests and the file named codec, calls a function of one of the
+// encoding packages named (by import path): records are encoded in one
+// place, from the store's own types.
+func CheckEncodingIn(t *testing.T, dir, codec string, encodings ...string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files in %s: %v", dir, err)
+	}
+	fset := token.NewFileSet()
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") || filepath.Base(file) == codec {
+			continue
+		}
+		f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if path, _ := strconv.Unquote(imp.Path.Value); slices.Contains(encodings, path) {
+				t.Errorf("%s imports %s: only %s encodes records", fset.Position(imp.Pos()), path, codec)
+			}
+		}
 	}
 }
