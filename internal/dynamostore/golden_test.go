@@ -243,3 +243,11 @@ func newTable(t *testing.T) (*dynamodb.Client, string) {
 	srv := dynalite.Start(t)
 	return srv.Client(t), srv.NewTable(t)
 }
+
+// TestRecordsAreTheStoresOwn: the item format is the store's record types
+// alone, built of no domain type, and encoded in records.go only, so a
+// change of the domain changes no stored attribute by itself.
+func TestRecordsAreTheStoresOwn(t *testing.T) {
+	storegolden.CheckRecordTypes(t, dynamostore.RecordTypes...)
+	storegolden.CheckEncodingIn(t, ".", "records.go", "github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue")
+}

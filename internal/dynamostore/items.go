@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/zwrm/secrets/internal/secrets"
@@ -21,8 +20,8 @@ const sep = "#"
 
 // Attributes of the id pointer item, beside the key attributes: the key
 // of the head it points at. Key-layer attributes are CamelCase; the
-// records' own attributes are their json names, in snake_case, so the two
-// never collide.
+// records' own attributes (records.go) are snake_case, so the two never
+// collide.
 const (
 	attrHeadPK = "HeadPK"
 	attrHeadSK = "HeadSK"
@@ -228,58 +227,16 @@ func decodeSecret(item map[string]types.AttributeValue, at secrets.Place) (*secr
 	if typ := stringAttr(item, AttrType); typ != typeSecret && typ != typeVersion {
 		return nil, secrets.Internalf(nil, "integrity error: the item at %s/%s is a %q, not a secret", k.pk, k.sk, typ)
 	}
-	sec, err := decodeItem[secrets.Secret](item)
+	r, err := decodeItem[secretRecord](item)
 	if err != nil {
 		return nil, err
 	}
+	sec := r.secret()
 	if err := at.Check(sec, k.pk+"/"+k.sk); err != nil {
 		return nil, err
 	}
 	sec.TightenMasks()
 	return sec, nil
-}
-
-// Encoding. Records go in under their json names; times as RFC 3339 with
-// nanoseconds, in UTC.
-
-func encoderOptions(o *attributevalue.EncoderOptions) {
-	o.TagKey = "json"
-	o.EncodeTime = func(t time.Time) (types.AttributeValue, error) {
-		return str(t.UTC().Format(time.RFC3339Nano)), nil
-	}
-}
-
-func decoderOptions(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
-
-// encodeItem returns record v as an item of kind typ at k, with extra
-// attributes (index keys) added.
-func encodeItem(v any, typ string, k key, extra map[string]string) (map[string]types.AttributeValue, error) {
-	item, err := attributevalue.MarshalMapWithOptions(v, encoderOptions)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s item: %w", typ, err)
-	}
-	item[AttrPK], item[AttrSK], item[AttrType] = str(k.pk), str(k.sk), str(typ)
-	for name, value := range extra {
-		item[name] = str(value)
-	}
-	return item, nil
-}
-
-func decodeItem[T any](item map[string]types.AttributeValue) (*T, error) {
-	v := new(T)
-	if err := attributevalue.UnmarshalMapWithOptions(item, v, decoderOptions); err != nil {
-		return nil, fmt.Errorf("decode item %s/%s: %w", stringAttr(item, AttrPK), stringAttr(item, AttrSK), err)
-	}
-	return v, nil
-}
-
-// encodeValue encodes one value as encodeItem encodes a record's fields.
-func encodeValue(v any) (types.AttributeValue, error) {
-	av, err := attributevalue.MarshalWithOptions(v, encoderOptions)
-	if err != nil {
-		return nil, fmt.Errorf("encode %T: %w", v, err)
-	}
-	return av, nil
 }
 
 // stringAttr returns item's string attribute name, or "".
@@ -318,7 +275,7 @@ func secretItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
 	if s.Rotation != nil {
 		extra[AttrGSI2PK], extra[AttrGSI2SK] = rotationPK(s.Org), rotationSK(s)
 	}
-	return encodeItem(s, typeSecret, k, extra)
+	return encodeItem(fromSecret(s), typeSecret, k, extra)
 }
 
 func versionItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
@@ -327,7 +284,7 @@ func versionItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
 		return nil, err
 	}
 	// No index keys: history is never listed by layer or due time.
-	return encodeItem(s, typeVersion, k, nil)
+	return encodeItem(fromSecret(s), typeVersion, k, nil)
 }
 
 func tokenItem(t *secrets.Token) (map[string]types.AttributeValue, error) {
@@ -338,7 +295,7 @@ func tokenItem(t *secrets.Token) (map[string]types.AttributeValue, error) {
 	if err := checkParts(t.Org); err != nil {
 		return nil, err
 	}
-	return encodeItem(t, typeToken, k, map[string]string{
+	return encodeItem(fromToken(t), typeToken, k, map[string]string{
 		AttrGSI2PK: tokensPK(t.Org),
 		AttrGSI2SK: join(timeSK(t.CreatedAt), t.ID),
 	})

@@ -265,28 +265,3 @@ func (s *Store) SweepLeftovers(ctx context.Context, org string, before time.Time
 	}
 	return removed, nil
 }
-
-// historyKeys returns the keys of id's history records older than version
-// before, oldest first (one strongly consistent Query, keys only).
-func (s *Store) historyKeys(ctx context.Context, org, id string, before int64) ([]key, error) {
-	pk, err := versionPK(org, id)
-	if err != nil {
-		return nil, nil // no history can be stored there
-	}
-	in := &dynamodb.QueryInput{
-		KeyConditionExpression:    aws.String("#pk = :pk AND #sk < :before"),
-		ExpressionAttributeNames:  exprNames("#pk #sk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":before": str(versionSK(before))},
-		ProjectionExpression:      aws.String("#pk, #sk"),
-		ConsistentRead:            aws.Bool(true),
-	}
-	var keys []key
-	err = s.query(ctx, in, func(item map[string]types.AttributeValue) (bool, error) {
-		keys = append(keys, key{stringAttr(item, AttrPK), stringAttr(item, AttrSK)})
-		return true, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("query history: %w", err)
-	}
-	return keys, nil
-}
