@@ -37,7 +37,7 @@ const (
 	manifestPartDigits = 4
 )
 
-func manifestPK(org string) (string, error) { return join("M", org), checkParts(org) }
+func manifestPK(org string) (string, error) { return PrefixManifest + org, checkParts(org) }
 
 func manifestPrefix(day, hash string) (string, error) {
 	return join(day, hash) + sep, checkParts(day, hash)

@@ -168,12 +168,7 @@ func (s *Store) finishHistory(ctx context.Context, org, id string) (*secrets.Lef
 // placeOfHead returns the layer and name a head key names; zero values if
 // it names none (a pointer damaged behind the store's back).
 func placeOfHead(head key) (secrets.Layer, string) {
-	pk := strings.Split(head.pk, sep)
-	name, ok := strings.CutPrefix(head.sk, "N"+sep)
-	if len(pk) != 3 || pk[0] != "S" || !ok {
-		return secrets.Layer{}, ""
-	}
-	layer, err := parseLayerKey(pk[2])
+	_, layer, name, err := parseHeadKey(head)
 	if err != nil {
 		return secrets.Layer{}, ""
 	}
@@ -182,11 +177,11 @@ func placeOfHead(head key) (secrets.Layer, string) {
 
 // idOfPointer returns the secret id in an id pointer's key ("I#org#id").
 func idOfPointer(item map[string]types.AttributeValue) string {
-	parts := strings.Split(stringAttr(item, AttrPK), sep)
-	if len(parts) != 3 || parts[0] != "I" {
-		return ""
+	rest, isPointer := strings.CutPrefix(stringAttr(item, AttrPK), PrefixSecretID)
+	if _, id, ok := strings.Cut(rest, sep); isPointer && ok && !strings.Contains(id, sep) {
+		return id
 	}
-	return parts[2]
+	return ""
 }
 
 // InterruptedDeletes implements secrets.SecretStore: one Query of the

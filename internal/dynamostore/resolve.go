@@ -38,7 +38,7 @@ func (s *Store) resolveLayer(ctx context.Context, org string, layer secrets.Laye
 			"#id": attrID, "#org": attrOrg, "#layer": attrLayer, "#name": attrName, "#version": attrVersion,
 			"#owner": attrOwner, "#values": attrValues, "#env": string(env),
 		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(probe.pk), ":names": str("N" + sep)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(probe.pk), ":names": str(namePrefix)},
 		ConsistentRead:            aws.Bool(true),
 	}, decodeHead)
 }

@@ -404,7 +404,7 @@ func (s *Store) listLayer(ctx context.Context, org string, layer secrets.Layer) 
 	return queryAll(ctx, s, &dynamodb.QueryInput{
 		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :names)"),
 		ExpressionAttributeNames:  exprNames("#pk #sk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(probe.pk), ":names": str("N" + sep)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(probe.pk), ":names": str(namePrefix)},
 		ConsistentRead:            aws.Bool(true),
 	}, decodeHead)
 }
