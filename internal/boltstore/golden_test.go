@@ -38,25 +38,7 @@ func TestStoredBytesAreGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := formatEntries(entries)
-	if *update {
-		if err := os.WriteFile(goldenFile, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(goldenFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		gotLines, wantLines := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := range max(len(gotLines), len(wantLines)) {
-			g, w := line(gotLines, i), line(wantLines, i)
-			if g != w {
-				t.Errorf("%s:%d differs: the store's format changed\n got %s\nwant %s", goldenFile, i+1, g, w)
-				break
-			}
-		}
-	}
+	storegolden.Compare(t, goldenFile, got, *update)
 }
 
 // TestGoldenBytesReadBack loads the golden file into an empty database
@@ -76,13 +58,6 @@ func TestGoldenBytesReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	storegolden.Check(t.Context(), t, st, storegolden.Records())
-}
-
-func line(lines []string, i int) string {
-	if i < len(lines) {
-		return lines[i]
-	}
-	return "(nothing)"
 }
 
 // formatEntries writes each entry as two lines: "key: BUCKET QUOTED-KEY"

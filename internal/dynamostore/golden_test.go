@@ -1,7 +1,6 @@
 package dynamostore_test
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -62,24 +61,7 @@ func TestStoredItemsAreGolden(t *testing.T) {
 		t.Fatal("CreateSecret of the pending secret succeeded; want its head's write to fail")
 	}
 	got := formatItems(t, scanAll(t, client, table))
-	if *update {
-		if err := os.WriteFile(goldenFile, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(goldenFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		gotLines, wantLines := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := range max(len(gotLines), len(wantLines)) {
-			if g, w := lineAt(gotLines, i), lineAt(wantLines, i); g != w {
-				t.Errorf("%s:%d differs: the store's item format changed\n got %s\nwant %s", goldenFile, i+1, g, w)
-				break
-			}
-		}
-	}
+	storegolden.Compare(t, goldenFile, got, *update)
 }
 
 // TestGoldenItemsReadBack puts the golden items into an empty table and
@@ -109,13 +91,6 @@ func TestGoldenItemsReadBack(t *testing.T) {
 	if _, err := st.GetSecret(t.Context(), "acme", "s-pending"); !secrets.IsCode(err, secrets.CodeNotFound) {
 		t.Errorf("GetSecret of a pending create without its head = %v, want not found", err)
 	}
-}
-
-func lineAt(lines []string, i int) string {
-	if i < len(lines) {
-		return lines[i]
-	}
-	return "(nothing)"
 }
 
 // scanAll reads every item of the table behind the store's back (a test

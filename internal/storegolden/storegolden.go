@@ -7,10 +7,12 @@
 package storegolden
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -290,4 +292,36 @@ func CheckEncodingIn(t *testing.T, dir, codec string, encodings ...string) {
 			}
 		}
 	}
+}
+
+// Compare fails t if got differs from the golden file at path, naming the
+// first line that differs; with update, it first writes got there.
+func Compare(t *testing.T, path string, got []byte, update bool) {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(got, want) {
+		return
+	}
+	gotLines, wantLines := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range max(len(gotLines), len(wantLines)) {
+		if g, w := lineAt(gotLines, i), lineAt(wantLines, i); g != w {
+			t.Errorf("%s:%d differs: the stored format changed (if on purpose, existing data needs a migration)\n got %s\nwant %s", path, i+1, g, w)
+			return
+		}
+	}
+}
+
+func lineAt(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return "(nothing)"
 }
