@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/storegolden"
@@ -210,19 +209,4 @@ func (a attrJSON) value() types.AttributeValue {
 		return &types.AttributeValueMemberSS{Value: a.SS}
 	}
 	return &types.AttributeValueMemberB{Value: a.B}
-}
-
-// newTable starts dynalite with a fresh table.
-func newTable(t *testing.T) (*dynamodb.Client, string) {
-	t.Helper()
-	srv := dynalite.Start(t)
-	return srv.Client(t), srv.NewTable(t)
-}
-
-// TestRecordsAreTheStoresOwn: the item format is the store's record types
-// alone, built of no domain type, and encoded in records.go only, so a
-// change of the domain changes no stored attribute by itself.
-func TestRecordsAreTheStoresOwn(t *testing.T) {
-	storegolden.CheckRecordTypes(t, dynamostore.RecordTypes...)
-	storegolden.CheckEncodingIn(t, ".", "records.go", "github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue")
 }
