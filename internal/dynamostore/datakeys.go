@@ -35,7 +35,7 @@ func (s *Store) GetDataKey(ctx context.Context, org string, env secrets.Environm
 	if err != nil {
 		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, notFoundIfInvalid(err))
 	}
-	dk, err := getRecord(ctx, s, k, (*dataKeyRecord).dataKey)
+	dk, err := getDecoded(ctx, s, k, decodeWith((*dataKeyRecord).dataKey))
 	if err != nil {
 		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
 	}

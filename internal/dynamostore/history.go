@@ -44,14 +44,7 @@ func (s *Store) GetVersion(ctx context.Context, org, id string, n int64) (*secre
 	if err != nil {
 		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, notFoundIfInvalid(err))
 	}
-	item, err := s.get(ctx, k)
-	if err == nil && item == nil {
-		err = secrets.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
-	}
-	sec, err := decodeVersion(item)
+	sec, err := getDecoded(ctx, s, k, decodeVersion)
 	if err != nil {
 		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
 	}

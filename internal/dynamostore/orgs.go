@@ -44,7 +44,7 @@ func (s *Store) GetOrg(ctx context.Context, id string) (*secrets.Org, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get org %s: %w", id, notFoundIfInvalid(err))
 	}
-	o, err := getRecord(ctx, s, k, (*orgRecord).org)
+	o, err := getDecoded(ctx, s, k, decodeWith((*orgRecord).org))
 	if err != nil {
 		return nil, fmt.Errorf("get org %s: %w", id, err)
 	}

@@ -407,10 +407,14 @@ func convertMap[KA, KB ~string, A, B any](in map[KA]A, f func(A) B) map[KB]B {
 	return out
 }
 
-func decodeToken(item map[string]types.AttributeValue) (*secrets.Token, error) {
-	r, err := decodeItem[tokenRecord](item)
-	if err != nil {
-		return nil, err
+// decodeWith returns a decoder of items holding an R, mapped to the
+// domain with domain.
+func decodeWith[R record, T any](domain func(*R) *T) func(map[string]types.AttributeValue) (*T, error) {
+	return func(item map[string]types.AttributeValue) (*T, error) {
+		r, err := decodeItem[R](item)
+		if err != nil {
+			return nil, err
+		}
+		return domain(r), nil
 	}
-	return r.token(), nil
 }

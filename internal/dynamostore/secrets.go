@@ -84,30 +84,14 @@ func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
 	}
 
 	// The head.
-	cond = "attribute_not_exists(#pk)"
-	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            exprNames(cond),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	failed, old := conditionFailed(err)
-	if !failed {
-		if err != nil {
-			// The head may or may not have been written: the pointer
-			// stays marked, harmless either way, until the sweep.
-			return fmt.Errorf("create secret %s: put head: %w", sec.Name, storeErr(err))
-		}
-		return s.created(ctx, sec, ptr, head)
+	taken, old, err := s.putNew(ctx, item)
+	if err != nil {
+		// The head may or may not have been written: the pointer stays
+		// marked, harmless either way, until the sweep.
+		return fmt.Errorf("create secret %s: put head: %w", sec.Name, err)
 	}
-	if old == nil {
-		if old, err = s.get(ctx, head); err != nil {
-			return fmt.Errorf("create secret %s: read the head that failed the create: %w", sec.Name, err)
-		}
-	}
-	if sameItem(old, item) {
-		return s.created(ctx, sec, ptr, head) // this create's own head: it had landed
+	if !taken || sameItem(old, item) {
+		return s.created(ctx, sec, ptr, head) // written, or this create's own head: it had landed
 	}
 	// The name is taken. Unless by this very id, the pointer is a
 	// loser's: remove it. If that fails, it stays behind, harmless.
@@ -371,14 +355,7 @@ func (s *Store) GetSecretByName(ctx context.Context, org string, layer secrets.L
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, notFoundIfInvalid(err))
 	}
-	item, err := s.get(ctx, k)
-	if err == nil && item == nil {
-		err = secrets.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
-	}
-	sec, err := decodeHead(item)
+	sec, err := getDecoded(ctx, s, k, decodeHead)
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
 	}

@@ -116,8 +116,19 @@ func (s *Store) deleteKey(ctx context.Context, k key, cond string, values map[st
 // A taken key is ErrExists, unless it holds this very item: the write
 // landed before, and this is its retry.
 func (s *Store) create(ctx context.Context, item map[string]types.AttributeValue) error {
+	taken, old, err := s.putNew(ctx, item)
+	if err != nil || !taken || sameItem(old, item) {
+		return err
+	}
+	return secrets.ErrExists
+}
+
+// putNew puts item if no item has its key. It reports whether the key was
+// taken and, if it was, the item there (nil if gone since). An error is
+// the put's own: the item may or may not have been written.
+func (s *Store) putNew(ctx context.Context, item map[string]types.AttributeValue) (taken bool, old map[string]types.AttributeValue, err error) {
 	cond := "attribute_not_exists(#pk)"
-	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                           aws.String(s.table),
 		Item:                                item,
 		ConditionExpression:                 aws.String(cond),
@@ -126,22 +137,19 @@ func (s *Store) create(ctx context.Context, item map[string]types.AttributeValue
 	})
 	failed, old := conditionFailed(err)
 	if !failed {
-		return storeErr(err)
+		return false, nil, storeErr(err)
 	}
 	if old == nil {
 		if old, err = s.get(ctx, keyOf(item)); err != nil {
-			return fmt.Errorf("read the item that failed a create: %w", err)
+			return true, nil, fmt.Errorf("read the item that failed a create: %w", err)
 		}
 	}
-	if sameItem(old, item) {
-		return nil
-	}
-	return secrets.ErrExists
+	return true, old, nil
 }
 
-// getRecord reads the item at k (strongly consistent) and maps its
-// record to the domain with domain; ErrNotFound if absent.
-func getRecord[R record, T any](ctx context.Context, s *Store, k key, domain func(*R) *T) (*T, error) {
+// getDecoded reads the item at k (strongly consistent) and decodes it
+// with decode; ErrNotFound if absent.
+func getDecoded[T any](ctx context.Context, s *Store, k key, decode func(map[string]types.AttributeValue) (*T, error)) (*T, error) {
 	item, err := s.get(ctx, k)
 	if err != nil {
 		return nil, err
@@ -149,9 +157,5 @@ func getRecord[R record, T any](ctx context.Context, s *Store, k key, domain fun
 	if item == nil {
 		return nil, secrets.ErrNotFound
 	}
-	r, err := decodeItem[R](item)
-	if err != nil {
-		return nil, err
-	}
-	return domain(r), nil
+	return decode(item)
 }

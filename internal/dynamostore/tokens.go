@@ -34,7 +34,7 @@ func (s *Store) GetToken(ctx context.Context, id string) (*secrets.Token, error)
 	if err != nil {
 		return nil, fmt.Errorf("get token %s: %w", id, notFoundIfInvalid(err))
 	}
-	t, err := getRecord(ctx, s, k, (*tokenRecord).token)
+	t, err := getDecoded(ctx, s, k, decodeWith((*tokenRecord).token))
 	if err != nil {
 		return nil, fmt.Errorf("get token %s: %w", id, err)
 	}
@@ -55,7 +55,7 @@ func (s *Store) ListTokens(ctx context.Context, org string) ([]*secrets.Token, e
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ExpressionAttributeNames:  map[string]string{"#pk": AttrGSI2PK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(tokensPK(org))},
-	}, decodeToken)
+	}, decodeWith((*tokenRecord).token))
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
