@@ -205,12 +205,20 @@ func scan(b *bolt.Bucket, prefix []byte, fn func(k, v []byte) error) error {
 	return nil
 }
 
-// deletePrefix deletes every key under prefix. Keys are gathered first:
-// deleting under a moving bbolt cursor can skip keys.
+// deletePrefix deletes every key under prefix.
 func deletePrefix(b *bolt.Bucket, prefix []byte) error {
+	return deleteWhere(b, prefix, func([]byte) bool { return true })
+}
+
+// deleteWhere deletes the keys under prefix for whose rest (past the
+// prefix) match holds. Keys are gathered first: deleting under a moving
+// bbolt cursor can skip keys.
+func deleteWhere(b *bolt.Bucket, prefix []byte, match func(rest []byte) bool) error {
 	var keys [][]byte
 	_ = scan(b, prefix, func(k, _ []byte) error {
-		keys = append(keys, bytes.Clone(k))
+		if match(k[len(prefix):]) {
+			keys = append(keys, bytes.Clone(k))
+		}
 		return nil
 	})
 	for _, k := range keys {

@@ -1,7 +1,6 @@
 package boltstore
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -47,16 +46,7 @@ func (s *Store) GetVersion(ctx context.Context, org, id string, n int64) (*secre
 		err = secrets.ErrNotFound // no version can be stored there
 		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
 	}
-	var sec *secrets.Secret
-	err = s.view(ctx, func(tx *bolt.Tx) error {
-		data := tx.Bucket(bucketVersions).Get(key)
-		if data == nil {
-			return secrets.ErrNotFound
-		}
-		var err error
-		sec, err = decodeVersion(key, data)
-		return err
-	})
+	sec, err := s.readSecret(ctx, bucketVersions, key, decodeVersion)
 	if err != nil {
 		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
 	}
@@ -94,21 +84,10 @@ func (s *Store) PruneVersions(ctx context.Context, org, id string, keepFrom int6
 		return fmt.Errorf("prune versions of secret %s: %w", id, err)
 	}
 	err = s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketVersions)
-		var old [][]byte
-		_ = scan(b, prefix, func(k, _ []byte) error {
-			n, err := strconv.ParseInt(string(k[len(prefix):]), 10, 64)
-			if err == nil && n < keepFrom {
-				old = append(old, bytes.Clone(k))
-			}
-			return nil
+		return deleteWhere(tx.Bucket(bucketVersions), prefix, func(version []byte) bool {
+			n, err := strconv.ParseInt(string(version), 10, 64)
+			return err == nil && n < keepFrom
 		})
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("prune versions of secret %s: %w", id, err)

@@ -64,6 +64,22 @@ func decodeSecret(key, data []byte, at secrets.Place) (*secrets.Secret, error) {
 	return sec, nil
 }
 
+// readSecret decodes the record at key in bucket with decode (decodeHead
+// or decodeVersion); ErrNotFound if there is none.
+func (s *Store) readSecret(ctx context.Context, bucket, key []byte, decode func(key, data []byte) (*secrets.Secret, error)) (*secrets.Secret, error) {
+	var sec *secrets.Secret
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		data := tx.Bucket(bucket).Get(key)
+		if data == nil {
+			return secrets.ErrNotFound
+		}
+		var err error
+		sec, err = decode(key, data)
+		return err
+	})
+	return sec, err
+}
+
 // CreateSecret implements secrets.SecretStore.
 func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
 	if sec.Version != 1 {
@@ -217,16 +233,7 @@ func (s *Store) GetSecretByName(ctx context.Context, org string, layer secrets.L
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
 	}
-	var sec *secrets.Secret
-	err = s.view(ctx, func(tx *bolt.Tx) error {
-		data := tx.Bucket(bucketSecrets).Get(key)
-		if data == nil {
-			return secrets.ErrNotFound
-		}
-		var err error
-		sec, err = decodeHead(key, data)
-		return err
-	})
+	sec, err := s.readSecret(ctx, bucketSecrets, key, decodeHead)
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
 	}
