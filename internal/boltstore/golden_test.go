@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,7 +30,7 @@ const goldenFile = "testdata/records.golden"
 // TestStoredBytesAreGolden writes one record of each kind and compares
 // every stored key and value, byte for byte, with the golden file.
 func TestStoredBytesAreGolden(t *testing.T) {
-	st := open(t, filepath.Join(t.TempDir(), "secrets.db"))
+	st := openNew(t)
 	storegolden.Write(t.Context(), t, st, storegolden.Records())
 	entries, err := boltstore.Dump(st)
 	if err != nil {
@@ -53,7 +52,7 @@ func TestGoldenBytesReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s: %v", goldenFile, err)
 	}
-	st := open(t, filepath.Join(t.TempDir(), "secrets.db"))
+	st := openNew(t)
 	if err := boltstore.Load(st, entries); err != nil {
 		t.Fatal(err)
 	}
