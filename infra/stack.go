@@ -137,19 +137,19 @@ func StackName(stage string) string { return "zwrm-secrets-" + stage }
 // functionNames are the Lambda functions, as functions/NAME and dist/NAME.zip.
 var functionNames = []string{"set", "list", "delete", "resolve", "resolve-direct", "admin", "authorizer"}
 
-// Partition-key prefixes of the store's item kinds (dynamostore's items.go):
+// Partition-key prefixes of the store's item kinds (dynamostore.Prefix*):
 // IAM conditions on dynamodb:LeadingKeys limit each function to the kinds of
 // item its code reads and writes. The permissions test checks them against
 // the keys the store really uses.
 const (
-	itemOrg      = "O#" // organization settings
-	itemHead     = "S#" // a secret's current version, by org, layer and name
-	itemSecretID = "I#" // a secret's id pointer to its head
-	itemVersion  = "V#" // a secret's history
-	itemToken    = "T#" // API tokens and IAM registrations, by id
-	itemDataKey  = "K#" // wrapped data keys
-	itemAudit    = "A#" // audit records
-	itemManifest = "M#" // audit manifests: the lists of names resolves hand out
+	itemOrg      = dynamostore.PrefixOrg
+	itemHead     = dynamostore.PrefixHead
+	itemSecretID = dynamostore.PrefixSecretID
+	itemVersion  = dynamostore.PrefixVersion
+	itemToken    = dynamostore.PrefixToken
+	itemDataKey  = dynamostore.PrefixDataKey
+	itemAudit    = dynamostore.PrefixAudit
+	itemManifest = dynamostore.PrefixManifest
 )
 
 // itemAccess is one DynamoDB action on the table, on the item kinds named.

@@ -3,12 +3,7 @@ package boltstore
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -45,14 +40,6 @@ func indexExpiry(tx *bolt.Tx, at time.Time, kind string, target []byte) error {
 		return nil
 	}
 	return tx.Bucket(bucketAuditExpiry).Put(expiryKey(at, kind, target), nil)
-}
-
-// putAudit stores the audit record r at key, with its expiry.
-func putAudit(tx *bolt.Tx, key []byte, r *secrets.AuditRecord) error {
-	if err := put(tx.Bucket(bucketAudit), key, r); err != nil {
-		return err
-	}
-	return indexExpiry(tx, r.ExpiresAt, expiryRecord, key)
 }
 
 // DeleteExpiredAudit deletes the audit records and manifests whose expiry
@@ -107,29 +94,105 @@ func (s *Store) DeleteExpiredAudit(ctx context.Context, now time.Time) (int, err
 func indexAuditExpiry(tx *bolt.Tx) error {
 	retention := map[string]int{}
 	return tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
-		var r secrets.AuditRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("index the expiry of audit record %q: %w", k, err)
+		r, err := decode[auditRecord](k, v)
+		if err != nil {
+			return fmt.Errorf("index the expiry of audit record: %w", err)
 		}
 		at := r.ExpiresAt
 		if at.IsZero() {
 			days, ok := retention[r.Org]
 			if !ok {
-				var o secrets.Org
+				o := &orgRecord{}
 				key, err := keyOf(r.Org)
 				if err == nil {
-					_, err = get(tx.Bucket(bucketOrgs), key, &o)
+					if stored, ok, gerr := get[orgRecord](tx.Bucket(bucketOrgs), key); ok {
+						o = stored
+					} else {
+						err = gerr
+					}
 				}
 				if err != nil {
 					return fmt.Errorf("index the expiry of audit record %q: %w", k, err)
 				}
-				days = o.AuditRetention()
+				days = o.org().AuditRetention()
 				retention[r.Org] = days
 			}
 			at = r.Time.AddDate(0, 0, days)
 		}
 		return indexExpiry(tx, at, expiryRecord, bytes.Clone(k))
 	})
+}
+
+// AppendAudit implements secrets.AuditLog. The log is append-only: a
+// record id already taken is refused rather than overwritten. It returns
+// once the record is committed; records appended at the same time share a
+// commit (see groupCommit).
+func (s *Store) AppendAudit(ctx context.Context, r *secrets.AuditRecord) error {
+	key, err := keyOf(r.Org, r.ID)
+	if err != nil {
+		return fmt.Errorf("append audit record %s: %w", r.ID, err)
+	}
+	data, err := encode(fromAudit(r))
+	if err != nil {
+		return fmt.Errorf("append audit record %s: encode: %w", r.ID, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("append audit record %s: %w", r.ID, err)
+	}
+	if err := s.audit.append(ctx, key, data, r.ExpiresAt); err != nil {
+		return fmt.Errorf("append audit record %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// ListAudit implements secrets.AuditLog. Ids sort by time, so newest first
+// is a walk backwards from the cursor.
+func (s *Store) ListAudit(ctx context.Context, org, cursor string, limit int) ([]*secrets.AuditRecord, string, error) {
+	if limit < 1 {
+		return nil, "", fmt.Errorf("list audit: %w", secrets.Invalid("limit", "must be 1 or more, not %d", limit))
+	}
+	prefix, err := prefixOf(org)
+	if err != nil {
+		return nil, "", fmt.Errorf("list audit: %w", err)
+	}
+	var (
+		list []*secrets.AuditRecord
+		next string
+	)
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		// Walk backwards from just before start: the cursor's record (or
+		// where it would be), or past the org's last key for the first page.
+		start := append(bytes.Clone(prefix), cursor...)
+		if cursor == "" {
+			start = append(bytes.Clone(prefix[:len(prefix)-1]), sep[0]+1)
+		}
+		c := tx.Bucket(bucketAudit).Cursor()
+		k, v := c.Seek(start)
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		var last []byte
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+			if len(list) == limit {
+				// There is more: the next page starts after the last one here.
+				next = string(last[len(prefix):])
+				break
+			}
+			last = k
+			r, err := decode[auditRecord](k, v)
+			if err != nil {
+				return err
+			}
+			list = append(list, r.audit())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list audit: %w", err)
+	}
+	return list, next, nil
 }
 
 // Manifests: org, day, hash → the manifest's content.
@@ -175,87 +238,4 @@ func (s *Store) GetAuditManifest(ctx context.Context, org, day, hash string) (*s
 		return nil, fmt.Errorf("get audit manifest %s: %w", hash, err)
 	}
 	return &secrets.AuditManifest{Org: org, Day: day, Hash: hash, Content: content}, nil
-}
-
-// Compact rewrites the database at path into a new file holding only what
-// is live, and puts it in the old one's place: bbolt reuses freed pages but
-// never gives them back, so a file that once held many records stays that
-// large. It takes the database's lock (ErrInUse while a server holds it,
-// after opts.Timeout), keeps the original until the copy is complete and
-// synced, and gives the copy mode 0600. A copy no smaller than the file
-// is dropped, and the file kept. It returns the sizes before and after.
-func Compact(path string, opts Options) (before, after int64, err error) {
-	st, err := Open(path, opts)
-	if err != nil {
-		return 0, 0, err
-	}
-	// The lock is held until the new file is in place: a server starting
-	// meanwhile waits, and then finds the new file (see Open).
-	defer st.db.Close()
-	info, err := os.Stat(path)
-	if err != nil {
-		return 0, 0, err
-	}
-	before = info.Size()
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".compact-*")
-	if err != nil {
-		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
-	}
-	tmpPath := tmp.Name()
-	tmp.Close()
-	done := false
-	defer func() {
-		if !done {
-			os.Remove(tmpPath)
-		}
-	}()
-	if err := os.Chmod(tmpPath, 0o600); err != nil {
-		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
-	}
-	dst, err := bolt.Open(tmpPath, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
-	}
-	if err := bolt.Compact(dst, st.db, 64<<20); err != nil {
-		dst.Close()
-		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
-	}
-	if err := dst.Sync(); err != nil {
-		dst.Close()
-		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
-	}
-	if err := dst.Close(); err != nil {
-		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
-	}
-	copied, err := os.Stat(tmpPath)
-	if err != nil {
-		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
-	}
-	if copied.Size() >= before {
-		// Nothing to gain (a file of few free pages, or of records
-		// larger than a page, which a copy packs no better): keep it.
-		return before, before, nil
-	}
-	if err := os.Rename(tmpPath, path); err != nil {
-		return 0, 0, fmt.Errorf("compact %s: replace it with the compacted copy: %w", path, err)
-	}
-	done = true
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync() // the rename is durable once the directory is
-		d.Close()
-	}
-	if info, err = os.Stat(path); err != nil {
-		return before, 0, err
-	}
-	return before, info.Size(), nil
-}
-
-// sameFile reports whether path is still the file statted as was: false
-// when it was replaced (a compaction) or removed meanwhile.
-func sameFile(path string, was fs.FileInfo) bool {
-	now, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false
-	}
-	return err == nil && os.SameFile(was, now)
 }

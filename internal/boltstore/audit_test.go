@@ -11,6 +11,7 @@ import (
 
 	"github.com/zwrm/secrets/internal/boltstore"
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/storetest"
 )
 
 // auditRecord is an audit record of org at at, expiring at expires.
@@ -34,7 +35,7 @@ func listAll(t *testing.T, st secrets.Store, org string) []*secrets.AuditRecord 
 
 func TestTheSweepDeletesExpiredAuditRecordsAndManifestsOnly(t *testing.T) {
 	ctx := t.Context()
-	st := open(t, filepath.Join(t.TempDir(), "secrets.db"))
+	st := openNew(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	// More expired records than one sweep transaction deletes.
 	const expired, live = 2500, 7
@@ -83,11 +84,7 @@ func TestTheSweepDeletesExpiredAuditRecordsAndManifestsOnly(t *testing.T) {
 
 func TestRecordsWrittenBeforeTheExpiryIndexExpireUnderTheirOrgsRetention(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "secrets.db")
-	st, err := boltstore.Open(path, boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, st := openTemp(t)
 	if err := st.CreateOrg(ctx, &secrets.Org{ID: "acme", CreatedAt: time.Now(), AuditRetentionDays: 30, SettingsVersion: 0}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,11 +116,7 @@ func TestRecordsWrittenBeforeTheExpiryIndexExpireUnderTheirOrgsRetention(t *test
 
 func TestCompactShrinksTheFileAndKeepsWhatIsLive(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "secrets.db")
-	st, err := boltstore.Open(path, boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, st := openTemp(t)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	if err := st.CreateOrg(ctx, &secrets.Org{ID: "acme", CreatedAt: now}); err != nil {
 		t.Fatal(err)
@@ -188,11 +181,7 @@ func TestCompactShrinksTheFileAndKeepsWhatIsLive(t *testing.T) {
 }
 
 func TestCompactKeepsAFileItCannotShrink(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "secrets.db")
-	st, err := boltstore.Open(path, boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, st := openTemp(t)
 	st.Close()
 	if _, _, err := boltstore.Compact(path, boltstore.Options{}); err != nil {
 		t.Fatal(err)
@@ -215,4 +204,22 @@ func TestCompactKeepsAFileItCannotShrink(t *testing.T) {
 	if leftovers, _ := filepath.Glob(path + ".compact-*"); len(leftovers) > 0 {
 		t.Errorf("compact left %v", leftovers)
 	}
+}
+
+func TestAResolveAppendsOneSmallAuditRecord(t *testing.T) {
+	var stores = map[secrets.Store]*boltstore.Store{}
+	storetest.RunResolveAudit(t, func(t *testing.T) secrets.Store {
+		st := openNew(t)
+		stores[st] = st
+		return st
+	}, func(t *testing.T, org, id string) int {
+		t.Helper()
+		for _, st := range stores {
+			if n, err := boltstore.AuditRecordSize(st, org, id); err == nil {
+				return n
+			}
+		}
+		t.Fatalf("no store holds audit record %s", id)
+		return 0
+	}, 50, 1000)
 }

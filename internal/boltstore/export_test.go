@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -69,3 +70,38 @@ func AuditRecordSize(s *Store, org, id string) (int, error) {
 func DropAuditExpiryIndex(s *Store) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketAuditExpiry) })
 }
+
+// Entry is one key and value of a bucket, as stored.
+type Entry struct {
+	Bucket, Key, Value []byte
+}
+
+// Dump returns every entry of every bucket, in bucket and key order.
+func Dump(s *Store) ([]Entry, error) {
+	var out []Entry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			return b.ForEach(func(k, v []byte) error {
+				out = append(out, Entry{bytes.Clone(name), bytes.Clone(k), bytes.Clone(v)})
+				return nil
+			})
+		})
+	})
+	return out, err
+}
+
+// Load puts entries into their buckets behind the store's back, as a file
+// written by another version of the store holds them.
+func Load(s *Store, entries []Entry) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, e := range entries {
+			if err := tx.Bucket(e.Bucket).Put(e.Key, e.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RecordTypes are the types the store encodes.
+var RecordTypes = []any{orgRecord{}, secretRecord{}, tokenRecord{}, dataKeyRecord{}, auditRecord{}}

@@ -31,15 +31,33 @@ func open(t *testing.T, path string) *boltstore.Store {
 	return st
 }
 
+// openNew opens a store in a new file, closed when the test ends.
+func openNew(t *testing.T) *boltstore.Store {
+	t.Helper()
+	return open(t, filepath.Join(t.TempDir(), "secrets.db"))
+}
+
+// openTemp opens a store in a new file that the test closes itself, and
+// returns the file's path.
+func openTemp(t *testing.T) (string, *boltstore.Store) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "secrets.db")
+	st, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, st
+}
+
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) secrets.Store {
-		return open(t, filepath.Join(t.TempDir(), "secrets.db"))
+		return openNew(t)
 	})
 }
 
 func TestStoreIsUntrusted(t *testing.T) {
 	storetest.RunTamper(t, func(t *testing.T) (secrets.Store, storetest.Tamper) {
-		st := open(t, filepath.Join(t.TempDir(), "secrets.db"))
+		st := openNew(t)
 		return st, tamperer{st}
 	})
 }
@@ -101,7 +119,7 @@ func TestReopenKeepsRecords(t *testing.T) {
 }
 
 func TestCancelledContext(t *testing.T) {
-	st := open(t, filepath.Join(t.TempDir(), "secrets.db"))
+	st := openNew(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 
@@ -123,7 +141,7 @@ func TestCancelledContext(t *testing.T) {
 // refused.
 func TestImpossibleKeys(t *testing.T) {
 	ctx := t.Context()
-	st := open(t, filepath.Join(t.TempDir(), "secrets.db"))
+	st := openNew(t)
 	s := &secrets.Secret{ID: "id", Org: "acme", Layer: secrets.Layer{App: "billing"}, Name: "DB_URL", Version: 1}
 	if err := st.CreateSecret(ctx, s); err != nil {
 		t.Fatalf("CreateSecret: %v", err)
@@ -198,7 +216,7 @@ func TestAuditAppendsFailWithTheirCommit(t *testing.T) {
 // they change behind the store's back: another head's record copied over
 // it is refused, not served from what was decoded before.
 func TestResolveReadRechecksChangedBytes(t *testing.T) {
-	st := open(t, filepath.Join(t.TempDir(), "secrets.db"))
+	st := openNew(t)
 	ctx := t.Context()
 	app := secrets.Layer{App: "billing"}
 	for i, name := range []string{"A", "B"} {

@@ -37,7 +37,7 @@ const (
 	manifestPartDigits = 4
 )
 
-func manifestPK(org string) (string, error) { return join("M", org), checkParts(org) }
+func manifestPK(org string) (string, error) { return PrefixManifest + org, checkParts(org) }
 
 func manifestPrefix(day, hash string) (string, error) {
 	return join(day, hash) + sep, checkParts(day, hash)
@@ -54,7 +54,7 @@ func auditItem(r *secrets.AuditRecord) (map[string]types.AttributeValue, error) 
 	if err != nil {
 		return nil, err
 	}
-	item, err := encodeItem(r, typeAudit, key{pk, r.ID}, nil)
+	item, err := encodeItem(fromAudit(r), typeAudit, key{pk, r.ID}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -66,10 +66,11 @@ func auditItem(r *secrets.AuditRecord) (map[string]types.AttributeValue, error) 
 }
 
 func decodeAudit(item map[string]types.AttributeValue) (*secrets.AuditRecord, error) {
-	r, err := decodeItem[secrets.AuditRecord](item)
+	rec, err := decodeItem[auditRecord](item)
 	if err != nil {
 		return nil, err
 	}
+	r := rec.audit()
 	if ttl := numberAttr(item, AttrTTL); ttl != 0 {
 		r.ExpiresAt = time.Unix(ttl, 0).UTC()
 	}

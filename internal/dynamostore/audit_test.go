@@ -14,6 +14,7 @@ import (
 	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/storetest"
 )
 
 // itemSize is an item's size as DynamoDB counts it for its 400 KB limit
@@ -68,9 +69,7 @@ func getAuditItem(t *testing.T, client *dynamodb.Client, table, org, id string) 
 }
 
 func TestAuditItemsAndManifestsCarryTheTTLAttribute(t *testing.T) {
-	srv := dynalite.Start(t)
-	client := srv.Client(t)
-	table := srv.NewTable(t)
+	client, table := newTable(t)
 	st := dynamostore.New(client, table)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 30, 6, 30, 0, 0, time.UTC)
@@ -115,4 +114,16 @@ func TestAuditItemsAndManifestsCarryTheTTLAttribute(t *testing.T) {
 	if !list[0].ExpiresAt.Equal(expires) {
 		t.Errorf("the record read back expires at %s, want %s", list[0].ExpiresAt, expires)
 	}
+}
+
+func TestAResolveWritesOneAuditItemOfOneWriteUnit(t *testing.T) {
+	srv := dynalite.Start(t)
+	client := srv.Client(t)
+	var table string
+	storetest.RunResolveAudit(t, func(t *testing.T) secrets.Store {
+		table = srv.NewTable(t)
+		return dynamostore.New(client, table)
+	}, func(t *testing.T, org, id string) int {
+		return itemSize(getAuditItem(t, client, table, org, id))
+	}, 50, 1000)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -16,10 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
-	"github.com/zwrm/secrets/internal/envelope"
-	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
 )
@@ -224,26 +220,11 @@ var crashOps = []crashOp{
 // repeating the operation ends where an uninterrupted one would, and that
 // after the sweep nothing is left of a secret without its head.
 func TestCrashMatrix(t *testing.T) {
-	srv := dynalite.Start(t)
-	client := srv.Client(t)
-	table := srv.NewTable(t)
-	w, err := localkey.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, table := newTable(t)
 	n := 0
 	newCase := func(t *testing.T) *crashCase {
 		n++
-		c := &crashCase{t: t, ctx: t.Context(), org: fmt.Sprintf("org%03d", n), api: &faultAPI{API: client}, now: time.Now().UTC()}
-		c.store = dynamostore.New(c.api, table)
-		c.svc = service.New(c.store, envelope.New(w, c.store, envelope.Options{}), service.Config{Now: func() time.Time { return c.now }, Logger: slog.New(slog.DiscardHandler)})
-		token, err := c.svc.Bootstrap(c.ctx, c.org, "root@"+c.org+".test", "Root")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.root, err = c.svc.Authenticate(c.ctx, token); err != nil {
-			t.Fatal(err)
-		}
+		c := newCrashCase(t, client, table, fmt.Sprintf("org%03d", n))
 		// The org's data key, so that its creation is no part of the
 		// operations under test.
 		if _, err := c.svc.Create(c.ctx, c.root, service.CreateInput{Layer: secrets.Global, Name: "WARM", Values: dev("warm")}); err != nil {

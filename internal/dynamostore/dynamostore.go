@@ -21,9 +21,9 @@
 //     little: ListLayers, ListTokens, ListDueRotations, FinishDeleteByName
 //     and SweepLeftovers.
 //
-// Records are encoded with attributevalue under the domain types' json
-// names, so an item reads like the embedded store's JSON, plus the key
-// attributes below.
+// Each item holds the store's own record of its kind (records.go), encoded
+// with attributevalue under snake_case names, so an item reads like the
+// embedded store's JSON, plus the key attributes below.
 package dynamostore
 
 import (

@@ -1,13 +1,13 @@
 package dynamostore
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/zwrm/secrets/internal/secrets"
@@ -21,8 +21,8 @@ const sep = "#"
 
 // Attributes of the id pointer item, beside the key attributes: the key
 // of the head it points at. Key-layer attributes are CamelCase; the
-// records' own attributes are their json names, in snake_case, so the two
-// never collide.
+// records' own attributes (records.go) are snake_case, so the two never
+// collide.
 const (
 	attrHeadPK = "HeadPK"
 	attrHeadSK = "HeadSK"
@@ -48,6 +48,21 @@ const (
 	typeAudit    = "audit"
 )
 
+// Partition-key prefixes of the item kinds: every item of a kind has a
+// partition key that starts with its prefix. Infrastructure code limits
+// each function to the kinds it uses with IAM conditions on these
+// (dynamodb:LeadingKeys).
+const (
+	PrefixOrg      = "O" + sep // organization settings
+	PrefixHead     = "S" + sep // a secret's current version, by org, layer and name
+	PrefixSecretID = "I" + sep // a secret's id pointer to its head
+	PrefixVersion  = "V" + sep // a secret's history
+	PrefixToken    = "T" + sep // API tokens and IAM registrations, by id
+	PrefixDataKey  = "K" + sep // wrapped data keys
+	PrefixAudit    = "A" + sep // audit records
+	PrefixManifest = "M" + sep // audit manifests: the lists of names resolves hand out
+)
+
 // Fixed key parts.
 const (
 	rotationPrefix = "ROT"  // GSI2PK of an org's heads with a rotation policy: ROT#org
@@ -55,6 +70,7 @@ const (
 	leftoverPrefix = "LEFT" // GSI2PK of an org's id pointers whose create or delete is under way: LEFT#org
 	orgSK          = "O"
 	secretIDSK     = "I"
+	namePrefix     = "N" + sep // a head's sort key: N#name
 	tokenSK        = "T"
 )
 
@@ -126,7 +142,7 @@ func join(parts ...string) string { return strings.Join(parts, sep) }
 // digits, so that they sort as numbers.
 
 func orgKey(org string) (key, error) {
-	return key{join("O", org), orgSK}, checkParts(org)
+	return key{PrefixOrg + org, orgSK}, checkParts(org)
 }
 
 func headKey(org string, layer secrets.Layer, name string) (key, error) {
@@ -136,15 +152,15 @@ func headKey(org string, layer secrets.Layer, name string) (key, error) {
 	if err := checkLayer(layer); err != nil {
 		return key{}, err
 	}
-	return key{join("S", org, layer.Key()), join("N", name)}, nil
+	return key{PrefixHead + join(org, layer.Key()), namePrefix + name}, nil
 }
 
 func secretIDKey(org, id string) (key, error) {
-	return key{join("I", org, id), secretIDSK}, checkParts(org, id)
+	return key{PrefixSecretID + join(org, id), secretIDSK}, checkParts(org, id)
 }
 
 func versionPK(org, id string) (string, error) {
-	return join("V", org, id), checkParts(org, id)
+	return PrefixVersion + join(org, id), checkParts(org, id)
 }
 
 func versionSK(n int64) string { return fmt.Sprintf("%020d", n) }
@@ -161,14 +177,14 @@ func versionKey(org, id string, n int64) (key, error) {
 }
 
 func tokenKey(id string) (key, error) {
-	return key{join("T", id), tokenSK}, checkParts(id)
+	return key{PrefixToken + id, tokenSK}, checkParts(id)
 }
 
 func dataKeyKey(org string, env secrets.Environment, generation int) (key, error) {
-	return key{join("K", org), join(string(env), strconv.Itoa(generation))}, checkParts(org, string(env))
+	return key{PrefixDataKey + org, join(string(env), strconv.Itoa(generation))}, checkParts(org, string(env))
 }
 
-func auditPK(org string) (string, error) { return join("A", org), checkParts(org) }
+func auditPK(org string) (string, error) { return PrefixAudit + org, checkParts(org) }
 
 // GSI keys.
 
@@ -199,28 +215,36 @@ func parseLayerKey(k string) (secrets.Layer, error) { return secrets.ParseLayerK
 // names.
 func decodeHead(item map[string]types.AttributeValue) (*secrets.Secret, error) {
 	k := keyOf(item)
-	pk := strings.Split(k.pk, sep)
-	name, ok := strings.CutPrefix(k.sk, "N"+sep)
-	if len(pk) != 3 || pk[0] != "S" || !ok {
-		return nil, secrets.Internalf(nil, "malformed head key %s/%s", k.pk, k.sk)
-	}
-	layer, err := parseLayerKey(pk[2])
+	org, layer, name, err := parseHeadKey(k)
 	if err != nil {
-		return nil, secrets.Internalf(err, "head key %s/%s", k.pk, k.sk)
+		return nil, secrets.Internalf(err, "malformed head key %s/%s", k.pk, k.sk)
 	}
-	return decodeSecret(item, secrets.Place{Org: pk[1], Layer: &layer, Name: name})
+	return decodeSecret(item, secrets.Place{Org: org, Layer: &layer, Name: name})
+}
+
+// parseHeadKey returns the org, layer and name a head key names.
+func parseHeadKey(k key) (org string, layer secrets.Layer, name string, err error) {
+	rest, isHead := strings.CutPrefix(k.pk, PrefixHead)
+	name, isName := strings.CutPrefix(k.sk, namePrefix)
+	org, layerKey, _ := strings.Cut(rest, sep)
+	if !isHead || !isName || org == "" || strings.Contains(layerKey, sep) {
+		return "", secrets.Layer{}, "", errors.New("not the key of a head")
+	}
+	layer, err = parseLayerKey(layerKey)
+	return org, layer, name, err
 }
 
 // decodeVersion decodes a history item with the org, id and version of its
 // key.
 func decodeVersion(item map[string]types.AttributeValue) (*secrets.Secret, error) {
 	k := keyOf(item)
-	pk := strings.Split(k.pk, sep)
+	rest, ok := strings.CutPrefix(k.pk, PrefixVersion)
+	org, id, _ := strings.Cut(rest, sep)
 	n, err := strconv.ParseInt(k.sk, 10, 64)
-	if len(pk) != 3 || pk[0] != "V" || err != nil {
+	if !ok || org == "" || id == "" || strings.Contains(id, sep) || err != nil {
 		return nil, secrets.Internalf(err, "malformed version key %s/%s", k.pk, k.sk)
 	}
-	return decodeSecret(item, secrets.Place{Org: pk[1], ID: pk[2], Version: n})
+	return decodeSecret(item, secrets.Place{Org: org, ID: id, Version: n})
 }
 
 func decodeSecret(item map[string]types.AttributeValue, at secrets.Place) (*secrets.Secret, error) {
@@ -228,58 +252,16 @@ func decodeSecret(item map[string]types.AttributeValue, at secrets.Place) (*secr
 	if typ := stringAttr(item, AttrType); typ != typeSecret && typ != typeVersion {
 		return nil, secrets.Internalf(nil, "integrity error: the item at %s/%s is a %q, not a secret", k.pk, k.sk, typ)
 	}
-	sec, err := decodeItem[secrets.Secret](item)
+	r, err := decodeItem[secretRecord](item)
 	if err != nil {
 		return nil, err
 	}
+	sec := r.secret()
 	if err := at.Check(sec, k.pk+"/"+k.sk); err != nil {
 		return nil, err
 	}
 	sec.TightenMasks()
 	return sec, nil
-}
-
-// Encoding. Records go in under their json names; times as RFC 3339 with
-// nanoseconds, in UTC.
-
-func encoderOptions(o *attributevalue.EncoderOptions) {
-	o.TagKey = "json"
-	o.EncodeTime = func(t time.Time) (types.AttributeValue, error) {
-		return str(t.UTC().Format(time.RFC3339Nano)), nil
-	}
-}
-
-func decoderOptions(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
-
-// encodeItem returns record v as an item of kind typ at k, with extra
-// attributes (index keys) added.
-func encodeItem(v any, typ string, k key, extra map[string]string) (map[string]types.AttributeValue, error) {
-	item, err := attributevalue.MarshalMapWithOptions(v, encoderOptions)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s item: %w", typ, err)
-	}
-	item[AttrPK], item[AttrSK], item[AttrType] = str(k.pk), str(k.sk), str(typ)
-	for name, value := range extra {
-		item[name] = str(value)
-	}
-	return item, nil
-}
-
-func decodeItem[T any](item map[string]types.AttributeValue) (*T, error) {
-	v := new(T)
-	if err := attributevalue.UnmarshalMapWithOptions(item, v, decoderOptions); err != nil {
-		return nil, fmt.Errorf("decode item %s/%s: %w", stringAttr(item, AttrPK), stringAttr(item, AttrSK), err)
-	}
-	return v, nil
-}
-
-// encodeValue encodes one value as encodeItem encodes a record's fields.
-func encodeValue(v any) (types.AttributeValue, error) {
-	av, err := attributevalue.MarshalWithOptions(v, encoderOptions)
-	if err != nil {
-		return nil, fmt.Errorf("encode %T: %w", v, err)
-	}
-	return av, nil
 }
 
 // stringAttr returns item's string attribute name, or "".
@@ -318,7 +300,7 @@ func secretItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
 	if s.Rotation != nil {
 		extra[AttrGSI2PK], extra[AttrGSI2SK] = rotationPK(s.Org), rotationSK(s)
 	}
-	return encodeItem(s, typeSecret, k, extra)
+	return encodeItem(fromSecret(s), typeSecret, k, extra)
 }
 
 func versionItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
@@ -327,7 +309,7 @@ func versionItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
 		return nil, err
 	}
 	// No index keys: history is never listed by layer or due time.
-	return encodeItem(s, typeVersion, k, nil)
+	return encodeItem(fromSecret(s), typeVersion, k, nil)
 }
 
 func tokenItem(t *secrets.Token) (map[string]types.AttributeValue, error) {
@@ -338,7 +320,7 @@ func tokenItem(t *secrets.Token) (map[string]types.AttributeValue, error) {
 	if err := checkParts(t.Org); err != nil {
 		return nil, err
 	}
-	return encodeItem(t, typeToken, k, map[string]string{
+	return encodeItem(fromToken(t), typeToken, k, map[string]string{
 		AttrGSI2PK: tokensPK(t.Org),
 		AttrGSI2SK: join(timeSK(t.CreatedAt), t.ID),
 	})

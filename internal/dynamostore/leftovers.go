@@ -168,12 +168,7 @@ func (s *Store) finishHistory(ctx context.Context, org, id string) (*secrets.Lef
 // placeOfHead returns the layer and name a head key names; zero values if
 // it names none (a pointer damaged behind the store's back).
 func placeOfHead(head key) (secrets.Layer, string) {
-	pk := strings.Split(head.pk, sep)
-	name, ok := strings.CutPrefix(head.sk, "N"+sep)
-	if len(pk) != 3 || pk[0] != "S" || !ok {
-		return secrets.Layer{}, ""
-	}
-	layer, err := parseLayerKey(pk[2])
+	_, layer, name, err := parseHeadKey(head)
 	if err != nil {
 		return secrets.Layer{}, ""
 	}
@@ -182,11 +177,11 @@ func placeOfHead(head key) (secrets.Layer, string) {
 
 // idOfPointer returns the secret id in an id pointer's key ("I#org#id").
 func idOfPointer(item map[string]types.AttributeValue) string {
-	parts := strings.Split(stringAttr(item, AttrPK), sep)
-	if len(parts) != 3 || parts[0] != "I" {
-		return ""
+	rest, isPointer := strings.CutPrefix(stringAttr(item, AttrPK), PrefixSecretID)
+	if _, id, ok := strings.Cut(rest, sep); isPointer && ok && !strings.Contains(id, sep) {
+		return id
 	}
-	return parts[2]
+	return ""
 }
 
 // InterruptedDeletes implements secrets.SecretStore: one Query of the
@@ -264,29 +259,4 @@ func (s *Store) SweepLeftovers(ctx context.Context, org string, before time.Time
 		return removed, fmt.Errorf("sweep leftovers of org %s: %w", org, err)
 	}
 	return removed, nil
-}
-
-// historyKeys returns the keys of id's history records older than version
-// before, oldest first (one strongly consistent Query, keys only).
-func (s *Store) historyKeys(ctx context.Context, org, id string, before int64) ([]key, error) {
-	pk, err := versionPK(org, id)
-	if err != nil {
-		return nil, nil // no history can be stored there
-	}
-	in := &dynamodb.QueryInput{
-		KeyConditionExpression:    aws.String("#pk = :pk AND #sk < :before"),
-		ExpressionAttributeNames:  exprNames("#pk #sk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":before": str(versionSK(before))},
-		ProjectionExpression:      aws.String("#pk, #sk"),
-		ConsistentRead:            aws.Bool(true),
-	}
-	var keys []key
-	err = s.query(ctx, in, func(item map[string]types.AttributeValue) (bool, error) {
-		keys = append(keys, key{stringAttr(item, AttrPK), stringAttr(item, AttrSK)})
-		return true, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("query history: %w", err)
-	}
-	return keys, nil
 }

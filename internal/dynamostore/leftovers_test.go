@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -15,52 +14,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
-	"github.com/zwrm/secrets/internal/envelope"
-	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
 )
 
 // leftoverCase is a service over a table whose writes can be stopped.
 type leftoverCase struct {
-	crashCase
+	*crashCase
 	client *dynamodb.Client
 	table  string
 }
 
-// newLeftoverCase starts dynalite with a table; api, if not nil, is how
-// the store reaches it.
-func newLeftoverCase(t *testing.T, api func(*dynalite.Server) dynamostore.API) *leftoverCase {
-	srv := dynalite.Start(t)
-	client := srv.Client(t)
-	table := srv.NewTable(t)
-	var base dynamostore.API = client
-	if api != nil {
-		base = api(srv)
+// newLeftoverCase starts dynalite with a table and bootstraps org acme;
+// wrap, if not nil, wraps the client the store reaches the table with.
+func newLeftoverCase(t *testing.T, wrap func(*dynamodb.Client) dynamostore.API) *leftoverCase {
+	client, table := newTable(t)
+	var api dynamostore.API = client
+	if wrap != nil {
+		api = wrap(client)
 	}
-	w, err := localkey.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &leftoverCase{crashCase: crashCase{t: t, ctx: t.Context(), org: "acme", api: &faultAPI{API: base}, now: time.Now().UTC()}, client: client, table: table}
-	c.store = dynamostore.New(c.api, table)
-	c.svc = service.New(c.store, envelope.New(w, c.store, envelope.Options{}), service.Config{Now: func() time.Time { return c.now }, Logger: slog.New(slog.DiscardHandler)})
-	token, err := c.svc.Bootstrap(c.ctx, c.org, "root@acme.test", "Root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.root, err = c.svc.Authenticate(c.ctx, token); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return &leftoverCase{crashCase: newCrashCase(t, api, table, "acme"), client: client, table: table}
 }
 
 // stopDeleteAfterHead deletes TARGET (at version 2, so with history) and
@@ -224,14 +202,11 @@ func (l *losingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // audited once.
 func TestADeleteWhoseAnswerIsLostIsAudited(t *testing.T) {
 	lossy := &losingTransport{marker: []byte(`"ConditionExpression":"attribute_exists(#pk) AND #id = :id`)}
-	c := newLeftoverCase(t, func(srv *dynalite.Server) dynamostore.API {
-		return dynamodb.New(dynamodb.Options{
-			Region:       "us-east-1",
-			BaseEndpoint: aws.String(srv.URL),
-			Credentials:  credentials.NewStaticCredentialsProvider("AKIDDYNALITE", "dynalite-secret", ""),
-			HTTPClient:   &http.Client{Transport: lossy},
-			Retryer:      retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 10 * time.Millisecond }),
-		})
+	c := newLeftoverCase(t, func(client *dynamodb.Client) dynamostore.API {
+		o := client.Options()
+		o.HTTPClient = &http.Client{Transport: lossy}
+		o.Retryer = retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 10 * time.Millisecond })
+		return dynamodb.New(o)
 	})
 	c.create("v1")
 	if err := c.svc.Delete(c.ctx, c.root, c.id); err != nil {
@@ -269,7 +244,7 @@ func (h *hookAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts .
 // finds nothing to finish, and the create ends reachable by id and name.
 func TestADeleteByNameDuringACreateLeavesItWhole(t *testing.T) {
 	hook := &hookAPI{}
-	c := newLeftoverCase(t, func(srv *dynalite.Server) dynamostore.API { hook.API = srv.Client(t); return hook })
+	c := newLeftoverCase(t, func(client *dynamodb.Client) dynamostore.API { hook.API = client; return hook })
 	var during error
 	hook.before = func() { during = c.svc.DeleteByName(c.ctx, c.root, secrets.Global, target) }
 	sec, err := c.svc.Create(c.ctx, c.root, service.CreateInput{Layer: secrets.Global, Name: target, Values: dev("v1")})

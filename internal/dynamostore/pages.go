@@ -39,7 +39,6 @@ func (s *Store) layerAfter(ctx context.Context, org string, layer secrets.Layer,
 	if err != nil {
 		return nil, nil // no head can be stored there
 	}
-	namePrefix := "N" + sep
 	q := dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("#pk = :pk AND #sk > :after"),

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
 	"github.com/zwrm/secrets/internal/secrets"
 )
@@ -49,9 +48,7 @@ func (a *shortAnswersAPI) Query(ctx context.Context, in *dynamodb.QueryInput, op
 }
 
 func TestAPageReadsOnlyItsItems(t *testing.T) {
-	srv := dynalite.Start(t)
-	client := srv.Client(t)
-	table := srv.NewTable(t)
+	client, table := newTable(t)
 	ctx := t.Context()
 	org, layer := "acme", secrets.Layer{App: "billing"}
 	seed := dynamostore.New(client, table)

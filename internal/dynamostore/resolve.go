@@ -35,10 +35,10 @@ func (s *Store) resolveLayer(ctx context.Context, org string, layer secrets.Laye
 		ProjectionExpression:   aws.String(resolveProjection),
 		ExpressionAttributeNames: map[string]string{
 			"#pk": AttrPK, "#sk": AttrSK, "#type": AttrType,
-			"#id": attrID, "#org": "org", "#layer": "layer", "#name": "name", "#version": attrVersion,
-			"#owner": attrOwner, "#values": "values", "#env": string(env),
+			"#id": attrID, "#org": attrOrg, "#layer": attrLayer, "#name": attrName, "#version": attrVersion,
+			"#owner": attrOwner, "#values": attrValues, "#env": string(env),
 		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(probe.pk), ":names": str("N" + sep)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(probe.pk), ":names": str(namePrefix)},
 		ConsistentRead:            aws.Bool(true),
 	}, decodeHead)
 }

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,111 +15,6 @@ import (
 
 	"github.com/zwrm/secrets/internal/secrets"
 )
-
-// Attributes of a secret record that conditions name: the json names of
-// secrets.Secret's fields.
-const (
-	attrID      = "id"
-	attrVersion = "version"
-	attrOwner   = "owner"
-)
-
-// Expression attribute names every expression here may use.
-var names = map[string]string{
-	"#pk": AttrPK, "#sk": AttrSK,
-	"#hpk": attrHeadPK, "#hsk": attrHeadSK,
-	"#id": attrID, "#version": attrVersion,
-	"#owner": attrOwner, "#subject": "subject", "#name": "name",
-	"#pending": attrPending, "#gpk": AttrGSI2PK, "#gsk": AttrGSI2SK,
-}
-
-var placeholder = regexp.MustCompile(`#[A-Za-z0-9_]+`)
-
-// exprNames returns the entries of names that exprs use: DynamoDB refuses
-// names an expression does not use.
-func exprNames(exprs ...string) map[string]string {
-	out := map[string]string{}
-	for _, e := range exprs {
-		for _, p := range placeholder.FindAllString(e, -1) {
-			name, ok := names[p]
-			if !ok {
-				panic("dynamostore: no attribute name for " + p)
-			}
-			out[p] = name
-		}
-	}
-	return out
-}
-
-// get reads the item at k with a strongly consistent read; nil if absent.
-func (s *Store) get(ctx context.Context, k key) (map[string]types.AttributeValue, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            k.av(),
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, storeErr(err)
-	}
-	if len(out.Item) == 0 {
-		return nil, nil
-	}
-	return out.Item, nil
-}
-
-// query calls fn with each item the query finds, following pages, until fn
-// returns false.
-func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) (bool, error)) error {
-	q := *in
-	q.TableName = aws.String(s.table)
-	for {
-		out, err := s.api.Query(ctx, &q)
-		if err != nil {
-			return storeErr(err)
-		}
-		for _, item := range out.Items {
-			more, err := fn(item)
-			if err != nil || !more {
-				return err
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		q.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-}
-
-// queryAll decodes every item the query finds with decode.
-func queryAll[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, decode func(map[string]types.AttributeValue) (*T, error)) ([]*T, error) {
-	var list []*T
-	err := s.query(ctx, in, func(item map[string]types.AttributeValue) (bool, error) {
-		v, err := decode(item)
-		if err != nil {
-			return false, err
-		}
-		list = append(list, v)
-		return true, nil
-	})
-	return list, err
-}
-
-// deleteKey deletes the item at k, if cond (with values) holds; a failed
-// condition is not an error. It serves removals that nothing can contest:
-// history, and id pointers whose head is gone.
-func (s *Store) deleteKey(ctx context.Context, k key, cond string, values map[string]types.AttributeValue) error {
-	in := &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: k.av()}
-	if cond != "" {
-		in.ConditionExpression = aws.String(cond)
-		in.ExpressionAttributeNames = exprNames(cond)
-		in.ExpressionAttributeValues = values
-	}
-	_, err := s.api.DeleteItem(ctx, in)
-	if failed, _ := conditionFailed(err); failed {
-		return nil
-	}
-	return storeErr(err)
-}
 
 // Secrets.
 //
@@ -191,30 +84,14 @@ func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
 	}
 
 	// The head.
-	cond = "attribute_not_exists(#pk)"
-	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            exprNames(cond),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	failed, old := conditionFailed(err)
-	if !failed {
-		if err != nil {
-			// The head may or may not have been written: the pointer
-			// stays marked, harmless either way, until the sweep.
-			return fmt.Errorf("create secret %s: put head: %w", sec.Name, storeErr(err))
-		}
-		return s.created(ctx, sec, ptr, head)
+	taken, old, err := s.putNew(ctx, item)
+	if err != nil {
+		// The head may or may not have been written: the pointer stays
+		// marked, harmless either way, until the sweep.
+		return fmt.Errorf("create secret %s: put head: %w", sec.Name, err)
 	}
-	if old == nil {
-		if old, err = s.get(ctx, head); err != nil {
-			return fmt.Errorf("create secret %s: read the head that failed the create: %w", sec.Name, err)
-		}
-	}
-	if sameItem(old, item) {
-		return s.created(ctx, sec, ptr, head) // this create's own head: it had landed
+	if !taken || sameItem(old, item) {
+		return s.created(ctx, sec, ptr, head) // written, or this create's own head: it had landed
 	}
 	// The name is taken. Unless by this very id, the pointer is a
 	// loser's: remove it. If that fails, it stays behind, harmless.
@@ -455,21 +332,6 @@ func (s *Store) removeRest(ctx context.Context, org, id string, ptr, head key) e
 	return nil
 }
 
-// deleteHistory deletes the history records of id older than version
-// before, one DeleteItem each.
-func (s *Store) deleteHistory(ctx context.Context, org, id string, before int64) error {
-	keys, err := s.historyKeys(ctx, org, id, before)
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := s.deleteKey(ctx, k, "", nil); err != nil {
-			return fmt.Errorf("delete version %s: %w", strings.TrimLeft(k.sk, "0"), err)
-		}
-	}
-	return nil
-}
-
 // GetSecret implements secrets.SecretStore: the id pointer, then the head
 // (two strongly consistent GetItems).
 func (s *Store) GetSecret(ctx context.Context, org, id string) (*secrets.Secret, error) {
@@ -493,14 +355,7 @@ func (s *Store) GetSecretByName(ctx context.Context, org string, layer secrets.L
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, notFoundIfInvalid(err))
 	}
-	item, err := s.get(ctx, k)
-	if err == nil && item == nil {
-		err = secrets.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
-	}
-	sec, err := decodeHead(item)
+	sec, err := getDecoded(ctx, s, k, decodeHead)
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s at %s: %w", name, layer, err)
 	}
@@ -526,7 +381,7 @@ func (s *Store) listLayer(ctx context.Context, org string, layer secrets.Layer) 
 	return queryAll(ctx, s, &dynamodb.QueryInput{
 		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :names)"),
 		ExpressionAttributeNames:  exprNames("#pk #sk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(probe.pk), ":names": str("N" + sep)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(probe.pk), ":names": str(namePrefix)},
 		ConsistentRead:            aws.Bool(true),
 	}, decodeHead)
 }
@@ -610,138 +465,4 @@ func (s *Store) ListLayers(ctx context.Context, org string) ([]secrets.Layer, er
 	}
 	slices.SortFunc(layers, secrets.CompareLayers)
 	return layers, nil
-}
-
-// PutVersion implements secrets.SecretStore: a create; a version already
-// kept stays as it is.
-func (s *Store) PutVersion(ctx context.Context, sec *secrets.Secret) error {
-	item, err := versionItem(sec)
-	if err != nil {
-		return fmt.Errorf("put version %d of secret %s: %w", sec.Version, sec.ID, err)
-	}
-	cond := "attribute_not_exists(#pk)"
-	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.table),
-		Item:                     item,
-		ConditionExpression:      aws.String(cond),
-		ExpressionAttributeNames: exprNames(cond),
-	})
-	if failed, _ := conditionFailed(err); failed {
-		return nil // versions are immutable: the first one stays
-	}
-	if err != nil {
-		return fmt.Errorf("put version %d of secret %s: %w", sec.Version, sec.ID, storeErr(err))
-	}
-	return nil
-}
-
-// GetVersion implements secrets.SecretStore: one GetItem.
-func (s *Store) GetVersion(ctx context.Context, org, id string, n int64) (*secrets.Secret, error) {
-	k, err := versionKey(org, id, n)
-	if err != nil {
-		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, notFoundIfInvalid(err))
-	}
-	item, err := s.get(ctx, k)
-	if err == nil && item == nil {
-		err = secrets.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
-	}
-	sec, err := decodeVersion(item)
-	if err != nil {
-		return nil, fmt.Errorf("get version %d of secret %s: %w", n, id, err)
-	}
-	return sec, nil
-}
-
-// ListVersions implements secrets.SecretStore: one Query, newest first.
-func (s *Store) ListVersions(ctx context.Context, org, id string) ([]*secrets.Secret, error) {
-	pk, err := versionPK(org, id)
-	if err != nil {
-		return nil, nil // no history can be stored there
-	}
-	list, err := queryAll(ctx, s, &dynamodb.QueryInput{
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  exprNames("#pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
-		ScanIndexForward:          aws.Bool(false),
-		ConsistentRead:            aws.Bool(true),
-	}, decodeVersion)
-	if err != nil {
-		return nil, fmt.Errorf("list versions of secret %s: %w", id, err)
-	}
-	return list, nil
-}
-
-// PruneVersions implements secrets.SecretStore: one Query for the keys of
-// the versions before keepFrom, then one DeleteItem each.
-func (s *Store) PruneVersions(ctx context.Context, org, id string, keepFrom int64) error {
-	if keepFrom <= 1 {
-		return nil
-	}
-	if err := s.deleteHistory(ctx, org, id, keepFrom); err != nil {
-		return fmt.Errorf("prune versions of secret %s: %w", id, err)
-	}
-	return nil
-}
-
-// ListRotationOrgs implements secrets.SecretStore: one Query of GSI2's
-// orgs partition (every org item, keys and settings only), whatever is due.
-func (s *Store) ListRotationOrgs(ctx context.Context, _ time.Time) ([]string, error) {
-	var orgs []string
-	err := s.query(ctx, &dynamodb.QueryInput{
-		IndexName:                 aws.String(IndexGSI2),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrGSI2PK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(orgsPartition)},
-	}, func(item map[string]types.AttributeValue) (bool, error) {
-		if org := stringAttr(item, AttrGSI2SK); org != "" {
-			orgs = append(orgs, org)
-		}
-		return true, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list rotation orgs: %w", err)
-	}
-	return orgs, nil
-}
-
-// ListDueRotations implements secrets.SecretStore: one Query of the org's
-// rotation partition of GSI2, whose sort key starts with the due time. The
-// index is eventually consistent, which the contract allows: the sweep
-// re-reads each head before rotating it.
-func (s *Store) ListDueRotations(ctx context.Context, org string, now time.Time, limit int) ([]*secrets.Secret, error) {
-	if limit < 1 {
-		return nil, fmt.Errorf("list due rotations: %w", secrets.Invalid("limit", "must be 1 or more, not %d", limit))
-	}
-	if checkParts(org) != nil {
-		return nil, nil
-	}
-	var due []*secrets.Secret
-	err := s.query(ctx, &dynamodb.QueryInput{
-		IndexName:              aws.String(IndexGSI2),
-		KeyConditionExpression: aws.String("#pk = :pk AND #sk < :end"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": AttrGSI2PK, "#sk": AttrGSI2SK,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(rotationPK(org)),
-			// Every key of a time at or before now: "$" follows the
-			// separator "#".
-			":end": str(timeSK(now) + "$"),
-		},
-		Limit: aws.Int32(int32(min(limit, math.MaxInt32))),
-	}, func(item map[string]types.AttributeValue) (bool, error) {
-		sec, err := decodeHead(item)
-		if err != nil {
-			return false, err
-		}
-		due = append(due, sec)
-		return len(due) < limit, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list due rotations of org %s: %w", org, err)
-	}
-	return due, nil
 }

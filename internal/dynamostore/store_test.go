@@ -21,8 +21,6 @@ import (
 
 	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
-	"github.com/zwrm/secrets/internal/envelope"
-	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
 	"github.com/zwrm/secrets/internal/storetest"
@@ -211,9 +209,7 @@ func (c *countingAPI) Query(ctx context.Context, in *dynamodb.QueryInput, opts .
 }
 
 func TestResolveReadIsThreeConcurrentQueries(t *testing.T) {
-	srv := dynalite.Start(t)
-	client := srv.Client(t)
-	table := srv.NewTable(t)
+	client, table := newTable(t)
 	ctx := t.Context()
 
 	org := "acme"
@@ -307,9 +303,7 @@ func (r replayAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts 
 }
 
 func TestWritesThatLandedSucceedWhenRetried(t *testing.T) {
-	srv := dynalite.Start(t)
-	client := srv.Client(t)
-	table := srv.NewTable(t)
+	client, table := newTable(t)
 	ctx := t.Context()
 	st := dynamostore.New(replayAPI{client}, table)
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -365,17 +359,10 @@ func TestWritesThatLandedSucceedWhenRetried(t *testing.T) {
 // with distinct, contiguous versions: the losers of each conditional
 // write back off and try again.
 func TestConcurrentWritersWithoutAVersionAllLand(t *testing.T) {
-	srv := dynalite.Start(t)
-	client := srv.Client(t)
-	st := dynamostore.New(client, srv.NewTable(t))
-	master := make([]byte, 32)
-	w, err := localkey.New(master)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := dynamostore.New(newTable(t))
 	var services []*service.Service
 	for range 4 {
-		services = append(services, service.New(st, envelope.New(w, st, envelope.Options{}), service.Config{}))
+		services = append(services, newService(t, st, nil))
 	}
 	ctx := t.Context()
 	token, err := services[0].Bootstrap(ctx, "acme", "root@acme.test", "Root")
@@ -428,8 +415,7 @@ func countTrue(bs []bool) int {
 // the table and answer success, not a conflict. A different change at the
 // same version is still a conflict.
 func TestOrgSettingsWriteRetriedAfterALostReply(t *testing.T) {
-	srv := dynalite.Start(t)
-	st := dynamostore.New(srv.Client(t), srv.NewTable(t))
+	st := dynamostore.New(newTable(t))
 	ctx := t.Context()
 	if err := st.CreateOrg(ctx, &secrets.Org{ID: "acme", CreatedAt: time.Now().UTC()}); err != nil {
 		t.Fatal(err)

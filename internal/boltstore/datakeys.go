@@ -1,0 +1,43 @@
+package boltstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// Data keys: org, environment, generation → dataKeyRecord.
+
+func dataKeyKey(org string, env secrets.Environment, generation int) ([]byte, error) {
+	return keyOf(org, string(env), strconv.Itoa(generation))
+}
+
+// CreateDataKey implements secrets.DataKeyStore.
+func (s *Store) CreateDataKey(ctx context.Context, k *secrets.DataKey) error {
+	key, err := dataKeyKey(k.Org, k.Environment, k.Generation)
+	if err == nil {
+		err = s.update(ctx, func(tx *bolt.Tx) error { return insert(tx, bucketDataKeys, key, fromDataKey(k)) })
+	}
+	if err != nil {
+		return fmt.Errorf("create %s data key %d: %w", k.Environment, k.Generation, err)
+	}
+	return nil
+}
+
+// GetDataKey implements secrets.DataKeyStore.
+func (s *Store) GetDataKey(ctx context.Context, org string, env secrets.Environment, generation int) (*secrets.DataKey, error) {
+	key, err := dataKeyKey(org, env, generation)
+	if err != nil {
+		err = secrets.ErrNotFound // no key can be stored there
+		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
+	}
+	r, err := lookup[dataKeyRecord](ctx, s, bucketDataKeys, key)
+	if err != nil {
+		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
+	}
+	return r.dataKey(), nil
+}

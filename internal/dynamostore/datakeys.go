@@ -1,0 +1,43 @@
+package dynamostore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/zwrm/secrets/internal/secrets"
+)
+
+// Data keys: PK "K#org" SK "environment#generation".
+
+// CreateDataKey implements secrets.DataKeyStore.
+func (s *Store) CreateDataKey(ctx context.Context, dk *secrets.DataKey) error {
+	k, err := dataKeyKey(dk.Org, dk.Environment, dk.Generation)
+	var item map[string]types.AttributeValue
+	if err == nil {
+		item, err = encodeItem(fromDataKey(dk), typeDataKey, k, nil)
+	}
+	if err == nil {
+		err = s.create(ctx, item)
+	}
+	if err != nil {
+		return fmt.Errorf("create %s data key %d: %w", dk.Environment, dk.Generation, err)
+	}
+	return nil
+}
+
+// GetDataKey implements secrets.DataKeyStore: one GetItem, strongly
+// consistent, so that a writer that lost CreateDataKey's race reads the
+// winner's key.
+func (s *Store) GetDataKey(ctx context.Context, org string, env secrets.Environment, generation int) (*secrets.DataKey, error) {
+	k, err := dataKeyKey(org, env, generation)
+	if err != nil {
+		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, notFoundIfInvalid(err))
+	}
+	dk, err := getDecoded(ctx, s, k, decodeWith((*dataKeyRecord).dataKey))
+	if err != nil {
+		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
+	}
+	return dk, nil
+}
