@@ -26,9 +26,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
@@ -40,6 +37,10 @@ const (
 	Region  = "eu-west-1"
 	Account = "111122223333"
 )
+
+// MaxAttempts is how many times a Client tries an operation: the SDK's
+// default, one attempt and two retries.
+const MaxAttempts = 3
 
 // buildTimeout bounds `go tool -n local-kms`: a first build compiles
 // local-kms and its dependencies (about ten seconds on two cores).
@@ -136,18 +137,15 @@ func command(bin string, tempDir func() string) emulator.Command {
 func (s *Server) Output() string { return s.proc.Output() }
 
 // Client returns a new SDK client for the server: dummy static credentials
-// (local-kms does not check signatures), and retries with short backoff so
-// that a test never waits long. optFns may change its options, e.g. its
-// HTTPClient, to count or fail calls.
+// (local-kms does not check signatures), and MaxAttempts tries with short
+// backoff so that a test never waits long. optFns may change its options,
+// e.g. Calls.Use to count or fail calls.
 func (s *Server) Client(optFns ...func(*kms.Options)) *kms.Client {
 	return kms.New(kms.Options{
 		Region:       Region,
 		BaseEndpoint: aws.String(s.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDLOCALKMS", "local-kms-secret", ""),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxBackoff = 50 * time.Millisecond
-			o.RateLimiter = ratelimit.None
-		}),
+		Credentials:  emulator.Credentials,
+		Retryer:      emulator.Retryer(MaxAttempts),
 	}, optFns...)
 }
 

@@ -1,6 +1,7 @@
 package localkms_test
 
 import (
+	"errors"
 	"net"
 	"net/url"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/zwrm/secrets/internal/localkms"
 )
@@ -58,4 +60,49 @@ func TestServerMakesHMACKeysAndStopsWithTheTest(t *testing.T) {
 		conn.Close()
 		t.Errorf("local-kms still accepts connections on %s after its test ended", addr)
 	}
+}
+
+func TestCallsCountsEachAttemptAndFailsWhenAsked(t *testing.T) {
+	srv := localkms.Start(t)
+	key := srv.NewSymmetricKey(t)
+	calls := localkms.NewCalls()
+	client := srv.Client(calls.Use)
+	generate := func() error {
+		_, err := client.GenerateDataKey(t.Context(), &kms.GenerateDataKeyInput{KeyId: aws.String(key), KeySpec: types.DataKeySpecAes256})
+		return err
+	}
+
+	t.Run("a call that succeeds counts once, under its operation", func(t *testing.T) {
+		if err := generate(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := calls.Count(localkms.OpGenerateDataKey), 1; got != want {
+			t.Errorf("GenerateDataKey requests = %d, want %d", got, want)
+		}
+		if got, want := calls.Count(localkms.OpDecrypt), 0; got != want {
+			t.Errorf("Decrypt requests = %d, want %d", got, want)
+		}
+	})
+	t.Run("an injected throttle reaches the caller as KMS's error, each retry counted", func(t *testing.T) {
+		calls.Reset()
+		calls.FailNext(localkms.OpGenerateDataKey, localkms.MaxAttempts, "ThrottlingException")
+		err := generate()
+		var apiErr smithy.APIError
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ThrottlingException" {
+			t.Fatalf("err = %v, want ThrottlingException", err)
+		}
+		if got, want := calls.Count(), localkms.MaxAttempts; got != want {
+			t.Errorf("requests = %d, want %d (the SDK's attempts)", got, want)
+		}
+	})
+	t.Run("once the failures are delivered, calls reach local-kms again", func(t *testing.T) {
+		calls.Reset()
+		calls.FailNext(localkms.OpGenerateDataKey, 1, "KMSInternalException")
+		if err := generate(); err != nil {
+			t.Fatalf("err = %v, want the retry to succeed", err)
+		}
+		if got, want := calls.Count(localkms.OpGenerateDataKey), 2; got != want {
+			t.Errorf("requests = %d, want %d", got, want)
+		}
+	})
 }
