@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"bytes"
-	"fmt"
 	mathrand "math/rand/v2"
 	"slices"
 	"testing"
@@ -35,24 +34,22 @@ func appendAudit(t *testing.T, st secrets.Store, org string, n int) []*secrets.A
 	return records
 }
 
+// checkAuditList lists org's audit records, limit at most, and checks that
+// they are want, in order, with no page after them.
+func checkAuditList(t *testing.T, st secrets.Store, org string, limit int, want []*secrets.AuditRecord) {
+	t.Helper()
+	got, cursor, err := st.ListAudit(t.Context(), org, "", limit)
+	checkEach(t, "ListAudit", must(t, "ListAudit", got, err), want, checkAudit)
+	if got, want := cursor, ""; got != want {
+		t.Errorf("ListAudit of every record: cursor = %q, want %q", got, want)
+	}
+}
+
 func testAuditNewestFirst(t *testing.T, st secrets.Store) {
-	ctx := t.Context()
 	org := newOrgID()
 	want := appendAudit(t, st, org, 12)
 
-	got, cursor, err := st.ListAudit(ctx, org, "", len(want))
-	if err != nil {
-		t.Fatalf("ListAudit: %v", err)
-	}
-	if g, w := len(got), len(want); g != w {
-		t.Fatalf("len(ListAudit) = %d, want %d", g, w)
-	}
-	for i := range want {
-		checkAudit(t, fmt.Sprintf("ListAudit[%d]", i), got[i], want[i])
-	}
-	if got, want := cursor, ""; got != want {
-		t.Errorf("ListAudit of everything: cursor = %q, want %q", got, want)
-	}
+	checkAuditList(t, st, org, len(want), want)
 }
 
 func testAuditPages(t *testing.T, st secrets.Store) {
@@ -103,27 +100,10 @@ func testAuditOtherOrg(t *testing.T, st secrets.Store) {
 	want := appendAudit(t, st, org, 3)
 	appendAudit(t, st, otherOrg, 4)
 
-	got, cursor, err := st.ListAudit(ctx, org, "", 10)
-	if err != nil {
-		t.Fatalf("ListAudit: %v", err)
-	}
-	if g, w := len(got), len(want); g != w {
-		t.Fatalf("len(ListAudit) = %d, want %d", g, w)
-	}
-	for i := range want {
-		checkAudit(t, fmt.Sprintf("ListAudit[%d]", i), got[i], want[i])
-	}
-	if got, want := cursor, ""; got != want {
-		t.Errorf("cursor = %q, want %q", got, want)
-	}
+	checkAuditList(t, st, org, 10, want)
 
 	none, cursor, err := st.ListAudit(ctx, newOrgID(), "", 10)
-	if err != nil {
-		t.Fatalf("ListAudit of an org without records: %v", err)
-	}
-	if got, want := len(none), 0; got != want {
-		t.Errorf("len(ListAudit) of an org without records = %d, want %d", got, want)
-	}
+	wantNone(t, "ListAudit of an org without records")(none, err)
 	if got, want := cursor, ""; got != want {
 		t.Errorf("cursor of an org without records = %q, want %q", got, want)
 	}

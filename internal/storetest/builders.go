@@ -171,22 +171,58 @@ func mustCreateSecret(t *testing.T, st secrets.Store, s *secrets.Secret) {
 func mustGetSecret(t *testing.T, st secrets.Store, org, id string) *secrets.Secret {
 	t.Helper()
 	got, err := st.GetSecret(t.Context(), org, id)
-	if err != nil {
-		t.Fatalf("GetSecret(%s): %v", id, err)
-	}
-	return got
+	return must(t, "GetSecret("+id+")", got, err)
 }
 
 func newOrg() *secrets.Org {
 	return &secrets.Org{ID: newOrgID(), CreatedAt: now(), UserResolveEnvironments: []secrets.Environment{secrets.Development, secrets.Staging}}
 }
 
-// mustCreateOrg stores a new org: the rotation sweep lists orgs.
+// mustCreateOrg stores a new org and returns its id: the rotation sweep
+// lists orgs.
 func mustCreateOrg(t *testing.T, st secrets.Store) string {
 	t.Helper()
 	o := newOrg()
-	if err := st.CreateOrg(t.Context(), o); err != nil {
-		t.Fatalf("CreateOrg: %v", err)
-	}
+	mustStoreOrg(t, st, o)
 	return o.ID
+}
+
+func mustStoreOrg(t *testing.T, st secrets.Store, o *secrets.Org) {
+	t.Helper()
+	if err := st.CreateOrg(t.Context(), o); err != nil {
+		t.Fatalf("CreateOrg(%s): %v", o.ID, err)
+	}
+}
+
+// must returns v, failing t, saying what, unless err is nil.
+func must[T any](t *testing.T, what string, v T, err error) T {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+func mustGetSecretByName(t *testing.T, st secrets.Store, org string, layer secrets.Layer, name string) *secrets.Secret {
+	t.Helper()
+	got, err := st.GetSecretByName(t.Context(), org, layer, name)
+	return must(t, fmt.Sprintf("GetSecretByName(%s at %s)", name, layer), got, err)
+}
+
+func mustGetOrg(t *testing.T, st secrets.Store, id string) *secrets.Org {
+	t.Helper()
+	got, err := st.GetOrg(t.Context(), id)
+	return must(t, "GetOrg("+id+")", got, err)
+}
+
+func mustGetToken(t *testing.T, st secrets.Store, id string) *secrets.Token {
+	t.Helper()
+	got, err := st.GetToken(t.Context(), id)
+	return must(t, "GetToken("+id+")", got, err)
+}
+
+func mustGetDataKey(t *testing.T, st secrets.Store, org string, env secrets.Environment, generation int) *secrets.DataKey {
+	t.Helper()
+	got, err := st.GetDataKey(t.Context(), org, env, generation)
+	return must(t, fmt.Sprintf("GetDataKey(%s, %s, %d)", org, env, generation), got, err)
 }

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,33 @@ func wantErr(t *testing.T, op string, err error, target *secrets.Error) {
 	}
 }
 
+// checkEach fails unless got holds as many records as want, and checks
+// each against its own with check.
+func checkEach[T any](t *testing.T, what string, got, want []*T, check func(t *testing.T, what string, got, want *T)) {
+	t.Helper()
+	if g, w := len(got), len(want); g != w {
+		t.Fatalf("len(%s) = %d, want %d", what, g, w)
+	}
+	for i := range want {
+		check(t, fmt.Sprintf("%s[%d]", what, i), got[i], want[i])
+	}
+}
+
+// wantNone returns a function that fails t unless the list call it is
+// given returned no error and an empty list:
+// wantNone(t, "ListTokens of an empty org")(st.ListTokens(ctx, org)).
+func wantNone(t *testing.T, what string) func(list any, err error) {
+	return func(list any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if n := reflect.ValueOf(list).Len(); n != 0 {
+			t.Errorf("%s: %d returned, want none", what, n)
+		}
+	}
+}
+
 // wantNotFound fails unless err carries CodeNotFound.
 func wantNotFound(t *testing.T, op string, err error) {
 	t.Helper()
@@ -30,42 +58,31 @@ func wantNotFound(t *testing.T, op string, err error) {
 	}
 }
 
-func checkSecret(t *testing.T, what string, got, want *secrets.Secret) {
+// check reports, as what, every field in which got differs from want;
+// kind names the record when got is nil.
+func check[T any](t *testing.T, what, kind string, got, want *T, diff func(d *differ, got, want *T)) {
 	t.Helper()
 	if got == nil {
-		t.Errorf("%s: got nil secret", what)
+		t.Errorf("%s: got nil %s", what, kind)
 		return
 	}
-	for _, d := range diffSecret(got, want) {
-		t.Errorf("%s: %s", what, d)
+	var d differ
+	diff(&d, got, want)
+	for _, s := range d.diffs {
+		t.Errorf("%s: %s", what, s)
 	}
 }
 
-func diffSecret(got, want *secrets.Secret) []string {
-	var d differ
-	d.eq("ID", got.ID, want.ID)
-	d.eq("Org", got.Org, want.Org)
-	d.eq("Layer", got.Layer, want.Layer)
-	d.eq("Name", got.Name, want.Name)
-	d.eq("Description", got.Description, want.Description)
-	d.eq("Owner", got.Owner, want.Owner)
-	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
-	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
-	d.eq("UpdatedBy", got.UpdatedBy, want.UpdatedBy)
-	d.eq("Version", got.Version, want.Version)
-	d.eq("Change", got.Change, want.Change)
-	d.eq("RestoredFrom", got.RestoredFrom, want.RestoredFrom)
+func checkSecret(t *testing.T, what string, got, want *secrets.Secret) {
+	t.Helper()
+	check(t, what, "secret", got, want, diffSecret)
+}
+
+func diffSecret(d *differ, got, want *secrets.Secret) {
 	d.eq("Rotation != nil", got.Rotation != nil, want.Rotation != nil)
-	if got.Rotation != nil && want.Rotation != nil {
-		g, w := got.Rotation, want.Rotation
-		d.eq("Rotation.Every", g.Every, w.Every)
-		d.eq("Rotation.EverySeconds", g.EverySeconds, w.EverySeconds)
-		sliceEq(&d, "Rotation.Environments", g.Environments, w.Environments)
-		d.eq("Rotation.Length", g.Length, w.Length)
-		d.eq("Rotation.Alphabet", g.Alphabet, w.Alphabet)
-		d.time("Rotation.NextAt", g.NextAt, w.NextAt)
-		d.timePtr("Rotation.LastAt", g.LastAt, w.LastAt)
-	}
+	d.fields(got, want, "ID", "Org", "Layer", "Name", "Description", "Owner", "CreatedAt", "UpdatedAt", "UpdatedBy",
+		"Version", "Change", "RestoredFrom", "Rotation.Every", "Rotation.EverySeconds", "Rotation.Environments",
+		"Rotation.Length", "Rotation.Alphabet", "Rotation.NextAt", "Rotation.LastAt")
 	d.eq("len(Values)", len(got.Values), len(want.Values))
 	for env, w := range want.Values {
 		g, ok := got.Values[env]
@@ -76,101 +93,44 @@ func diffSecret(got, want *secrets.Secret) []string {
 		d.bytes(fmt.Sprintf("Values[%s].Ciphertext", env), g.Ciphertext, w.Ciphertext)
 		d.eq(fmt.Sprintf("Values[%s].Mask", env), g.Mask, w.Mask)
 	}
-	return d.diffs
 }
 
 func checkToken(t *testing.T, what string, got, want *secrets.Token) {
 	t.Helper()
-	if got == nil {
-		t.Errorf("%s: got nil token", what)
-		return
-	}
-	var d differ
-	d.eq("ID", got.ID, want.ID)
-	d.eq("Org", got.Org, want.Org)
-	d.eq("Kind", got.Kind, want.Kind)
-	d.bytes("Hash", got.Hash, want.Hash)
-	d.eq("Prefix", got.Prefix, want.Prefix)
-	d.eq("Subject", got.Subject, want.Subject)
-	d.eq("Name", got.Name, want.Name)
-	d.eq("Role", got.Role, want.Role)
-	d.eq("PrincipalARN", got.PrincipalARN, want.PrincipalARN)
-	d.eq("Scope.App", got.Scope.App, want.Scope.App)
-	d.eq("Scope.Machine", got.Scope.Machine, want.Scope.Machine)
-	sliceEq(&d, "Scope.Environments", got.Scope.Environments, want.Scope.Environments)
-	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
-	d.eq("CreatedBy", got.CreatedBy, want.CreatedBy)
-	d.timePtr("ExpiresAt", got.ExpiresAt, want.ExpiresAt)
-	d.timePtr("RevokedAt", got.RevokedAt, want.RevokedAt)
-	for _, s := range d.diffs {
-		t.Errorf("%s: %s", what, s)
-	}
+	check(t, what, "token", got, want, diffToken)
+}
+
+func diffToken(d *differ, got, want *secrets.Token) {
+	d.fields(got, want, "ID", "Org", "Kind", "Hash", "Prefix", "Subject", "Name", "Role", "PrincipalARN",
+		"Scope.App", "Scope.Machine", "Scope.Environments", "CreatedAt", "CreatedBy", "ExpiresAt", "RevokedAt")
 }
 
 func checkOrg(t *testing.T, what string, got, want *secrets.Org) {
 	t.Helper()
-	if got == nil {
-		t.Errorf("%s: got nil org", what)
-		return
-	}
-	var d differ
-	d.eq("ID", got.ID, want.ID)
-	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
-	sliceEq(&d, "UserResolveEnvironments", got.UserResolveEnvironments, want.UserResolveEnvironments)
-	d.eq("EnvironmentPolicies", fmt.Sprint(got.EnvironmentPolicies), fmt.Sprint(want.EnvironmentPolicies))
-	d.eq("SettingsVersion", got.SettingsVersion, want.SettingsVersion)
-	for _, s := range d.diffs {
-		t.Errorf("%s: %s", what, s)
-	}
+	check(t, what, "org", got, want, diffOrg)
+}
+
+func diffOrg(d *differ, got, want *secrets.Org) {
+	d.fields(got, want, "ID", "CreatedAt", "UserResolveEnvironments", "EnvironmentPolicies", "SettingsVersion")
 }
 
 func checkDataKey(t *testing.T, what string, got, want *secrets.DataKey) {
 	t.Helper()
-	if got == nil {
-		t.Errorf("%s: got nil data key", what)
-		return
-	}
-	var d differ
-	d.eq("Org", got.Org, want.Org)
-	d.eq("Environment", got.Environment, want.Environment)
-	d.eq("Generation", got.Generation, want.Generation)
-	d.bytes("Wrapped", got.Wrapped, want.Wrapped)
-	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
-	for _, s := range d.diffs {
-		t.Errorf("%s: %s", what, s)
-	}
+	check(t, what, "data key", got, want, diffDataKey)
+}
+
+func diffDataKey(d *differ, got, want *secrets.DataKey) {
+	d.fields(got, want, "Org", "Environment", "Generation", "Wrapped", "CreatedAt")
 }
 
 func checkAudit(t *testing.T, what string, got, want *secrets.AuditRecord) {
 	t.Helper()
-	if got == nil {
-		t.Errorf("%s: got nil audit record", what)
-		return
-	}
-	var d differ
-	d.eq("ID", got.ID, want.ID)
-	d.eq("Org", got.Org, want.Org)
-	d.time("Time", got.Time, want.Time)
-	d.eq("Actor", got.Actor, want.Actor)
-	d.eq("Action", got.Action, want.Action)
-	d.eq("RequestID", got.RequestID, want.RequestID)
-	d.eq("SecretID", got.SecretID, want.SecretID)
-	switch {
-	case (got.Layer == nil) != (want.Layer == nil):
-		d.add("Layer = %v, want %v", got.Layer, want.Layer)
-	case got.Layer != nil:
-		d.eq("Layer", *got.Layer, *want.Layer)
-	}
-	d.eq("Environment", got.Environment, want.Environment)
-	sliceEq(&d, "Secrets", got.Secrets, want.Secrets)
-	d.eq("TokenID", got.TokenID, want.TokenID)
-	d.eq("Detail", got.Detail, want.Detail)
-	d.time("ExpiresAt", got.ExpiresAt, want.ExpiresAt)
-	d.eq("Manifest", got.Manifest, want.Manifest)
-	d.eq("SecretCount", got.SecretCount, want.SecretCount)
-	for _, s := range d.diffs {
-		t.Errorf("%s: %s", what, s)
-	}
+	check(t, what, "audit record", got, want, diffAudit)
+}
+
+func diffAudit(d *differ, got, want *secrets.AuditRecord) {
+	d.fields(got, want, "ID", "Org", "Time", "Actor", "Action", "RequestID", "SecretID", "Layer", "Environment",
+		"Secrets", "TokenID", "Detail", "ExpiresAt", "Manifest", "SecretCount")
 }
 
 // differ collects field differences, so that one comparison reports every
@@ -179,6 +139,56 @@ type differ struct{ diffs []string }
 
 func (d *differ) add(format string, args ...any) {
 	d.diffs = append(d.diffs, fmt.Sprintf(format, args...))
+}
+
+// fields compares the named fields of got and want, pointers to one struct
+// type; a dotted name reaches into a nested struct ("Scope.App"), and is
+// passed over where a pointer on its way is nil on either side. Times
+// compare with Equal, pointers by what they point at, byte slices in hex,
+// other slices element by element (nil and empty are equal), maps as
+// printed (in key order), the rest with ==.
+func (d *differ) fields(got, want any, names ...string) {
+names:
+	for _, name := range names {
+		g, w := reflect.ValueOf(got), reflect.ValueOf(want)
+		for _, part := range strings.Split(name, ".") {
+			if g.Kind() == reflect.Pointer {
+				if g.IsNil() || w.IsNil() {
+					continue names
+				}
+				g, w = g.Elem(), w.Elem()
+			}
+			g, w = g.FieldByName(part), w.FieldByName(part)
+		}
+		d.value(name, g, w)
+	}
+}
+
+func (d *differ) value(field string, g, w reflect.Value) {
+	switch {
+	case g.Type() == reflect.TypeFor[time.Time]():
+		d.time(field, g.Interface().(time.Time), w.Interface().(time.Time))
+	case g.Kind() == reflect.Pointer && (g.IsNil() || w.IsNil()):
+		if g.IsNil() != w.IsNil() {
+			d.add("%s = %v, want %v", field, g.Interface(), w.Interface())
+		}
+	case g.Kind() == reflect.Pointer:
+		d.value(field, g.Elem(), w.Elem())
+	case g.Kind() == reflect.Slice && g.Type().Elem().Kind() == reflect.Uint8:
+		d.bytes(field, g.Bytes(), w.Bytes())
+	case g.Kind() == reflect.Slice:
+		equal := g.Len() == w.Len()
+		for i := 0; equal && i < g.Len(); i++ {
+			equal = g.Index(i).Interface() == w.Index(i).Interface()
+		}
+		if !equal {
+			d.add("%s = %v, want %v", field, g.Interface(), w.Interface())
+		}
+	case g.Kind() == reflect.Map:
+		d.eq(field, fmt.Sprint(g.Interface()), fmt.Sprint(w.Interface()))
+	default:
+		d.eq(field, g.Interface(), w.Interface())
+	}
 }
 
 func (d *differ) eq(field string, got, want any) {
@@ -193,27 +203,9 @@ func (d *differ) time(field string, got, want time.Time) {
 	}
 }
 
-func (d *differ) timePtr(field string, got, want *time.Time) {
-	switch {
-	case got == nil && want == nil:
-	case got == nil || want == nil:
-		d.add("%s = %v, want %v", field, got, want)
-	default:
-		d.time(field, *got, *want)
-	}
-}
-
 func (d *differ) bytes(field string, got, want []byte) {
 	if !bytes.Equal(got, want) {
 		d.add("%s = %x, want %x", field, got, want)
-	}
-}
-
-// sliceEq is differ.slice: methods cannot take type parameters. Nil and
-// empty are equal, as they are after a JSON round trip with omitempty.
-func sliceEq[T comparable](d *differ, field string, got, want []T) {
-	if !slices.Equal(got, want) {
-		d.add("%s = %v, want %v", field, got, want)
 	}
 }
 

@@ -108,40 +108,45 @@ func testConcurrentUpdates(t *testing.T, st secrets.Store) {
 	}
 }
 
+// oneWins creates every candidate at once and returns the one created,
+// failing t unless exactly one was and create refused each other one with
+// ErrExists; who names a candidate in messages.
+func oneWins[T any](t *testing.T, who string, candidates []T, create func(T) error) T {
+	t.Helper()
+	errs := make([]error, len(candidates))
+	var wg sync.WaitGroup
+	for i := range candidates {
+		wg.Go(func() { errs[i] = create(candidates[i]) })
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner < 0:
+			winner = i
+		case err == nil:
+			t.Errorf("%s %d succeeded too, after %s %d", who, i, who, winner)
+		case !errors.Is(err, secrets.ErrExists):
+			t.Errorf("%s %d: got error %v, want %v", who, i, err, secrets.ErrExists)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no %s succeeded", who)
+	}
+	return candidates[winner]
+}
+
 func testConcurrentCreates(t *testing.T, st secrets.Store) {
 	const creators = 8
 	ctx := t.Context()
 	org := newOrgID()
 	layer := secrets.Layer{App: "billing", Machine: "web-1"}
 	candidates := make([]*secrets.Secret, creators)
-	errs := make([]error, creators)
 	for i := range candidates {
 		candidates[i] = newSecret(t, org, layer, "DB_URL")
 	}
-	var wg sync.WaitGroup
-	for i := range candidates {
-		wg.Go(func() { errs[i] = st.CreateSecret(ctx, candidates[i]) })
-	}
-	wg.Wait()
-
-	var winner *secrets.Secret
-	for i, err := range errs {
-		switch {
-		case err == nil && winner == nil:
-			winner = candidates[i]
-		case err == nil:
-			t.Errorf("creator %d succeeded too, after creator with id %s", i, winner.ID)
-		case !errors.Is(err, secrets.ErrExists):
-			t.Errorf("creator %d: got error %v, want %v", i, err, secrets.ErrExists)
-		}
-	}
-	if winner == nil {
-		t.Fatalf("no creator succeeded")
-	}
-	got, err := st.GetSecretByName(ctx, org, layer, "DB_URL")
-	if err != nil {
-		t.Fatalf("GetSecretByName: %v", err)
-	}
+	winner := oneWins(t, "creator", candidates, func(s *secrets.Secret) error { return st.CreateSecret(ctx, s) })
+	got := mustGetSecretByName(t, st, org, layer, "DB_URL")
 	checkSecret(t, "the winner", got, winner)
 	for _, c := range candidates {
 		if c == winner {
@@ -164,35 +169,12 @@ func testConcurrentDataKeys(t *testing.T, st secrets.Store) {
 	ctx := t.Context()
 	org := newOrgID()
 	keys := make([]*secrets.DataKey, writers)
-	errs := make([]error, writers)
 	for i := range keys {
 		keys[i] = newDataKey(t, org, secrets.Production, 1)
 	}
-	var wg sync.WaitGroup
-	for i := range keys {
-		wg.Go(func() { errs[i] = st.CreateDataKey(ctx, keys[i]) })
-	}
-	wg.Wait()
-
-	var winner *secrets.DataKey
-	for i, err := range errs {
-		switch {
-		case err == nil && winner == nil:
-			winner = keys[i]
-		case err == nil:
-			t.Errorf("writer %d created a key too", i)
-		case !errors.Is(err, secrets.ErrExists):
-			t.Errorf("writer %d: got error %v, want %v", i, err, secrets.ErrExists)
-		}
-	}
-	if winner == nil {
-		t.Fatalf("no writer created the key")
-	}
+	winner := oneWins(t, "writer", keys, func(k *secrets.DataKey) error { return st.CreateDataKey(ctx, k) })
 	// Every loser reads the winner's key.
-	got, err := st.GetDataKey(ctx, org, secrets.Production, 1)
-	if err != nil {
-		t.Fatalf("GetDataKey: %v", err)
-	}
+	got := mustGetDataKey(t, st, org, secrets.Production, 1)
 	checkDataKey(t, "the key every writer reads", got, winner)
 }
 

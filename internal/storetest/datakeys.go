@@ -39,10 +39,7 @@ func testDataKeyDuplicate(t *testing.T, st secrets.Store) {
 	}
 	second := newDataKey(t, first.Org, first.Environment, first.Generation)
 	wantErr(t, "CreateDataKey at a taken place", st.CreateDataKey(ctx, second), secrets.ErrExists)
-	got, err := st.GetDataKey(ctx, first.Org, first.Environment, first.Generation)
-	if err != nil {
-		t.Fatalf("GetDataKey: %v", err)
-	}
+	got := mustGetDataKey(t, st, first.Org, first.Environment, first.Generation)
 	checkDataKey(t, "the first key after a duplicate", got, first)
 }
 

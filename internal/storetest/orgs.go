@@ -10,40 +10,25 @@ import (
 // Orgs.
 
 func testOrgCreateGet(t *testing.T, st secrets.Store) {
-	ctx := t.Context()
 	for _, want := range []*secrets.Org{newOrg(), {ID: newOrgID(), CreatedAt: now()}} {
-		if err := st.CreateOrg(ctx, want); err != nil {
-			t.Fatalf("CreateOrg: %v", err)
-		}
-		got, err := st.GetOrg(ctx, want.ID)
-		if err != nil {
-			t.Fatalf("GetOrg: %v", err)
-		}
-		checkOrg(t, "GetOrg", got, want)
+		mustStoreOrg(t, st, want)
+		checkOrg(t, "GetOrg", mustGetOrg(t, st, want.ID), want)
 	}
 }
 
 func testOrgDuplicate(t *testing.T, st secrets.Store) {
 	ctx := t.Context()
 	first := newOrg()
-	if err := st.CreateOrg(ctx, first); err != nil {
-		t.Fatalf("CreateOrg: %v", err)
-	}
+	mustStoreOrg(t, st, first)
 	dup := &secrets.Org{ID: first.ID, CreatedAt: now().Add(time.Hour)}
 	wantErr(t, "CreateOrg of an existing id", st.CreateOrg(ctx, dup), secrets.ErrExists)
-	got, err := st.GetOrg(ctx, first.ID)
-	if err != nil {
-		t.Fatalf("GetOrg: %v", err)
-	}
-	checkOrg(t, "the org after a duplicate create", got, first)
+	checkOrg(t, "the org after a duplicate create", mustGetOrg(t, st, first.ID), first)
 }
 
 func testPutOrgSettings(t *testing.T, st secrets.Store) {
 	ctx := t.Context()
 	o := newOrg()
-	if err := st.CreateOrg(ctx, o); err != nil {
-		t.Fatalf("CreateOrg: %v", err)
-	}
+	mustStoreOrg(t, st, o)
 	settings := &secrets.Org{
 		ID:                      o.ID,
 		CreatedAt:               o.CreatedAt.Add(24 * time.Hour), // not a setting: ignored
@@ -56,10 +41,7 @@ func testPutOrgSettings(t *testing.T, st secrets.Store) {
 	if err := st.PutOrgSettings(ctx, settings, 0); err != nil {
 		t.Fatalf("PutOrgSettings: %v", err)
 	}
-	got, err := st.GetOrg(ctx, o.ID)
-	if err != nil {
-		t.Fatalf("GetOrg: %v", err)
-	}
+	got := mustGetOrg(t, st, o.ID)
 	want := *settings
 	want.CreatedAt = o.CreatedAt
 	checkOrg(t, "GetOrg after PutOrgSettings", got, &want)
@@ -68,10 +50,7 @@ func testPutOrgSettings(t *testing.T, st secrets.Store) {
 	// changes nothing.
 	stale := &secrets.Org{ID: o.ID, SettingsVersion: 1}
 	wantErr(t, "PutOrgSettings at a stale version", st.PutOrgSettings(ctx, stale, 0), secrets.ErrStale)
-	got, err = st.GetOrg(ctx, o.ID)
-	if err != nil {
-		t.Fatalf("GetOrg: %v", err)
-	}
+	got = mustGetOrg(t, st, o.ID)
 	checkOrg(t, "GetOrg after a stale PutOrgSettings", got, &want)
 	if err := st.PutOrgSettings(ctx, &secrets.Org{ID: o.ID, SettingsVersion: 3}, 1); !secrets.IsCode(err, secrets.CodeInvalid) {
 		t.Errorf("PutOrgSettings skipping a version: %v, want invalid", err)
@@ -81,10 +60,7 @@ func testPutOrgSettings(t *testing.T, st secrets.Store) {
 	if err := st.PutOrgSettings(ctx, &secrets.Org{ID: o.ID, SettingsVersion: 2}, 1); err != nil {
 		t.Fatalf("PutOrgSettings(empty): %v", err)
 	}
-	got, err = st.GetOrg(ctx, o.ID)
-	if err != nil {
-		t.Fatalf("GetOrg: %v", err)
-	}
+	got = mustGetOrg(t, st, o.ID)
 	checkOrg(t, "GetOrg after PutOrgSettings(empty)", got, &secrets.Org{ID: o.ID, CreatedAt: o.CreatedAt, SettingsVersion: 2})
 }
 

@@ -13,17 +13,12 @@ import (
 // Secrets: create, get, update and delete of a head.
 
 func testCreateGet(t *testing.T, st secrets.Store) {
-	ctx := t.Context()
 	for _, layer := range []secrets.Layer{secrets.Global, {App: "billing"}, {App: "billing", Machine: "web-1"}} {
 		want := newSecret(t, newOrgID(), layer, "STRIPE_KEY")
 		mustCreateSecret(t, st, want)
 
 		checkSecret(t, "GetSecret at "+layer.String(), mustGetSecret(t, st, want.Org, want.ID), want)
-		got, err := st.GetSecretByName(ctx, want.Org, layer, want.Name)
-		if err != nil {
-			t.Fatalf("GetSecretByName: %v", err)
-		}
-		checkSecret(t, "GetSecretByName at "+layer.String(), got, want)
+		checkSecret(t, "GetSecretByName at "+layer.String(), mustGetSecretByName(t, st, want.Org, layer, want.Name), want)
 	}
 }
 
@@ -137,10 +132,7 @@ func testUpdate(t *testing.T, st secrets.Store) {
 		t.Fatalf("UpdateSecret(v3, 2): %v", err)
 	}
 	checkSecret(t, "GetSecret after two updates", mustGetSecret(t, st, s.Org, s.ID), v3)
-	got, err := st.GetSecretByName(ctx, s.Org, s.Layer, s.Name)
-	if err != nil {
-		t.Fatalf("GetSecretByName: %v", err)
-	}
+	got := mustGetSecretByName(t, st, s.Org, s.Layer, s.Name)
 	checkSecret(t, "GetSecretByName after two updates", got, v3)
 }
 
@@ -186,13 +178,7 @@ func testDelete(t *testing.T, st secrets.Store) {
 		_, err = st.GetVersion(ctx, org, s.ID, n)
 		wantNotFound(t, fmt.Sprintf("GetVersion(%d) after delete", n), err)
 	}
-	history, err := st.ListVersions(ctx, org, s.ID)
-	if err != nil {
-		t.Fatalf("ListVersions after delete: %v", err)
-	}
-	if got, want := len(history), 0; got != want {
-		t.Errorf("len(ListVersions) after delete = %d, want %d", got, want)
-	}
+	wantNone(t, "ListVersions after delete")(st.ListVersions(ctx, org, s.ID))
 	list, err := st.ListSecrets(ctx, org, s.Layer)
 	if err != nil {
 		t.Fatalf("ListSecrets: %v", err)
@@ -253,23 +239,14 @@ func testDeleteThenRecreate(t *testing.T, st secrets.Store) {
 		t.Fatalf("CreateSecret of the deleted name: %v", err)
 	}
 	checkSecret(t, "GetSecret of the new id", mustGetSecret(t, st, again.Org, again.ID), again)
-	got, err := st.GetSecretByName(ctx, again.Org, again.Layer, again.Name)
-	if err != nil {
-		t.Fatalf("GetSecretByName: %v", err)
-	}
+	got := mustGetSecretByName(t, st, again.Org, again.Layer, again.Name)
 	checkSecret(t, "GetSecretByName of the name", got, again)
 
 	// An id index must not lead the old id to the new head.
-	_, err = st.GetSecret(ctx, old.Org, old.ID)
+	_, err := st.GetSecret(ctx, old.Org, old.ID)
 	wantNotFound(t, "GetSecret of the deleted id", err)
 	viaOld := nextVersion(t, again, "via the old id")
 	viaOld.ID = old.ID
 	wantNotFound(t, "UpdateSecret of the deleted id", st.UpdateSecret(ctx, viaOld, 1))
-	history, err := st.ListVersions(ctx, again.Org, again.ID)
-	if err != nil {
-		t.Fatalf("ListVersions of the new id: %v", err)
-	}
-	if got, want := len(history), 0; got != want {
-		t.Errorf("len(ListVersions) of the new id = %d, want %d: the old secret's history leaked", got, want)
-	}
+	wantNone(t, "ListVersions of the new id (the old secret's history must not leak)")(st.ListVersions(ctx, again.Org, again.ID))
 }

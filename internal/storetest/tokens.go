@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -41,10 +40,7 @@ func testTokenDuplicate(t *testing.T, st secrets.Store) {
 		dup.ID = first.ID
 		wantErr(t, "CreateToken of a taken id in "+org, st.CreateToken(ctx, dup), secrets.ErrExists)
 	}
-	got, err := st.GetToken(ctx, first.ID)
-	if err != nil {
-		t.Fatalf("GetToken: %v", err)
-	}
+	got := mustGetToken(t, st, first.ID)
 	checkToken(t, "the first token after duplicates", got, first)
 }
 
@@ -72,23 +68,9 @@ func testListTokens(t *testing.T, st secrets.Store) {
 	want[1].RevokedAt = &revokedAt
 
 	got, err := st.ListTokens(ctx, org)
-	if err != nil {
-		t.Fatalf("ListTokens: %v", err)
-	}
-	if g, w := len(got), len(want); g != w {
-		t.Fatalf("len(ListTokens) = %d, want %d", g, w)
-	}
-	for i := range want {
-		checkToken(t, fmt.Sprintf("ListTokens[%d]", i), got[i], want[i])
-	}
+	checkEach(t, "ListTokens", must(t, "ListTokens", got, err), want, checkToken)
 
-	none, err := st.ListTokens(ctx, newOrgID())
-	if err != nil {
-		t.Fatalf("ListTokens of an empty org: %v", err)
-	}
-	if g, w := len(none), 0; g != w {
-		t.Errorf("len(ListTokens) of an empty org = %d, want %d", g, w)
-	}
+	wantNone(t, "ListTokens of an empty org")(st.ListTokens(ctx, newOrgID()))
 }
 
 func testRevokeToken(t *testing.T, st secrets.Store) {
@@ -104,10 +86,7 @@ func testRevokeToken(t *testing.T, st secrets.Store) {
 	if err := st.RevokeToken(ctx, tok.Org, tok.ID, first.Add(time.Hour)); err != nil {
 		t.Fatalf("RevokeToken again: %v", err)
 	}
-	got, err := st.GetToken(ctx, tok.ID)
-	if err != nil {
-		t.Fatalf("GetToken: %v", err)
-	}
+	got := mustGetToken(t, st, tok.ID)
 	want := *tok
 	want.RevokedAt = &first
 	checkToken(t, "GetToken after two revocations", got, &want)
@@ -122,10 +101,7 @@ func testRevokeTokenNotFound(t *testing.T, st secrets.Store) {
 	wantNotFound(t, "RevokeToken of another org's token", st.RevokeToken(ctx, newOrgID(), tok.ID, now()))
 	wantNotFound(t, "RevokeToken of an absent token", st.RevokeToken(ctx, tok.Org, secrets.TokenID(secrets.HashToken("never issued")), now()))
 
-	got, err := st.GetToken(ctx, tok.ID)
-	if err != nil {
-		t.Fatalf("GetToken: %v", err)
-	}
+	got := mustGetToken(t, st, tok.ID)
 	checkToken(t, "the token after another org's revocation", got, tok)
 }
 
@@ -152,10 +128,7 @@ func testReplaceRevokedToken(t *testing.T, st secrets.Store) {
 	if err := st.ReplaceRevokedToken(ctx, again); err != nil {
 		t.Fatalf("ReplaceRevokedToken of a revoked token: %v", err)
 	}
-	got, err := st.GetToken(ctx, old.ID)
-	if err != nil {
-		t.Fatalf("GetToken: %v", err)
-	}
+	got := mustGetToken(t, st, old.ID)
 	checkToken(t, "GetToken after the replacement", got, again)
 	list, err := st.ListTokens(ctx, org)
 	if err != nil {
