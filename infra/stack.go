@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -559,7 +558,7 @@ type functionConfig struct {
 // newFunction makes one function with its own role, log group and
 // permissions (functionAccess), and nothing else: no managed policies.
 func newFunction(stack awscdk.Stack, name string, p SecretsStackProps, c functionConfig) awslambda.Function {
-	id := titleCase(name)
+	id := httpapi.Title(name)
 	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention: c.retention,
 		// Operational logs go with the stack; the audit trail is in the table.
@@ -752,7 +751,7 @@ func newAPI(stack awscdk.Stack, p SecretsStackProps, fns map[string]awslambda.Fu
 			if !found {
 				panic("NewSecretsStack: route " + r.Method + " " + r.Pattern + " names function " + string(r.Function) + ", which the stack does not define")
 			}
-			integ = awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(titleCase(string(r.Function))+"Integration"), fn, &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+			integ = awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(httpapi.Title(string(r.Function))+"Integration"), fn, &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
 				PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
 			})
 			integrations[r.Function] = integ
@@ -871,7 +870,7 @@ func newAlarms(stack awscdk.Stack, p SecretsStackProps, fns map[string]awslambda
 	}
 	sum := &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}
 	for _, name := range functionNames {
-		fn, id := fns[name], titleCase(name)
+		fn, id := fns[name], httpapi.Title(name)
 		if name == "authorizer" {
 			alarm("AuthorizerFailures", "The authorizer failed to check tokens (API Gateway answered 500): DynamoDB unreachable or the function broken.", fn.MetricErrors(sum))
 		} else {
@@ -883,15 +882,6 @@ func newAlarms(stack awscdk.Stack, p SecretsStackProps, fns map[string]awslambda
 	alarm("RotationFailures", "A rotation sweep failed or could not be delivered: see the dead-letter queue and the set function's logs.",
 		dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")}))
 	return topic
-}
-
-// titleCase makes a construct id of a function name: "resolve-direct" → "ResolveDirect".
-func titleCase(s string) string {
-	out := ""
-	for _, part := range strings.Split(s, "-") {
-		out += string(part[0]-'a'+'A') + part[1:]
-	}
-	return out
 }
 
 // adminOnlyKeyPolicy lets the account administer a key (and so enables IAM

@@ -246,7 +246,7 @@ func TestOnlyTheAuthorizerMaySignIdentitiesAndOnlyTheFunctionsBehindItCheckThem(
 	})
 	roleOf := map[string]string{}
 	for _, name := range functionNames {
-		roleOf[s.logicalID(t, titleCase(name)+"Role")] = name
+		roleOf[s.logicalID(t, httpapi.Title(name)+"Role")] = name
 	}
 	stmts := statements(get(s.tpl.Resources[keyID].Properties, "KeyPolicy"))
 	root := regexp.MustCompile(`:iam::[0-9]{12}:root"\]\]\}$`)
@@ -288,15 +288,15 @@ func TestEveryFunctionIsGoOnGraviton(t *testing.T) {
 	s := stackUnderTest(t)
 	roles, logs, code := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, name := range functionNames {
-		id := s.logicalID(t, titleCase(name)+"Function")
+		id := s.logicalID(t, httpapi.Title(name)+"Function")
 		p := s.tpl.Resources[id].Properties
 		check(t, name+" function", func() {
 			s.template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), &map[string]any{
 				"Runtime":                      "provided.al2023",
 				"Architectures":                []any{"arm64"},
 				"Handler":                      "bootstrap",
-				"Role":                         map[string]any{"Fn::GetAtt": []any{s.logicalID(t, titleCase(name)+"Role"), "Arn"}},
-				"LoggingConfig":                map[string]any{"LogGroup": map[string]any{"Ref": s.logicalID(t, titleCase(name)+"Logs")}},
+				"Role":                         map[string]any{"Fn::GetAtt": []any{s.logicalID(t, httpapi.Title(name)+"Role"), "Arn"}},
+				"LoggingConfig":                map[string]any{"LogGroup": map[string]any{"Ref": s.logicalID(t, httpapi.Title(name)+"Logs")}},
 				"ReservedConcurrentExecutions": 5,
 				"Description":                  "zwrm secrets: " + name + " (test)",
 			})
@@ -325,7 +325,7 @@ func TestEveryFunctionGetsTheEnvironmentTheAppReads(t *testing.T) {
 	tableID, keyID, identityKeyID := s.logicalID(t, "Table"), s.logicalID(t, "Key"), s.logicalID(t, "IdentityKey")
 	authorizerTTL := get(s.tpl.Resources[s.logicalID(t, "Api", "Authorizer")].Properties, "AuthorizerResultTtlInSeconds")
 	for _, name := range functionNames {
-		vars, _ := get(s.tpl.Resources[s.logicalID(t, titleCase(name)+"Function")].Properties, "Environment", "Variables").(map[string]any)
+		vars, _ := get(s.tpl.Resources[s.logicalID(t, httpapi.Title(name)+"Function")].Properties, "Environment", "Variables").(map[string]any)
 		want := map[string]any{
 			"TABLE_NAME":     map[string]any{"Ref": tableID},
 			"KMS_KEY_ID":     map[string]any{"Fn::GetAtt": []any{keyID, "Arn"}},
@@ -518,7 +518,7 @@ func TestEveryRouteGoesToItsFunctionWithItsAuthorization(t *testing.T) {
 			t.Errorf("integration %s: %s", id, jsonString(p))
 		}
 		for _, name := range functionNames {
-			if ref(p["IntegrationUri"]) == s.logicalID(t, titleCase(name)+"Function") {
+			if ref(p["IntegrationUri"]) == s.logicalID(t, httpapi.Title(name)+"Function") {
 				fnOf[id] = name
 			}
 		}
@@ -726,7 +726,7 @@ func TestAlarmsWatchEveryFunctionTheAPIAndRotation(t *testing.T) {
 	}
 	var want []alarm
 	for _, name := range functionNames {
-		fn := s.logicalID(t, titleCase(name)+"Function")
+		fn := s.logicalID(t, httpapi.Title(name)+"Function")
 		want = append(want, alarm{"Errors", "AWS/Lambda", fn}, alarm{"Throttles", "AWS/Lambda", fn})
 	}
 	want = append(want,
@@ -818,7 +818,7 @@ func (s *synthesized) grants(tb testing.TB) map[string][]grant {
 		s.logicalID(tb, "UiDeploymentRole"):     "ui-upload",
 	}
 	for _, name := range functionNames {
-		owner[s.logicalID(tb, titleCase(name)+"Role")] = name
+		owner[s.logicalID(tb, httpapi.Title(name)+"Role")] = name
 	}
 	what := map[string]string{
 		s.logicalID(tb, "Table"):               "table",
@@ -830,7 +830,7 @@ func (s *synthesized) grants(tb testing.TB) map[string][]grant {
 		s.logicalID(tb, "UiDeploymentLogs"):    "logs",
 	}
 	for _, name := range functionNames {
-		what[s.logicalID(tb, titleCase(name)+"Logs")] = "logs"
+		what[s.logicalID(tb, httpapi.Title(name)+"Logs")] = "logs"
 	}
 	out := map[string][]grant{}
 	for _, id := range s.tpl.ofType("AWS::IAM::Policy") {
