@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -24,6 +25,38 @@ type functionConfig struct {
 	// identityKey signs and checks the authorizer's identities.
 	identityKey awskms.Key
 	dlq         awssqs.Queue
+}
+
+// grantKey allows role the actions on key, under conditions (or none), in
+// the role's policy and in the key's: the key policy allows use of the key
+// to no one else. The key policy names the role by condition rather than as
+// the principal: KMS refuses a policy naming a principal IAM has not
+// propagated yet, which a role created in the same deployment may not have
+// been. The statements are sid in the role's policy and id+"Function"+sid
+// in the key's.
+func grantKey(role awsiam.Role, key awskms.Key, id, sid string, actions []string, conditions map[string]any) {
+	var roleConditions *map[string]any
+	if conditions != nil {
+		roleConditions = &conditions
+	}
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Actions:    jsii.Strings(actions...),
+		Resources:  &[]*string{key.KeyArn()},
+		Conditions: roleConditions,
+	}))
+	keyConditions := maps.Clone(conditions)
+	if keyConditions == nil {
+		keyConditions = map[string]any{}
+	}
+	keyConditions["ArnEquals"] = map[string]any{"aws:PrincipalArn": role.RoleArn()}
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(id + "Function" + sid),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
+		Actions:    jsii.Strings(actions...),
+		Resources:  jsii.Strings("*"),
+		Conditions: &keyConditions,
+	}), nil)
 }
 
 // newFunction makes one function with its own role, log group and
@@ -71,47 +104,12 @@ func newFunction(stack awscdk.Stack, name string, p SecretsStackProps, c functio
 		}))
 	}
 	if len(a.KMS) > 0 {
-		onlyThisService := &map[string]any{
+		grantKey(role, c.key, id, "DataKeys", a.KMS, map[string]any{
 			"StringEquals": map[string]any{"kms:EncryptionContext:service": serviceContext},
-		}
-		// In the role's policy and in the key's: the key policy allows use
-		// of the key to no one else.
-		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("DataKeys"),
-			Actions:    jsii.Strings(a.KMS...),
-			Resources:  &[]*string{c.key.KeyArn()},
-			Conditions: onlyThisService,
-		}))
-		// The key policy names the role by condition rather than as the
-		// principal: KMS refuses a policy naming a principal IAM has not
-		// propagated yet, which a role created in the same deployment may
-		// not have been.
-		c.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String(id + "FunctionDataKeys"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
-			Actions:    jsii.Strings(a.KMS...),
-			Resources:  jsii.Strings("*"),
-			Conditions: &map[string]any{
-				"StringEquals": map[string]any{"kms:EncryptionContext:service": serviceContext},
-				"ArnEquals":    map[string]any{"aws:PrincipalArn": role.RoleArn()},
-			},
-		}), nil)
+		})
 	}
 	if len(a.Identity) > 0 {
-		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("Identities"),
-			Actions:   jsii.Strings(a.Identity...),
-			Resources: &[]*string{c.identityKey.KeyArn()},
-		}))
-		c.identityKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String(id + "FunctionIdentities"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
-			Actions:    jsii.Strings(a.Identity...),
-			Resources:  jsii.Strings("*"),
-			Conditions: &map[string]any{
-				"ArnEquals": map[string]any{"aws:PrincipalArn": role.RoleArn()},
-			},
-		}), nil)
+		grantKey(role, c.identityKey, id, "Identities", a.Identity, nil)
 	}
 
 	fp := &awslambda.FunctionProps{

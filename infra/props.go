@@ -127,45 +127,31 @@ func retentionChoices() string {
 	return fmt.Sprint(days)
 }
 
+// setDefault sets *v to d where *v is its type's zero value.
+func setDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
 func withDefaults(props *SecretsStackProps) SecretsStackProps {
 	d := DefaultProps()
 	if props == nil {
 		return d
 	}
 	p := *props
-	if p.Stage == "" {
-		p.Stage = d.Stage
-	}
-	if p.LogRetentionDays == 0 {
-		p.LogRetentionDays = d.LogRetentionDays
-	}
-	if p.KeyCacheTTL == 0 {
-		p.KeyCacheTTL = d.KeyCacheTTL
-	}
-	if p.KeyCacheSize == 0 {
-		p.KeyCacheSize = d.KeyCacheSize
-	}
-	if p.KeepVersions == 0 {
-		p.KeepVersions = d.KeepVersions
-	}
-	if p.RemovalPolicy == "" {
-		p.RemovalPolicy = d.RemovalPolicy
-	}
-	if p.RotationSchedule == "" {
-		p.RotationSchedule = d.RotationSchedule
-	}
-	if p.AssetDir == "" {
-		p.AssetDir = d.AssetDir
-	}
-	if p.UIAssetDir == "" {
-		p.UIAssetDir = d.UIAssetDir
-	}
-	if p.ThrottleRateLimit == 0 {
-		p.ThrottleRateLimit = d.ThrottleRateLimit
-	}
-	if p.ThrottleBurstLimit == 0 {
-		p.ThrottleBurstLimit = d.ThrottleBurstLimit
-	}
+	setDefault(&p.Stage, d.Stage)
+	setDefault(&p.LogRetentionDays, d.LogRetentionDays)
+	setDefault(&p.KeyCacheTTL, d.KeyCacheTTL)
+	setDefault(&p.KeyCacheSize, d.KeyCacheSize)
+	setDefault(&p.KeepVersions, d.KeepVersions)
+	setDefault(&p.RemovalPolicy, d.RemovalPolicy)
+	setDefault(&p.RotationSchedule, d.RotationSchedule)
+	setDefault(&p.AssetDir, d.AssetDir)
+	setDefault(&p.UIAssetDir, d.UIAssetDir)
+	setDefault(&p.ThrottleRateLimit, d.ThrottleRateLimit)
+	setDefault(&p.ThrottleBurstLimit, d.ThrottleBurstLimit)
 	// AuthorizerCacheTTL 0 means no cache, so only nil props get the default.
 	return p
 }

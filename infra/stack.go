@@ -56,6 +56,15 @@ type access struct {
 	Identity []string
 }
 
+// resolveItems are the items a resolve reads and writes, whether behind the
+// authorizer or invoked directly: the token, the org, its data keys and the
+// heads, and the audit record with its manifest.
+var resolveItems = []itemAccess{
+	{"dynamodb:GetItem", []string{itemToken, itemOrg, itemDataKey, itemAudit}},
+	{"dynamodb:Query", []string{itemHead}},
+	{"dynamodb:PutItem", []string{itemAudit, itemManifest}},
+}
+
 // functionAccess is, per function, exactly the DynamoDB and KMS calls its
 // routes make, read from internal/dynamostore and internal/service:
 //
@@ -126,23 +135,8 @@ var functionAccess = map[string]access{
 		Indexes:  []string{dynamostore.IndexGSI2},
 		Identity: []string{"kms:VerifyMac"},
 	},
-	"resolve": {
-		Items: []itemAccess{
-			{"dynamodb:GetItem", []string{itemToken, itemOrg, itemDataKey, itemAudit}},
-			{"dynamodb:Query", []string{itemHead}},
-			{"dynamodb:PutItem", []string{itemAudit, itemManifest}},
-		},
-		KMS:      []string{"kms:Decrypt"},
-		Identity: []string{"kms:VerifyMac"},
-	},
-	"resolve-direct": {
-		Items: []itemAccess{
-			{"dynamodb:GetItem", []string{itemToken, itemOrg, itemDataKey, itemAudit}},
-			{"dynamodb:Query", []string{itemHead}},
-			{"dynamodb:PutItem", []string{itemAudit, itemManifest}},
-		},
-		KMS: []string{"kms:Decrypt"},
-	},
+	"resolve":        {Items: resolveItems, KMS: []string{"kms:Decrypt"}, Identity: []string{"kms:VerifyMac"}},
+	"resolve-direct": {Items: resolveItems, KMS: []string{"kms:Decrypt"}},
 	"admin": {
 		Items: []itemAccess{
 			{"dynamodb:GetItem", []string{itemToken, itemOrg, itemAudit}},
