@@ -153,22 +153,14 @@ func (s *Server) Client(optFns ...func(*kms.Options)) *kms.Client {
 // stack's identity key is, and returns its ARN.
 func (s *Server) NewHMACKey(tb testing.TB) string {
 	tb.Helper()
-	return s.createKey(tb, "an HMAC key", &kms.CreateKeyInput{
-		KeySpec:     types.KeySpecHmac256,
-		KeyUsage:    types.KeyUsageTypeGenerateVerifyMac,
-		Description: aws.String("zwrm test identity key"),
-	})
+	return s.createKey(tb, types.KeySpecHmac256, types.KeyUsageTypeGenerateVerifyMac, "zwrm test identity key")
 }
 
 // NewSymmetricKey creates a symmetric encryption key, as the stack's data
 // key wrapper uses, and returns its ARN.
 func (s *Server) NewSymmetricKey(tb testing.TB) string {
 	tb.Helper()
-	return s.createKey(tb, "a symmetric key", &kms.CreateKeyInput{
-		KeySpec:     types.KeySpecSymmetricDefault,
-		KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
-		Description: aws.String("zwrm test master key"),
-	})
+	return s.createKey(tb, types.KeySpecSymmetricDefault, types.KeyUsageTypeEncryptDecrypt, "zwrm test master key")
 }
 
 // DisableKey disables the key keyID: KMS then refuses every use of it.
@@ -180,12 +172,12 @@ func (s *Server) DisableKey(tb testing.TB, keyID string) {
 	})
 }
 
-// createKey creates the key that in describes and returns its ARN.
-func (s *Server) createKey(tb testing.TB, what string, in *kms.CreateKeyInput) string {
+// createKey creates a key of spec for usage and returns its ARN.
+func (s *Server) createKey(tb testing.TB, spec types.KeySpec, usage types.KeyUsageType, description string) string {
 	tb.Helper()
 	var arn string
-	s.call(tb, "create "+what, func(ctx context.Context, c *kms.Client) error {
-		out, err := c.CreateKey(ctx, in)
+	s.call(tb, "create a "+string(spec)+" key", func(ctx context.Context, c *kms.Client) error {
+		out, err := c.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: spec, KeyUsage: usage, Description: aws.String(description)})
 		if err != nil {
 			return err
 		}

@@ -2,31 +2,20 @@ package localkms_test
 
 import (
 	"errors"
-	"net"
-	"net/url"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/zwrm/secrets/internal/emulator"
 	"github.com/zwrm/secrets/internal/localkms"
 )
 
 func TestServerMakesHMACKeysAndStopsWithTheTest(t *testing.T) {
-	var addr string
-	t.Run("a started server makes HMAC keys that sign and verify", func(t *testing.T) {
+	emulator.RunStopsWithItsTest(t, "a started server makes HMAC keys that sign and verify", func(t *testing.T) string {
 		srv := localkms.Start(t)
-		u, err := url.Parse(srv.URL)
-		if err != nil {
-			t.Fatalf("server URL %q: %v", srv.URL, err)
-		}
-		if got, want := u.Hostname(), "127.0.0.1"; got != want {
-			t.Errorf("server host = %q, want %q (tests speak on loopback only)", got, want)
-		}
-		addr = u.Host
 		key := srv.NewHMACKey(t)
 		client := srv.Client()
 		out, err := client.DescribeKey(t.Context(), &kms.DescribeKeyInput{KeyId: aws.String(key)})
@@ -51,15 +40,8 @@ func TestServerMakesHMACKeysAndStopsWithTheTest(t *testing.T) {
 		if _, err := client.GenerateMac(t.Context(), &kms.GenerateMacInput{KeyId: aws.String(key), Message: []byte("m"), MacAlgorithm: types.MacAlgorithmSpecHmacSha256}); err == nil {
 			t.Fatal("GenerateMac with a disabled key succeeded")
 		}
+		return srv.URL
 	})
-	if addr == "" {
-		return // skipped, or failed before it started
-	}
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
-	if err == nil {
-		conn.Close()
-		t.Errorf("local-kms still accepts connections on %s after its test ended", addr)
-	}
 }
 
 func TestCallsCountsEachAttemptAndFailsWhenAsked(t *testing.T) {
