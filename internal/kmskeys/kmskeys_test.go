@@ -226,18 +226,30 @@ func TestIAMConditionsCanSeparateEnvironments(t *testing.T) {
 	})
 }
 
+// failing answers the next n requests for op (localkms.OpDecrypt or
+// OpGenerateDataKey) with the KMS error errType, makes the wrapper call op
+// once (unwrapping wrapped, or generating), and returns the key it got,
+// the requests it made, retries included, and its error.
+func (f *fixture) failing(op string, n int, errType string, wrapped []byte, ec secrets.EncryptionContext) (key []byte, calls int, err error) {
+	f.calls.Reset()
+	f.calls.FailNext(op, n, errType)
+	if op == localkms.OpDecrypt {
+		key, err = f.w.Unwrap(context.Background(), wrapped, ec)
+	} else {
+		key, _, err = f.w.GenerateDataKey(context.Background(), ec)
+	}
+	return key, f.calls.Count(op), err
+}
+
 func TestThrottling(t *testing.T) {
-	ctx := context.Background()
 	f := newFixture(t)
 	ec := envelope.EncryptionContext("acme", secrets.Production, 1)
 	plain, wrapped := generate(t, f.w, ec)
 
 	t.Run("a throttled Decrypt is retried by the SDK, then reported unavailable", func(t *testing.T) {
-		f.calls.Reset()
-		f.calls.FailNext(localkms.OpDecrypt, localkms.MaxAttempts, "ThrottlingException")
-		_, err := f.w.Unwrap(ctx, wrapped, ec)
+		_, calls, err := f.failing(localkms.OpDecrypt, localkms.MaxAttempts, "ThrottlingException", wrapped, ec)
 		wantCode(t, err, secrets.CodeUnavailable)
-		if got, want := f.calls.Count(localkms.OpDecrypt), localkms.MaxAttempts; got != want {
+		if got, want := calls, localkms.MaxAttempts; got != want {
 			t.Fatalf("Decrypt calls = %d, want %d (the SDK's attempts)", got, want)
 		}
 		if !strings.Contains(err.Error(), "try again") {
@@ -247,26 +259,22 @@ func TestThrottling(t *testing.T) {
 	})
 
 	t.Run("a throttle that clears within the retries is not seen", func(t *testing.T) {
-		f.calls.Reset()
-		f.calls.FailNext(localkms.OpDecrypt, localkms.MaxAttempts-1, "ThrottlingException")
-		got, err := f.w.Unwrap(ctx, wrapped, ec)
+		got, calls, err := f.failing(localkms.OpDecrypt, localkms.MaxAttempts-1, "ThrottlingException", wrapped, ec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, plain) {
 			t.Fatal("unwrapped key differs")
 		}
-		if got, want := f.calls.Count(localkms.OpDecrypt), localkms.MaxAttempts; got != want {
+		if got, want := calls, localkms.MaxAttempts; got != want {
 			t.Fatalf("Decrypt calls = %d, want %d", got, want)
 		}
 	})
 
 	t.Run("a throttled GenerateDataKey is reported unavailable", func(t *testing.T) {
-		f.calls.Reset()
-		f.calls.FailNext(localkms.OpGenerateDataKey, localkms.MaxAttempts, "ThrottlingException")
-		_, _, err := f.w.GenerateDataKey(ctx, ec)
+		_, calls, err := f.failing(localkms.OpGenerateDataKey, localkms.MaxAttempts, "ThrottlingException", wrapped, ec)
 		wantCode(t, err, secrets.CodeUnavailable)
-		if got, want := f.calls.Count(localkms.OpGenerateDataKey), localkms.MaxAttempts; got != want {
+		if got, want := calls, localkms.MaxAttempts; got != want {
 			t.Fatalf("GenerateDataKey calls = %d, want %d", got, want)
 		}
 	})
@@ -297,16 +305,9 @@ func TestKMSErrorsMapToDomainCodes(t *testing.T) {
 	} {
 		for _, op := range []string{localkms.OpDecrypt, localkms.OpGenerateDataKey} {
 			t.Run(fmt.Sprintf("%s from %s is %s", tc.errType, op, tc.code), func(t *testing.T) {
-				f.calls.Reset()
-				f.calls.FailNext(op, localkms.MaxAttempts, tc.errType)
-				var err error
-				if op == localkms.OpDecrypt {
-					_, err = f.w.Unwrap(ctx, wrapped, ec)
-				} else {
-					_, _, err = f.w.GenerateDataKey(ctx, ec)
-				}
+				_, calls, err := f.failing(op, localkms.MaxAttempts, tc.errType, wrapped, ec)
 				wantCode(t, err, tc.code)
-				if got, want := f.calls.Count(op), tc.calls; got != want {
+				if got, want := calls, tc.calls; got != want {
 					t.Fatalf("%s calls = %d, want %d", op, got, want)
 				}
 				wantNoKeyBytes(t, err.Error(), plain)
