@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/zwrm/secrets/internal/httpapi"
 )
@@ -64,40 +63,34 @@ func TestEveryRouteGoesToItsFunctionWithItsAuthorization(t *testing.T) {
 
 func TestTheAuthorizerAnswersSimplyAndIsCachedPerAuthorizationHeader(t *testing.T) {
 	s := stackUnderTest(t)
-	check(t, "authorizer", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Authorizer"), &map[string]any{
-			"AuthorizerType":                 "REQUEST",
-			"AuthorizerPayloadFormatVersion": "2.0",
-			"EnableSimpleResponses":          true,
-			"IdentitySource":                 []any{"$request.header.Authorization"},
-			// A revoked token keeps working for up to this long.
-			"AuthorizerResultTtlInSeconds": 60,
-			"AuthorizerUri": assertions.Match_ObjectLike(&map[string]any{"Fn::Join": assertions.Match_ArrayWith(&[]any{
-				assertions.Match_ArrayWith(&[]any{map[string]any{"Fn::GetAtt": []any{s.logicalID(t, "AuthorizerFunction"), "Arn"}}}),
-			})}),
-		})
+	s.hasProperties(t, "authorizer", "AWS::ApiGatewayV2::Authorizer", map[string]any{
+		"AuthorizerType":                 "REQUEST",
+		"AuthorizerPayloadFormatVersion": "2.0",
+		"EnableSimpleResponses":          true,
+		"IdentitySource":                 []any{"$request.header.Authorization"},
+		// A revoked token keeps working for up to this long.
+		"AuthorizerResultTtlInSeconds": 60,
+		"AuthorizerUri": assertions.Match_ObjectLike(&map[string]any{"Fn::Join": assertions.Match_ArrayWith(&[]any{
+			assertions.Match_ArrayWith(&[]any{map[string]any{"Fn::GetAtt": []any{s.logicalID(t, "AuthorizerFunction"), "Arn"}}}),
+		})}),
 	})
-	check(t, "API Gateway may invoke the authorizer", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), &map[string]any{
-			"Action":       "lambda:InvokeFunction",
-			"Principal":    "apigateway.amazonaws.com",
-			"FunctionName": map[string]any{"Fn::GetAtt": []any{s.logicalID(t, "AuthorizerFunction"), "Arn"}},
-		})
+	s.hasProperties(t, "API Gateway may invoke the authorizer", "AWS::Lambda::Permission", map[string]any{
+		"Action":       "lambda:InvokeFunction",
+		"Principal":    "apigateway.amazonaws.com",
+		"FunctionName": map[string]any{"Fn::GetAtt": []any{s.logicalID(t, "AuthorizerFunction"), "Arn"}},
 	})
 }
 
 func TestTheStageThrottlesAndLogsNeitherHeadersNorBodies(t *testing.T) {
 	s := stackUnderTest(t)
-	check(t, "stage", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), &map[string]any{
-			"StageName":            "$default",
-			"AutoDeploy":           true,
-			"DefaultRouteSettings": map[string]any{"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100},
-			"AccessLogSettings": map[string]any{
-				"DestinationArn": map[string]any{"Fn::GetAtt": []any{s.logicalID(t, "ApiAccessLogs"), "Arn"}},
-				"Format":         assertions.Match_AnyValue(),
-			},
-		})
+	s.hasProperties(t, "stage", "AWS::ApiGatewayV2::Stage", map[string]any{
+		"StageName":            "$default",
+		"AutoDeploy":           true,
+		"DefaultRouteSettings": map[string]any{"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100},
+		"AccessLogSettings": map[string]any{
+			"DestinationArn": map[string]any{"Fn::GetAtt": []any{s.logicalID(t, "ApiAccessLogs"), "Arn"}},
+			"Format":         assertions.Match_AnyValue(),
+		},
 	})
 	stage := s.tpl.Resources[s.logicalID(t, "Stage")].Properties
 	format, _ := get(stage, "AccessLogSettings", "Format").(string)

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/zwrm/secrets/internal/httpapi"
 )
@@ -16,22 +15,18 @@ import (
 func TestTheKeyRotatesHasAnAliasAndOnlySetAndResolveMayUseIt(t *testing.T) {
 	s := stackUnderTest(t)
 	keyID := s.logicalID(t, "Key")
-	check(t, "key settings", func() {
-		s.template.HasResource(jsii.String("AWS::KMS::Key"), &map[string]any{
-			"DeletionPolicy": "Retain",
-			"Properties": map[string]any{
-				"EnableKeyRotation":   true,
-				"PendingWindowInDays": 30,
-				"KeySpec":             assertions.Match_Absent(), // symmetric (SYMMETRIC_DEFAULT)
-				"KeyUsage":            assertions.Match_Absent(), // ENCRYPT_DECRYPT
-			},
-		})
+	s.hasResource(t, "key settings", "AWS::KMS::Key", map[string]any{
+		"DeletionPolicy": "Retain",
+		"Properties": map[string]any{
+			"EnableKeyRotation":   true,
+			"PendingWindowInDays": 30,
+			"KeySpec":             assertions.Match_Absent(), // symmetric (SYMMETRIC_DEFAULT)
+			"KeyUsage":            assertions.Match_Absent(), // ENCRYPT_DECRYPT
+		},
 	})
-	check(t, "alias", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::KMS::Alias"), &map[string]any{
-			"AliasName":   "alias/zwrm-secrets-test",
-			"TargetKeyId": map[string]any{"Fn::GetAtt": []any{keyID, "Arn"}},
-		})
+	s.hasProperties(t, "alias", "AWS::KMS::Alias", map[string]any{
+		"AliasName":   "alias/zwrm-secrets-test",
+		"TargetKeyId": map[string]any{"Fn::GetAtt": []any{keyID, "Arn"}},
 	})
 
 	setRole, resolveRole, directRole := s.logicalID(t, "SetRole"), s.logicalID(t, "ResolveRole"), s.logicalID(t, "ResolveDirectRole")
@@ -84,16 +79,14 @@ func TestTheKeyRotatesHasAnAliasAndOnlySetAndResolveMayUseIt(t *testing.T) {
 func TestOnlyTheAuthorizerMaySignIdentitiesAndOnlyTheFunctionsBehindItCheckThem(t *testing.T) {
 	s := stackUnderTest(t)
 	keyID := s.logicalID(t, "IdentityKey")
-	check(t, "identity key settings", func() {
-		s.template.HasResource(jsii.String("AWS::KMS::Key"), &map[string]any{
-			"DeletionPolicy": "Retain",
-			"Properties": map[string]any{
-				"KeySpec":             "HMAC_256",
-				"KeyUsage":            "GENERATE_VERIFY_MAC",
-				"PendingWindowInDays": 30,
-				"EnableKeyRotation":   assertions.Match_Absent(), // KMS does not rotate HMAC keys
-			},
-		})
+	s.hasResource(t, "identity key settings", "AWS::KMS::Key", map[string]any{
+		"DeletionPolicy": "Retain",
+		"Properties": map[string]any{
+			"KeySpec":             "HMAC_256",
+			"KeyUsage":            "GENERATE_VERIFY_MAC",
+			"PendingWindowInDays": 30,
+			"EnableKeyRotation":   assertions.Match_Absent(), // KMS does not rotate HMAC keys
+		},
 	})
 	roleOf := map[string]string{}
 	for _, name := range functionNames {

@@ -17,19 +17,17 @@ import (
 func TestTheRotationScheduleInvokesSetWithTheRotationEvent(t *testing.T) {
 	s := stackUnderTest(t)
 	set, dlq := s.logicalID(t, "SetFunction"), s.logicalID(t, "RotationDeadLetters")
-	check(t, "schedule", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), &map[string]any{
-			"ScheduleExpression": "rate(5 minutes)",
-			"State":              "ENABLED",
-			"FlexibleTimeWindow": map[string]any{"Mode": "OFF"},
-			"Target": map[string]any{
-				"Arn":              map[string]any{"Fn::GetAtt": []any{set, "Arn"}},
-				"RoleArn":          map[string]any{"Fn::GetAtt": []any{s.logicalID(t, "RotationScheduleRole"), "Arn"}},
-				"DeadLetterConfig": map[string]any{"Arn": map[string]any{"Fn::GetAtt": []any{dlq, "Arn"}}},
-				"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 600},
-				"Input":            assertions.Match_AnyValue(),
-			},
-		})
+	s.hasProperties(t, "schedule", "AWS::Scheduler::Schedule", map[string]any{
+		"ScheduleExpression": "rate(5 minutes)",
+		"State":              "ENABLED",
+		"FlexibleTimeWindow": map[string]any{"Mode": "OFF"},
+		"Target": map[string]any{
+			"Arn":              map[string]any{"Fn::GetAtt": []any{set, "Arn"}},
+			"RoleArn":          map[string]any{"Fn::GetAtt": []any{s.logicalID(t, "RotationScheduleRole"), "Arn"}},
+			"DeadLetterConfig": map[string]any{"Arn": map[string]any{"Fn::GetAtt": []any{dlq, "Arn"}}},
+			"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 600},
+			"Input":            assertions.Match_AnyValue(),
+		},
 	})
 	input, _ := get(s.tpl.Resources[s.logicalID(t, "RotationSchedule")].Properties, "Target", "Input").(string)
 	var ev lambdaapp.RotationEvent
@@ -40,13 +38,11 @@ func TestTheRotationScheduleInvokesSetWithTheRotationEvent(t *testing.T) {
 	}
 	// The scheduler invokes asynchronously: Lambda retries a failed sweep,
 	// then sends it to the same dead-letter queue.
-	check(t, "set's asynchronous invocations", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::Lambda::EventInvokeConfig"), &map[string]any{
-			"FunctionName":             map[string]any{"Ref": set},
-			"MaximumRetryAttempts":     2,
-			"MaximumEventAgeInSeconds": 900,
-			"DestinationConfig":        map[string]any{"OnFailure": map[string]any{"Destination": map[string]any{"Fn::GetAtt": []any{dlq, "Arn"}}}},
-		})
+	s.hasProperties(t, "set's asynchronous invocations", "AWS::Lambda::EventInvokeConfig", map[string]any{
+		"FunctionName":             map[string]any{"Ref": set},
+		"MaximumRetryAttempts":     2,
+		"MaximumEventAgeInSeconds": 900,
+		"DestinationConfig":        map[string]any{"OnFailure": map[string]any{"Destination": map[string]any{"Fn::GetAtt": []any{dlq, "Arn"}}}},
 	})
 	check(t, "dead-letter queue", func() {
 		s.template.HasResourceProperties(jsii.String("AWS::SQS::Queue"), &map[string]any{
@@ -97,28 +93,22 @@ func TestAlarmsWatchEveryFunctionTheAPIAndRotation(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("alarms:\n got %v\nwant %v", got, want)
 	}
-	check(t, "authorizer failures", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), &map[string]any{
-			"MetricName": "Errors",
-			"Dimensions": []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": s.logicalID(t, "AuthorizerFunction")}}},
-		})
+	s.hasProperties(t, "authorizer failures", "AWS::CloudWatch::Alarm", map[string]any{
+		"MetricName": "Errors",
+		"Dimensions": []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": s.logicalID(t, "AuthorizerFunction")}}},
 	})
-	check(t, "e-mail", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), &map[string]any{
-			"Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": map[string]any{"Ref": topic},
-		})
+	s.hasProperties(t, "e-mail", "AWS::SNS::Subscription", map[string]any{
+		"Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": map[string]any{"Ref": topic},
 	})
-	check(t, "CloudWatch may publish to the topic, for this account's alarms only", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), &map[string]any{
-			"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{
-				"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
-					"Effect":    "Allow",
-					"Action":    "sns:Publish",
-					"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
-					"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "123456789012"}},
-				})}),
-			}),
-		})
+	s.hasProperties(t, "CloudWatch may publish to the topic, for this account's alarms only", "AWS::SNS::TopicPolicy", map[string]any{
+		"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{
+			"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Effect":    "Allow",
+				"Action":    "sns:Publish",
+				"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "123456789012"}},
+			})}),
+		}),
 	})
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/zwrm/secrets/internal/dynamostore"
 )
@@ -79,24 +78,22 @@ func normalize(v any) any {
 
 func TestTheTableIsOnDemandRecoverableProtectedEncryptedRetainedAndExpiresAudit(t *testing.T) {
 	s := stackUnderTest(t)
-	check(t, "table settings", func() {
-		s.template.HasResource(jsii.String("AWS::DynamoDB::Table"), &map[string]any{
-			"DeletionPolicy":      "Retain",
-			"UpdateReplacePolicy": "Retain",
-			"Properties": map[string]any{
-				"BillingMode":                      "PAY_PER_REQUEST",
-				"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
-				"DeletionProtectionEnabled":        true,
-				// Encrypted at rest with the AWS-owned key (SSEEnabled false
-				// selects it); values are sealed under the KMS key before
-				// they reach the table. A fixed table name would stop two
-				// stages sharing an account.
-				"SSESpecification": map[string]any{"SSEEnabled": false},
-				"TableName":        assertions.Match_Absent(),
-				// Audit records and manifests expire on the store's TTL
-				// attribute.
-				"TimeToLiveSpecification": map[string]any{"AttributeName": dynamostore.AttrTTL, "Enabled": true},
-			},
-		})
+	s.hasResource(t, "table settings", "AWS::DynamoDB::Table", map[string]any{
+		"DeletionPolicy":      "Retain",
+		"UpdateReplacePolicy": "Retain",
+		"Properties": map[string]any{
+			"BillingMode":                      "PAY_PER_REQUEST",
+			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+			"DeletionProtectionEnabled":        true,
+			// Encrypted at rest with the AWS-owned key (SSEEnabled false
+			// selects it); values are sealed under the KMS key before
+			// they reach the table. A fixed table name would stop two
+			// stages sharing an account.
+			"SSESpecification": map[string]any{"SSEEnabled": false},
+			"TableName":        assertions.Match_Absent(),
+			// Audit records and manifests expire on the store's TTL
+			// attribute.
+			"TimeToLiveSpecification": map[string]any{"AttributeName": dynamostore.AttrTTL, "Enabled": true},
+		},
 	})
 }
