@@ -87,7 +87,7 @@ diff: lambdas web node_modules/.package-lock.json
 destroy: lambdas web node_modules/.package-lock.json
 	$(CDK) destroy $(CDK_ARGS)
 
-## bench: benchmarks (resolve on the embedded store and on dynalite with the KMS test server;
+## bench: benchmarks (resolve on the embedded store and on dynalite with local-kms;
 ## a fixed 300 resolves per case, so p99 has samples behind it), then the load case: resolve over
 ## loopback against `zwrm dev` processes built from this tree and from BENCH_BASELINE, 1, 8 and 32
 ## clients, LOAD_RESOLVES resolves each. A few minutes in all.

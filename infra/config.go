@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,28 +91,10 @@ func PropsFromContext(get func(key *string) any) (SecretsStackProps, error) {
 		return "", false, fmt.Errorf("context %s: want a string or a number, got %T", key, v)
 	}
 	integer := func(key string, dst *int, lo, hi int) error {
-		s, ok, err := str(key)
-		if err != nil || !ok {
-			return err
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < lo || n > hi {
-			return fmt.Errorf("context %s=%q: want a whole number from %d to %d", key, s, lo, hi)
-		}
-		*dst = n
-		return nil
+		return bounded(str, key, dst, strconv.Atoi, lo, hi, fmt.Sprintf("a whole number from %d to %d", lo, hi))
 	}
 	duration := func(key string, dst *time.Duration, lo, hi time.Duration) error {
-		s, ok, err := str(key)
-		if err != nil || !ok {
-			return err
-		}
-		d, err := time.ParseDuration(s)
-		if err != nil || d < lo || d > hi {
-			return fmt.Errorf("context %s=%q: want a duration from %s to %s, such as 5m", key, s, lo, hi)
-		}
-		*dst = d
-		return nil
+		return bounded(str, key, dst, time.ParseDuration, lo, hi, fmt.Sprintf("a duration from %s to %s, such as 5m", lo, hi))
 	}
 	text := func(key string, dst *string) error {
 		s, ok, err := str(key)
@@ -163,6 +146,21 @@ func PropsFromContext(get func(key *string) any) (SecretsStackProps, error) {
 		return p, errors.Join(errs...)
 	}
 	return p, p.Validate()
+}
+
+// bounded sets *dst to the context value of key, as str reads it and parse
+// parses it, if it is set: a value from lo to hi, which want describes.
+func bounded[T cmp.Ordered](str func(string) (string, bool, error), key string, dst *T, parse func(string) (T, error), lo, hi T, want string) error {
+	s, ok, err := str(key)
+	if err != nil || !ok {
+		return err
+	}
+	v, err := parse(s)
+	if err != nil || v < lo || v > hi {
+		return fmt.Errorf("context %s=%q: want %s", key, s, want)
+	}
+	*dst = v
+	return nil
 }
 
 // UnknownContextKeys returns the keys of ctx that look like this app's

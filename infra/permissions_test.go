@@ -24,7 +24,6 @@ import (
 	"github.com/zwrm/secrets/internal/dynamostore"
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/kmskeys"
-	"github.com/zwrm/secrets/internal/kmstest"
 	"github.com/zwrm/secrets/internal/lambdaapp"
 	"github.com/zwrm/secrets/internal/localkms"
 	"github.com/zwrm/secrets/internal/wire"
@@ -231,21 +230,19 @@ func (d *deployment) expect(status int, fn, route, path, query string, body any,
 
 // TestTheGrantsAreExactlyTheCallsTheFunctionsMake runs every route of every
 // function, the authorizer, direct resolve and the rotation sweep against
-// DynamoDB's API (dynalite) and KMS's (the test server for data keys,
-// local-kms for the identity key), records each
-// function's calls as IAM would see them, and compares them with the
-// stack's policies both ways: every call is allowed, every grant is used.
+// DynamoDB's API (dynalite) and KMS's (local-kms, for the data keys and the
+// identity key), records each function's calls as IAM would see them, and
+// compares them with the stack's policies both ways: every call is allowed,
+// every grant is used.
 func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 	s := stackUnderTest(t)
 	srv := dynalite.Start(t)
 	client := srv.Client(t)
 	table := srv.NewTable(t)
-	kmsSrv := kmstest.NewServer(t)
-	_, keyARN := kmsSrv.CreateKey()
-	kmsClient := kmsSrv.Client(t)
-	macSrv := localkms.Start(t)
-	identityKey := macSrv.NewHMACKey(t)
-	macClient := macSrv.Client()
+	kmsSrv := localkms.Start(t)
+	keyARN := kmsSrv.NewSymmetricKey(t)
+	identityKey := kmsSrv.NewHMACKey(t)
+	kmsClient := kmsSrv.Client()
 
 	rec := &calls{by: map[string]map[call]bool{}}
 	d := &deployment{t: t, calls: rec, apps: map[string]*lambdaapp.App{}, now: time.Now().UTC(), routes: map[string]bool{}}
@@ -258,7 +255,7 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 			IdentityKeyID: identityKey, AuthorizerCacheTTL: time.Minute}
 		var ids lambdaapp.IdentityMAC
 		if lambdaapp.UsesIdentityKey(httpapi.Function(fn)) {
-			ids = kmskeys.NewMAC(&recordingMAC{api: macClient, fn: fn, calls: rec}, identityKey)
+			ids = kmskeys.NewMAC(&recordingMAC{api: kmsClient, fn: fn, calls: rec}, identityKey)
 		}
 		return lambdaapp.New(httpapi.Function(fn), store, wrapper, ids, cfg, logger)
 	}

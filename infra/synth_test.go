@@ -262,6 +262,20 @@ func check(t *testing.T, what string, assertion func()) {
 	assertion()
 }
 
+// hasResource checks, as what, that the template has a resource of type
+// typ that matches resource (its properties, policies and the rest).
+func (s *synthesized) hasResource(t *testing.T, what, typ string, resource map[string]any) {
+	t.Helper()
+	check(t, what, func() { s.template.HasResource(jsii.String(typ), &resource) })
+}
+
+// hasProperties checks, as what, that the template has a resource of type
+// typ whose properties match props.
+func (s *synthesized) hasProperties(t *testing.T, what, typ string, props map[string]any) {
+	t.Helper()
+	check(t, what, func() { s.template.HasResourceProperties(jsii.String(typ), &props) })
+}
+
 // template is the synthesized CloudFormation template.
 type template struct {
 	Resources map[string]resource `json:"Resources"`

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/zwrm/secrets/internal/webui"
 )
@@ -51,32 +50,28 @@ func TestTheUIBucketIsPrivateEncryptedAndReadOnlyByTheDistribution(t *testing.T)
 	bucket, logs, dist := s.logicalID(t, "UiBucket"), s.logicalID(t, "AccessLogs"), s.logicalID(t, "UiDistribution")
 	blockAll := map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true}
 	sse := map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}}}}
-	check(t, "UI bucket", func() {
-		s.template.HasResource(jsii.String("AWS::S3::Bucket"), &map[string]any{
-			// CloudFormation cannot delete a bucket that holds objects.
-			"DeletionPolicy": "Retain",
-			"Properties": assertions.Match_ObjectLike(&map[string]any{
-				"PublicAccessBlockConfiguration": blockAll,
-				"BucketEncryption":               sse,
-				"OwnershipControls":              map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}}},
-				"LoggingConfiguration":           map[string]any{"DestinationBucketName": map[string]any{"Ref": logs}, "LogFilePrefix": "s3/ui/"},
-				"WebsiteConfiguration":           assertions.Match_Absent(),
-			}),
-		})
+	s.hasResource(t, "UI bucket", "AWS::S3::Bucket", map[string]any{
+		// CloudFormation cannot delete a bucket that holds objects.
+		"DeletionPolicy": "Retain",
+		"Properties": assertions.Match_ObjectLike(&map[string]any{
+			"PublicAccessBlockConfiguration": blockAll,
+			"BucketEncryption":               sse,
+			"OwnershipControls":              map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}}},
+			"LoggingConfiguration":           map[string]any{"DestinationBucketName": map[string]any{"Ref": logs}, "LogFilePrefix": "s3/ui/"},
+			"WebsiteConfiguration":           assertions.Match_Absent(),
+		}),
 	})
-	check(t, "access-log bucket", func() {
-		s.template.HasResource(jsii.String("AWS::S3::Bucket"), &map[string]any{
-			"DeletionPolicy": "Retain",
-			"Properties": assertions.Match_ObjectLike(&map[string]any{
-				"PublicAccessBlockConfiguration": blockAll,
-				"BucketEncryption":               sse,
-				// CloudFront's standard logs are delivered with an ACL.
-				"OwnershipControls": map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerPreferred"}}},
-				"LifecycleConfiguration": map[string]any{"Rules": []any{map[string]any{
-					"ExpirationInDays": 90, "AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1}, "Status": "Enabled",
-				}}},
-			}),
-		})
+	s.hasResource(t, "access-log bucket", "AWS::S3::Bucket", map[string]any{
+		"DeletionPolicy": "Retain",
+		"Properties": assertions.Match_ObjectLike(&map[string]any{
+			"PublicAccessBlockConfiguration": blockAll,
+			"BucketEncryption":               sse,
+			// CloudFront's standard logs are delivered with an ACL.
+			"OwnershipControls": map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerPreferred"}}},
+			"LifecycleConfiguration": map[string]any{"Rules": []any{map[string]any{
+				"ExpirationInDays": 90, "AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1}, "Status": "Enabled",
+			}}},
+		}),
 	})
 
 	// Each bucket's policy: TLS 1.2 or later only, and one grant.
@@ -142,20 +137,18 @@ func TestCloudFrontServesTheUIFromTheBucketOverHTTPS(t *testing.T) {
 	}
 	// The files' own Cache-Control decides: no minimum TTL, which would
 	// override index.html's no-store, and nothing in the cache key.
-	check(t, "the UI's cache policy", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::CloudFront::CachePolicy"), &map[string]any{
-			"CachePolicyConfig": assertions.Match_ObjectLike(&map[string]any{
-				"MinTTL": 0,
-				"MaxTTL": 365 * 24 * 3600,
-				"ParametersInCacheKeyAndForwardedToOrigin": map[string]any{
-					"CookiesConfig":              map[string]any{"CookieBehavior": "none"},
-					"HeadersConfig":              map[string]any{"HeaderBehavior": "none"},
-					"QueryStringsConfig":         map[string]any{"QueryStringBehavior": "none"},
-					"EnableAcceptEncodingGzip":   true,
-					"EnableAcceptEncodingBrotli": true,
-				},
-			}),
-		})
+	s.hasProperties(t, "the UI's cache policy", "AWS::CloudFront::CachePolicy", map[string]any{
+		"CachePolicyConfig": assertions.Match_ObjectLike(&map[string]any{
+			"MinTTL": 0,
+			"MaxTTL": 365 * 24 * 3600,
+			"ParametersInCacheKeyAndForwardedToOrigin": map[string]any{
+				"CookiesConfig":              map[string]any{"CookieBehavior": "none"},
+				"HeadersConfig":              map[string]any{"HeaderBehavior": "none"},
+				"QueryStringsConfig":         map[string]any{"QueryStringBehavior": "none"},
+				"EnableAcceptEncodingGzip":   true,
+				"EnableAcceptEncodingBrotli": true,
+			},
+		}),
 	})
 }
 

@@ -5,21 +5,16 @@ import (
 	"net/http"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/zwrm/secrets/internal/boltstore"
 	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
 	"github.com/zwrm/secrets/internal/kmskeys"
-	"github.com/zwrm/secrets/internal/kmstest"
 	"github.com/zwrm/secrets/internal/localkey"
+	"github.com/zwrm/secrets/internal/localkms"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -28,11 +23,11 @@ import (
 type stack struct {
 	store   secrets.Store
 	wrapper *countingWrapper
-	// On DynamoDB only: calls at the store's seam, the SDK client's wire,
-	// and the fake KMS.
+	// On DynamoDB only: calls at the store's seam, the DynamoDB client's
+	// wire, and the KMS client's.
 	ddb  *countingAPI
 	wire *countingTransport
-	kms  *kmstest.Server
+	kms  *localkms.Calls
 }
 
 // reset zeroes the counters.
@@ -78,34 +73,24 @@ func startEmbedded(*testing.B) func(b *testing.B) *stack {
 }
 
 // startDynamo is the AWS runtime: the DynamoDB store on dynalite and KMS
-// key wrapping against kmstest, both through the real SDK clients. Each
-// stack gets its own table; the client, its connections and the KMS key
-// are shared.
+// key wrapping against local-kms, both through the real SDK clients, with
+// counting transports underneath. Each stack gets its own table; the
+// clients, their connections and the KMS key are shared.
 func startDynamo(b *testing.B) func(b *testing.B) *stack {
 	srv := dynalite.Start(b)
-	kmsSrv := kmstest.NewServer(b)
-	keyID, _ := kmsSrv.CreateKey()
-	kmsClient := kmsSrv.Client(b)
+	kmsSrv := localkms.Start(b)
+	keyARN := kmsSrv.NewSymmetricKey(b)
+	kmsCalls := localkms.NewCalls()
+	kmsClient := kmsSrv.Client(kmsCalls.Use)
 	wire := &countingTransport{base: awshttp.NewBuildableClient().GetTransport()}
-	// As dynalite.Server.Client, with the counting transport underneath.
-	client := dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDDYNALITE", "dynalite-secret", ""),
-		HTTPClient:   &http.Client{Transport: wire},
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 5
-			o.MaxBackoff = 50 * time.Millisecond
-			o.RateLimiter = ratelimit.None
-		}),
-	})
+	client := srv.NewClient(func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: wire} })
 	return func(b *testing.B) *stack {
 		b.Helper()
 		api := &countingAPI{api: client}
 		return &stack{
 			store:   dynamostore.New(api, srv.NewTable(b)),
-			wrapper: &countingWrapper{KeyWrapper: kmskeys.New(kmsClient, keyID)},
-			ddb:     api, wire: wire, kms: kmsSrv,
+			wrapper: &countingWrapper{KeyWrapper: kmskeys.New(kmsClient, keyARN)},
+			ddb:     api, wire: wire, kms: kmsCalls,
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/httpapi"
+	"github.com/zwrm/secrets/internal/localkms"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
 )
@@ -253,7 +254,7 @@ func (s *stack) report(b *testing.B, lat []time.Duration, respBytes int) {
 	b.ReportMetric(float64(respBytes), "resp-bytes")
 	b.ReportMetric(perOp(s.wrapper.unwraps.Load()), "unwraps/op")
 	if s.kms != nil {
-		b.ReportMetric(perOp(int64(s.kms.Calls("Decrypt")+s.kms.Calls("GenerateDataKey"))), "kms-calls/op")
+		b.ReportMetric(perOp(int64(s.kms.Count(localkms.OpDecrypt, localkms.OpGenerateDataKey))), "kms-calls/op")
 	}
 	if s.ddb != nil {
 		c := s.ddb.counts()

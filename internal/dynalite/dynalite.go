@@ -25,9 +25,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/zwrm/secrets/internal/dynamostore"
@@ -164,28 +161,26 @@ func command(node, cli string) emulator.Command {
 // Output returns what dynalite has printed so far, for test failure messages.
 func (s *Server) Output() string { return s.proc.Output() }
 
-// Client returns an SDK client for the server: region us-east-1, dummy
-// static credentials (dynalite checks that requests are signed, not by
-// whom), and retries with short backoff so that a test never waits long.
+// Client returns the server's SDK client, NewClient's, made once so that
+// its connections are reused by every test's tables.
 func (s *Server) Client(tb testing.TB) *dynamodb.Client {
 	tb.Helper()
-	s.clientOnce.Do(func() { s.client = newClient(s.URL) })
+	s.clientOnce.Do(func() { s.client = s.NewClient() })
 	return s.client
 }
 
-// newClient is one client per server, so that its connections are reused
-// by every test's tables.
-func newClient(endpoint string) *dynamodb.Client {
+// NewClient returns a new SDK client for the server: region us-east-1,
+// dummy static credentials (dynalite checks that requests are signed, not
+// by whom), and five tries with short backoff so that a test never waits
+// long. optFns may change its options, e.g. its HTTPClient, to count or
+// fail calls.
+func (s *Server) NewClient(optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDDYNALITE", "dynalite-secret", ""),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 5
-			o.MaxBackoff = 50 * time.Millisecond
-			o.RateLimiter = ratelimit.None
-		}),
-	})
+		BaseEndpoint: aws.String(s.URL),
+		Credentials:  emulator.Credentials,
+		Retryer:      emulator.Retryer(5),
+	}, optFns...)
 }
 
 // NewTable creates a table with a unique name and the store's schema (see

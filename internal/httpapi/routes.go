@@ -89,5 +89,3 @@ func Routes() []Route {
 		Route{"PATCH", "/v1/org", "updateOrg", FnAdmin, AuthBearer, (*api).updateOrg, body[wire.UpdateOrgRequest](), body[wire.Org]()},
 	)
 }
-
-func title(s string) string { return string(s[0]-'a'+'A') + s[1:] }

@@ -7,36 +7,55 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/zwrm/secrets/internal/boltstore"
 	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/kmskeys"
-	"github.com/zwrm/secrets/internal/kmstest"
+	"github.com/zwrm/secrets/internal/localkms"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
 )
 
-// fixture is a fake KMS with one key and a wrapper under it, spoken to
-// through the real SDK client.
+// fixture is local-kms with one symmetric key and a wrapper under it,
+// spoken to through the real SDK client, whose requests calls counts (and
+// fails, when a test asks it to).
 type fixture struct {
-	kms    *kmstest.Server
+	kms    *localkms.Server
+	calls  *localkms.Calls
 	client *kms.Client
-	keyID  string
+	keyARN string
 	w      *kmskeys.Wrapper
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	srv := kmstest.NewServer(t)
-	keyID, _ := srv.CreateKey()
-	client := srv.Client(t)
-	return &fixture{kms: srv, client: client, keyID: keyID, w: kmskeys.New(client, keyID)}
+	srv := localkms.Start(t)
+	calls := localkms.NewCalls()
+	client := srv.Client(calls.Use)
+	keyARN := srv.NewSymmetricKey(t)
+	return &fixture{kms: srv, calls: calls, client: client, keyARN: keyARN, w: kmskeys.New(client, keyARN)}
+}
+
+// closedEndpoint is the URL of a loopback port that nothing listens on.
+func closedEndpoint(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + addr
 }
 
 func generate(t *testing.T, w *kmskeys.Wrapper, ec secrets.EncryptionContext) (plain, wrapped []byte) {
@@ -131,18 +150,21 @@ func TestWrapper(t *testing.T) {
 	}
 
 	t.Run("a blob made under another key is refused", func(t *testing.T) {
-		otherKey, _ := f.kms.CreateKey()
-		_, otherBlob := generate(t, kmskeys.New(f.client, otherKey), ec)
+		_, otherBlob := generate(t, kmskeys.New(f.client, f.kms.NewSymmetricKey(t)), ec)
 		_, err := f.w.Unwrap(ctx, otherBlob, ec)
 		wantCode(t, err, secrets.CodeInternal)
+		// KMS answers IncorrectKeyException; local-kms opens the blob with
+		// the key the request names, which fails as an invalid ciphertext.
 		var incorrect *types.IncorrectKeyException
-		if !errors.As(err, &incorrect) {
-			t.Fatalf("err = %v, want KMS's IncorrectKeyException as its cause", err)
+		var invalid *types.InvalidCiphertextException
+		if !errors.As(err, &incorrect) && !errors.As(err, &invalid) {
+			t.Fatalf("err = %v, want KMS's IncorrectKeyException (or InvalidCiphertextException) as its cause", err)
 		}
 	})
 
 	t.Run("a wrapper may name its key by ARN", func(t *testing.T) {
-		id, arn := f.kms.CreateKey()
+		arn := f.kms.NewSymmetricKey(t)
+		id := arn[strings.LastIndex(arn, "/")+1:]
 		_, blob := generate(t, kmskeys.New(f.client, id), ec)
 		if _, err := kmskeys.New(f.client, arn).Unwrap(ctx, blob, ec); err != nil {
 			t.Fatal(err)
@@ -150,7 +172,10 @@ func TestWrapper(t *testing.T) {
 	})
 
 	t.Run("an altered blob is refused", func(t *testing.T) {
-		for _, i := range []int{0, 1, 3, len(wrapped) / 2, len(wrapped) - 1} {
+		// The blob's length byte, and its last 60 bytes: the nonce, the
+		// sealed key and the tag. local-kms does not read the key ARN
+		// between them when the request names the key, as the wrapper's do.
+		for _, i := range []int{0, len(wrapped) - 60, len(wrapped) - 30, len(wrapped) - 1} {
 			bad := bytes.Clone(wrapped)
 			bad[i] ^= 0x01
 			_, err := f.w.Unwrap(ctx, bad, ec)
@@ -201,18 +226,30 @@ func TestIAMConditionsCanSeparateEnvironments(t *testing.T) {
 	})
 }
 
+// failing answers the next n requests for op (localkms.OpDecrypt or
+// OpGenerateDataKey) with the KMS error errType, makes the wrapper call op
+// once (unwrapping wrapped, or generating), and returns the key it got,
+// the requests it made, retries included, and its error.
+func (f *fixture) failing(op string, n int, errType string, wrapped []byte, ec secrets.EncryptionContext) (key []byte, calls int, err error) {
+	f.calls.Reset()
+	f.calls.FailNext(op, n, errType)
+	if op == localkms.OpDecrypt {
+		key, err = f.w.Unwrap(context.Background(), wrapped, ec)
+	} else {
+		key, _, err = f.w.GenerateDataKey(context.Background(), ec)
+	}
+	return key, f.calls.Count(op), err
+}
+
 func TestThrottling(t *testing.T) {
-	ctx := context.Background()
 	f := newFixture(t)
 	ec := envelope.EncryptionContext("acme", secrets.Production, 1)
 	plain, wrapped := generate(t, f.w, ec)
 
 	t.Run("a throttled Decrypt is retried by the SDK, then reported unavailable", func(t *testing.T) {
-		f.kms.Reset()
-		f.kms.FailNext(kmstest.OpDecrypt, kmstest.MaxAttempts, "ThrottlingException")
-		_, err := f.w.Unwrap(ctx, wrapped, ec)
+		_, calls, err := f.failing(localkms.OpDecrypt, localkms.MaxAttempts, "ThrottlingException", wrapped, ec)
 		wantCode(t, err, secrets.CodeUnavailable)
-		if got, want := f.kms.Calls(kmstest.OpDecrypt), kmstest.MaxAttempts; got != want {
+		if got, want := calls, localkms.MaxAttempts; got != want {
 			t.Fatalf("Decrypt calls = %d, want %d (the SDK's attempts)", got, want)
 		}
 		if !strings.Contains(err.Error(), "try again") {
@@ -222,26 +259,22 @@ func TestThrottling(t *testing.T) {
 	})
 
 	t.Run("a throttle that clears within the retries is not seen", func(t *testing.T) {
-		f.kms.Reset()
-		f.kms.FailNext(kmstest.OpDecrypt, kmstest.MaxAttempts-1, "ThrottlingException")
-		got, err := f.w.Unwrap(ctx, wrapped, ec)
+		got, calls, err := f.failing(localkms.OpDecrypt, localkms.MaxAttempts-1, "ThrottlingException", wrapped, ec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, plain) {
 			t.Fatal("unwrapped key differs")
 		}
-		if got, want := f.kms.Calls(kmstest.OpDecrypt), kmstest.MaxAttempts; got != want {
+		if got, want := calls, localkms.MaxAttempts; got != want {
 			t.Fatalf("Decrypt calls = %d, want %d", got, want)
 		}
 	})
 
 	t.Run("a throttled GenerateDataKey is reported unavailable", func(t *testing.T) {
-		f.kms.Reset()
-		f.kms.FailNext(kmstest.OpGenerateDataKey, kmstest.MaxAttempts, "ThrottlingException")
-		_, _, err := f.w.GenerateDataKey(ctx, ec)
+		_, calls, err := f.failing(localkms.OpGenerateDataKey, localkms.MaxAttempts, "ThrottlingException", wrapped, ec)
 		wantCode(t, err, secrets.CodeUnavailable)
-		if got, want := f.kms.Calls(kmstest.OpGenerateDataKey), kmstest.MaxAttempts; got != want {
+		if got, want := calls, localkms.MaxAttempts; got != want {
 			t.Fatalf("GenerateDataKey calls = %d, want %d", got, want)
 		}
 	})
@@ -257,11 +290,11 @@ func TestKMSErrorsMapToDomainCodes(t *testing.T) {
 		code    secrets.Code
 		calls   int // requests the SDK makes: retryable errors use every attempt
 	}{
-		{"ThrottlingException", secrets.CodeUnavailable, kmstest.MaxAttempts},
-		{"LimitExceededException", secrets.CodeUnavailable, kmstest.MaxAttempts},
-		{"KMSInternalException", secrets.CodeUnavailable, kmstest.MaxAttempts},
-		{"KeyUnavailableException", secrets.CodeUnavailable, kmstest.MaxAttempts},
-		{"DependencyTimeoutException", secrets.CodeUnavailable, kmstest.MaxAttempts},
+		{"ThrottlingException", secrets.CodeUnavailable, localkms.MaxAttempts},
+		{"LimitExceededException", secrets.CodeUnavailable, localkms.MaxAttempts},
+		{"KMSInternalException", secrets.CodeUnavailable, localkms.MaxAttempts},
+		{"KeyUnavailableException", secrets.CodeUnavailable, localkms.MaxAttempts},
+		{"DependencyTimeoutException", secrets.CodeUnavailable, localkms.MaxAttempts},
 		{"InvalidCiphertextException", secrets.CodeInternal, 1},
 		{"IncorrectKeyException", secrets.CodeInternal, 1},
 		{"AccessDeniedException", secrets.CodeInternal, 1},
@@ -270,18 +303,11 @@ func TestKMSErrorsMapToDomainCodes(t *testing.T) {
 		{"NotFoundException", secrets.CodeInternal, 1},
 		{"SomethingNewException", secrets.CodeInternal, 1},
 	} {
-		for _, op := range []string{kmstest.OpDecrypt, kmstest.OpGenerateDataKey} {
+		for _, op := range []string{localkms.OpDecrypt, localkms.OpGenerateDataKey} {
 			t.Run(fmt.Sprintf("%s from %s is %s", tc.errType, op, tc.code), func(t *testing.T) {
-				f.kms.Reset()
-				f.kms.FailNext(op, kmstest.MaxAttempts, tc.errType)
-				var err error
-				if op == kmstest.OpDecrypt {
-					_, err = f.w.Unwrap(ctx, wrapped, ec)
-				} else {
-					_, _, err = f.w.GenerateDataKey(ctx, ec)
-				}
+				_, calls, err := f.failing(op, localkms.MaxAttempts, tc.errType, wrapped, ec)
 				wantCode(t, err, tc.code)
-				if got, want := f.kms.Calls(op), tc.calls; got != want {
+				if got, want := calls, tc.calls; got != want {
 					t.Fatalf("%s calls = %d, want %d", op, got, want)
 				}
 				wantNoKeyBytes(t, err.Error(), plain)
@@ -292,10 +318,8 @@ func TestKMSErrorsMapToDomainCodes(t *testing.T) {
 		}
 	}
 	t.Run("an unreachable KMS is unavailable", func(t *testing.T) {
-		srv := kmstest.NewServer(t)
-		keyID, _ := srv.CreateKey()
-		w := kmskeys.New(srv.Client(t), keyID)
-		srv.Close()
+		endpoint := closedEndpoint(t)
+		w := kmskeys.New(f.kms.Client(func(o *kms.Options) { o.BaseEndpoint = aws.String(endpoint) }), f.keyARN)
 		_, err := w.Unwrap(ctx, wrapped, ec)
 		wantCode(t, err, secrets.CodeUnavailable)
 		_, _, err = w.GenerateDataKey(ctx, ec)
@@ -369,7 +393,7 @@ func bootstrap(t *testing.T, svc *service.Service, org string) secrets.Identity 
 }
 
 // TestResolveKMSCalls counts KMS calls through the whole stack: embedded
-// store, envelope, KMS wrapper, real SDK client, fake KMS.
+// store, envelope, KMS wrapper, real SDK client, local-kms.
 func TestResolveKMSCalls(t *testing.T) {
 	const n = 50
 	ctx := context.Background()
@@ -396,10 +420,10 @@ func TestResolveKMSCalls(t *testing.T) {
 		want[name] = prod
 	}
 	t.Run("writing secrets in two environments generates two data keys", func(t *testing.T) {
-		if got, want := f.kms.Calls(kmstest.OpGenerateDataKey), 2; got != want {
+		if got, want := f.calls.Count(localkms.OpGenerateDataKey), 2; got != want {
 			t.Fatalf("GenerateDataKey calls = %d, want %d", got, want)
 		}
-		if got, want := f.kms.Calls(kmstest.OpDecrypt), 0; got != want {
+		if got, want := f.calls.Count(localkms.OpDecrypt), 0; got != want {
 			t.Fatalf("Decrypt calls = %d, want %d", got, want)
 		}
 	})
@@ -410,7 +434,7 @@ func TestResolveKMSCalls(t *testing.T) {
 	// A cold process: the store reopened, a new sealer with an empty cache.
 	store := openStore(t, path)
 	svc, _ = newService(store, f.w)
-	f.kms.Reset()
+	f.calls.Reset()
 	resolve := func(t *testing.T, env secrets.Environment) *service.Resolved {
 		t.Helper()
 		got, err := svc.Resolve(ctx, id, service.ResolveInput{Environment: env, Layer: machine})
@@ -430,20 +454,20 @@ func TestResolveKMSCalls(t *testing.T) {
 				t.Fatalf("%s = %q, want %q", name, got.Values[name], v)
 			}
 		}
-		if got, want := f.kms.Calls(kmstest.OpDecrypt), 1; got != want {
+		if got, want := f.calls.Count(localkms.OpDecrypt), 1; got != want {
 			t.Fatalf("Decrypt calls = %d, want %d", got, want)
 		}
-		if got, want := f.kms.Calls(kmstest.OpGenerateDataKey), 0; got != want {
+		if got, want := f.calls.Count(localkms.OpGenerateDataKey), 0; got != want {
 			t.Fatalf("GenerateDataKey calls = %d, want %d", got, want)
 		}
 	})
 	t.Run("a warm resolve makes no KMS call", func(t *testing.T) {
 		resolve(t, secrets.Production)
 		resolve(t, secrets.Production)
-		if got, want := f.kms.Calls(kmstest.OpDecrypt), 1; got != want {
+		if got, want := f.calls.Count(localkms.OpDecrypt), 1; got != want {
 			t.Fatalf("Decrypt calls = %d, want %d (no new one)", got, want)
 		}
-		if got, want := f.kms.Calls(kmstest.OpGenerateDataKey), 0; got != want {
+		if got, want := f.calls.Count(localkms.OpGenerateDataKey), 0; got != want {
 			t.Fatalf("GenerateDataKey calls = %d, want %d", got, want)
 		}
 	})
@@ -453,7 +477,7 @@ func TestResolveKMSCalls(t *testing.T) {
 			t.Fatalf("SECRET_00 = %q, want %q", got, want)
 		}
 		resolve(t, secrets.Development)
-		if got, want := f.kms.Calls(kmstest.OpDecrypt), 2; got != want {
+		if got, want := f.calls.Count(localkms.OpDecrypt), 2; got != want {
 			t.Fatalf("Decrypt calls = %d, want %d", got, want)
 		}
 	})
@@ -464,10 +488,10 @@ func TestResolveKMSCalls(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got, want := f.kms.Calls(kmstest.OpGenerateDataKey), 1; got != want {
+		if got, want := f.calls.Count(localkms.OpGenerateDataKey), 1; got != want {
 			t.Fatalf("GenerateDataKey calls = %d, want %d", got, want)
 		}
-		if got, want := f.kms.Calls(kmstest.OpDecrypt), 2; got != want {
+		if got, want := f.calls.Count(localkms.OpDecrypt), 2; got != want {
 			t.Fatalf("Decrypt calls = %d, want %d (no new one)", got, want)
 		}
 	})

@@ -4,36 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/zwrm/secrets/internal/kmskeys"
 	"github.com/zwrm/secrets/internal/localkms"
 	"github.com/zwrm/secrets/internal/secrets"
 )
-
-// kmsErrorTransport answers every request with KMS's JSON error of type
-// code, as KMS does, and counts the requests.
-type kmsErrorTransport struct {
-	code string
-	n    atomic.Int64
-}
-
-func (e *kmsErrorTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	e.n.Add(1)
-	status := http.StatusBadRequest
-	if e.code == "KMSInternalException" {
-		status = http.StatusInternalServerError
-	}
-	body := `{"__type":"` + e.code + `","message":"refused by the test"}`
-	return &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/x-amz-json-1.1"}},
-		Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
-}
 
 func TestMACAgainstLocalKMS(t *testing.T) {
 	ctx := context.Background()
@@ -71,14 +48,14 @@ func TestMACAgainstLocalKMS(t *testing.T) {
 		wantCode(t, m.Verify(ctx, msg, theirs), secrets.CodeUnauthorized)
 	})
 	t.Run("a message KMS cannot take is refused without a call", func(t *testing.T) {
-		count := &kmsErrorTransport{code: "KMSInternalException"}
-		counted := kmskeys.NewMAC(srv.Client(func(o *kms.Options) { o.HTTPClient = &http.Client{Transport: count} }), keyARN)
+		calls := localkms.NewCalls()
+		counted := kmskeys.NewMAC(srv.Client(calls.Use), keyARN)
 		wantCode(t, counted.Verify(ctx, make([]byte, kmskeys.MaxMACMessage+1), mac), secrets.CodeUnauthorized)
 		wantCode(t, counted.Verify(ctx, nil, mac), secrets.CodeUnauthorized)
 		if _, err := counted.Sign(ctx, make([]byte, kmskeys.MaxMACMessage+1)); secrets.ErrorCode(err) != secrets.CodeInternal {
 			t.Errorf("Sign of an oversized message: %v, want internal", err)
 		}
-		if n := count.n.Load(); n != 0 {
+		if n := calls.Count(); n != 0 {
 			t.Errorf("%d KMS requests, want none", n)
 		}
 	})
@@ -97,16 +74,14 @@ func TestMACAgainstLocalKMS(t *testing.T) {
 			"AccessDeniedException":    secrets.CodeInternal,
 			"InvalidKeyUsageException": secrets.CodeInternal,
 		} {
-			client := srv.Client(func(o *kms.Options) {
-				o.HTTPClient = &http.Client{Transport: &kmsErrorTransport{code: code}}
-				o.RetryMaxAttempts = 2
-			})
-			err := kmskeys.NewMAC(client, keyARN).Verify(ctx, msg, mac)
+			calls := localkms.NewCalls()
+			calls.FailNext(localkms.OpVerifyMac, localkms.MaxAttempts, code)
+			err := kmskeys.NewMAC(srv.Client(calls.Use), keyARN).Verify(ctx, msg, mac)
 			if got := secrets.ErrorCode(err); got != want {
 				t.Errorf("%s: code %s, want %s (%v)", code, got, want, err)
 			}
 			var e *secrets.Error
-			if errors.As(err, &e) && strings.Contains(e.Message, "refused by the test") {
+			if errors.As(err, &e) && strings.Contains(e.Message, "injected") {
 				t.Errorf("%s: the message for clients quotes KMS: %q", code, e.Message)
 			}
 		}

@@ -26,9 +26,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
@@ -40,6 +37,10 @@ const (
 	Region  = "eu-west-1"
 	Account = "111122223333"
 )
+
+// MaxAttempts is how many times a Client tries an operation: the SDK's
+// default, one attempt and two retries.
+const MaxAttempts = 3
 
 // buildTimeout bounds `go tool -n local-kms`: a first build compiles
 // local-kms and its dependencies (about ten seconds on two cores).
@@ -136,18 +137,15 @@ func command(bin string, tempDir func() string) emulator.Command {
 func (s *Server) Output() string { return s.proc.Output() }
 
 // Client returns a new SDK client for the server: dummy static credentials
-// (local-kms does not check signatures), and retries with short backoff so
-// that a test never waits long. optFns may change its options, e.g. its
-// HTTPClient, to count or fail calls.
+// (local-kms does not check signatures), and MaxAttempts tries with short
+// backoff so that a test never waits long. optFns may change its options,
+// e.g. Calls.Use to count or fail calls.
 func (s *Server) Client(optFns ...func(*kms.Options)) *kms.Client {
 	return kms.New(kms.Options{
 		Region:       Region,
 		BaseEndpoint: aws.String(s.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDLOCALKMS", "local-kms-secret", ""),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxBackoff = 50 * time.Millisecond
-			o.RateLimiter = ratelimit.None
-		}),
+		Credentials:  emulator.Credentials,
+		Retryer:      emulator.Retryer(MaxAttempts),
 	}, optFns...)
 }
 
@@ -155,22 +153,14 @@ func (s *Server) Client(optFns ...func(*kms.Options)) *kms.Client {
 // stack's identity key is, and returns its ARN.
 func (s *Server) NewHMACKey(tb testing.TB) string {
 	tb.Helper()
-	return s.createKey(tb, "an HMAC key", &kms.CreateKeyInput{
-		KeySpec:     types.KeySpecHmac256,
-		KeyUsage:    types.KeyUsageTypeGenerateVerifyMac,
-		Description: aws.String("zwrm test identity key"),
-	})
+	return s.createKey(tb, types.KeySpecHmac256, types.KeyUsageTypeGenerateVerifyMac, "zwrm test identity key")
 }
 
 // NewSymmetricKey creates a symmetric encryption key, as the stack's data
 // key wrapper uses, and returns its ARN.
 func (s *Server) NewSymmetricKey(tb testing.TB) string {
 	tb.Helper()
-	return s.createKey(tb, "a symmetric key", &kms.CreateKeyInput{
-		KeySpec:     types.KeySpecSymmetricDefault,
-		KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
-		Description: aws.String("zwrm test master key"),
-	})
+	return s.createKey(tb, types.KeySpecSymmetricDefault, types.KeyUsageTypeEncryptDecrypt, "zwrm test master key")
 }
 
 // DisableKey disables the key keyID: KMS then refuses every use of it.
@@ -182,12 +172,12 @@ func (s *Server) DisableKey(tb testing.TB, keyID string) {
 	})
 }
 
-// createKey creates the key that in describes and returns its ARN.
-func (s *Server) createKey(tb testing.TB, what string, in *kms.CreateKeyInput) string {
+// createKey creates a key of spec for usage and returns its ARN.
+func (s *Server) createKey(tb testing.TB, spec types.KeySpec, usage types.KeyUsageType, description string) string {
 	tb.Helper()
 	var arn string
-	s.call(tb, "create "+what, func(ctx context.Context, c *kms.Client) error {
-		out, err := c.CreateKey(ctx, in)
+	s.call(tb, "create a "+string(spec)+" key", func(ctx context.Context, c *kms.Client) error {
+		out, err := c.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: spec, KeyUsage: usage, Description: aws.String(description)})
 		if err != nil {
 			return err
 		}

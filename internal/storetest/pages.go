@@ -146,13 +146,7 @@ func testListSecretsAfterLayers(t *testing.T, st secrets.Store) {
 			}
 		}
 	}
-	none, err := st.ListSecretsAfter(ctx, org, nil, "", 5)
-	if err != nil {
-		t.Fatalf("ListSecretsAfter(no layers): %v", err)
-	}
-	if g, w := len(none), 0; g != w {
-		t.Errorf("len(ListSecretsAfter(no layers)) = %d, want %d", g, w)
-	}
+	wantNone(t, "ListSecretsAfter(no layers)")(st.ListSecretsAfter(ctx, org, nil, "", 5))
 }
 
 func testListSecretsAfterChanges(t *testing.T, st secrets.Store) {
