@@ -34,7 +34,10 @@ type Options struct {
 	// Clock, when set, is the time the service reads; nil is the real
 	// clock (and the kit's Clock is nil).
 	Clock *Clock
-	// Master is the local master key (32 bytes); nil is a random one.
+	// Keys wraps data keys (a KMS key, say); nil is a local master key.
+	Keys secrets.KeyWrapper
+	// Master is the local master key (32 bytes) when Keys is nil; nil is
+	// a random one.
 	Master []byte
 	// Store are the embedded store's options.
 	Store boltstore.Options
@@ -44,7 +47,7 @@ type Options struct {
 type Kit struct {
 	Store   *boltstore.Store
 	Path    string        // the database file
-	Keys    *CountingKeys // the local master key, its calls counted
+	Keys    *CountingKeys // Options.Keys or the local master key, its calls counted
 	Sealer  *envelope.Sealer
 	Service *service.Service // over Store and Sealer, configured by Options.Config
 	Clock   *Clock           // nil on the real clock
@@ -62,7 +65,11 @@ func New(tb testing.TB, opts Options) *Kit {
 		tb.Fatalf("open store: %v", err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	k := &Kit{Store: store, Path: path, Keys: NewCountingKeys(LocalKey(tb, opts.Master)), Clock: opts.Clock, Logs: &SyncBuffer{}}
+	keys := opts.Keys
+	if keys == nil {
+		keys = LocalKey(tb, opts.Master)
+	}
+	k := &Kit{Store: store, Path: path, Keys: NewCountingKeys(keys), Clock: opts.Clock, Logs: &SyncBuffer{}}
 	k.config = k.defaults(opts.Config)
 	k.Sealer = envelope.New(k.Keys, store, envelope.Options{})
 	k.Service = service.New(store, k.Sealer, k.config)
