@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/zwrm/secrets/internal/local"
-	"github.com/zwrm/secrets/internal/local/localtest"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 // server is a local server and its superadmin token.
@@ -28,8 +28,8 @@ type server struct {
 // startServer runs local.Serve on a free loopback port until the test ends.
 func startServer(t *testing.T) *server {
 	t.Helper()
-	srv := localtest.Start(t, t.TempDir(), nil, local.Tuning{RotateEvery: time.Hour})
-	return &server{endpoint: srv.URL(), token: localtest.SuperadminToken(t, srv.Dir)}
+	srv := testkit.StartLocal(t, t.TempDir(), nil, local.Tuning{RotateEvery: time.Hour})
+	return &server{endpoint: srv.URL(), token: testkit.DevToken(t, srv.Dir)}
 }
 
 // cli runs zwrm commands with a given environment and configuration
