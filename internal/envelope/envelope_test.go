@@ -51,7 +51,7 @@ func newWrapper(t *testing.T) *testkit.CountingKeys {
 	return testkit.NewCountingKeys(testkit.LocalKey(t, bytes.Repeat([]byte{7}, 32)))
 }
 
-var base = envelope.Identity{SecretID: "9b2e3c4d-1111-4222-8333-444455556666", Org: "acme", Layer: secrets.Layer{App: "web"}, Name: "STRIPE_KEY", Environment: secrets.Production, Version: 3}
+var base = envelope.Binding{SecretID: "9b2e3c4d-1111-4222-8333-444455556666", Org: "acme", Layer: secrets.Layer{App: "web"}, Name: "STRIPE_KEY", Environment: secrets.Production, Version: 3}
 
 func TestSealOpenRoundTrip(t *testing.T) {
 	s := envelope.New(newWrapper(t), &memKeys{}, envelope.Options{})
@@ -74,7 +74,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	}
 }
 
-func TestCiphertextIsBoundToItsIdentity(t *testing.T) {
+func TestCiphertextIsBoundToItsBinding(t *testing.T) {
 	ctx := context.Background()
 	keys := &memKeys{}
 	s := envelope.New(newWrapper(t), keys, envelope.Options{})
@@ -87,7 +87,7 @@ func TestCiphertextIsBoundToItsIdentity(t *testing.T) {
 	if _, err := s.Open(ctx, base, ct); err != nil {
 		t.Fatal(err)
 	}
-	moved := map[string]envelope.Identity{}
+	moved := map[string]envelope.Binding{}
 	id := base
 	id.Org = "other"
 	moved["another org"] = id
@@ -119,7 +119,7 @@ func TestCiphertextIsBoundToItsIdentity(t *testing.T) {
 	for name, other := range moved {
 		t.Run("a ciphertext moved to "+name+" fails to open", func(t *testing.T) {
 			if _, err := s.Open(ctx, other, ct); err == nil {
-				t.Fatal("opened a ciphertext under another identity")
+				t.Fatal("opened a ciphertext under another binding")
 			} else if got, want := secrets.ErrorCode(err), secrets.CodeInternal; got != want {
 				t.Fatalf("code = %s, want %s", got, want)
 			} else if bytes.Contains([]byte(err.Error()), []byte("sk_live")) {
@@ -171,7 +171,7 @@ func TestDataKeyUnwrapsAreBoundedAndCached(t *testing.T) {
 	writer := envelope.New(w, keys, envelope.Options{Now: clk.Now})
 	const n = 200
 	cts := make([][]byte, n)
-	ids := make([]envelope.Identity, n)
+	ids := make([]envelope.Binding, n)
 	for i := range cts {
 		ids[i] = base
 		ids[i].Name = "S" + string(rune('A'+i%26)) + string(rune('A'+i/26))

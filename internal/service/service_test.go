@@ -188,7 +188,7 @@ func TestSetValueWithNoVersionSurvivesConcurrentWriters(t *testing.T) {
 	if got, want := head.Version, int64(writers); got != want {
 		t.Fatalf("version = %d, want %d: every write is its own version", got, want)
 	}
-	// Every value still opens under its version's identity.
+	// Every value still opens bound to its version.
 	if _, err := svcs[1].Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development, Layer: secrets.Layer{App: "web"}}); err != nil {
 		t.Fatal(err)
 	}
