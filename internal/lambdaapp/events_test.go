@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	sampleevents "github.com/zwrm/secrets/events"
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/kmskeys"
 	"github.com/zwrm/secrets/internal/lambdaapp"
@@ -20,6 +19,7 @@ import (
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
 	"github.com/zwrm/secrets/internal/testkit"
+	"github.com/zwrm/secrets/sampleevents"
 )
 
 // fixture is one deployment: a function App per function over one store,

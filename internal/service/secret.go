@@ -182,7 +182,7 @@ func (s *Service) open(ctx context.Context, org string, sec *secrets.Secret) (ma
 }
 
 // replace writes the next version of head: it keeps head in history, seals
-// the values again bound to the new version (ciphertexts are bound
+// the values again for the new version (ciphertexts are bound
 // to their version), and replaces head if nobody changed it meanwhile.
 //
 // edit sets what else changes (description, change, rotation) on the next
