@@ -2,7 +2,7 @@
 // a secrets.KeyWrapper (a local master key, or AWS KMS) wraps.
 //
 // Each organization has one data key per environment, stored wrapped in the
-// DataKeyStore and cached unwrapped for a bounded time, so resolving N
+// store (secrets.DataKeyRecords) and cached unwrapped for a bounded time, so resolving N
 // secrets of an environment unwraps at most one key, and none while cached.
 // Every value is sealed under its own key derived from the data key with
 // HKDF-SHA256 and a random 32-byte salt, so a data key can seal any number
@@ -81,7 +81,7 @@ func EncryptionContext(org string, env secrets.Environment, generation int) secr
 // Sealer seals and opens values.
 type Sealer struct {
 	wrapper secrets.KeyWrapper
-	keys    secrets.DataKeyStore
+	keys    secrets.DataKeyRecords
 	cache   *keyCache
 	now     func() time.Time
 }
@@ -99,7 +99,7 @@ type Options struct {
 }
 
 // New returns a Sealer wrapping data keys with w and keeping them in keys.
-func New(w secrets.KeyWrapper, keys secrets.DataKeyStore, opts Options) *Sealer {
+func New(w secrets.KeyWrapper, keys secrets.DataKeyRecords, opts Options) *Sealer {
 	if opts.CacheTTL <= 0 {
 		opts.CacheTTL = 5 * time.Minute
 	}

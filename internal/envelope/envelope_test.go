@@ -12,7 +12,7 @@ import (
 	"github.com/zwrm/secrets/internal/testkit"
 )
 
-// memKeys is a DataKeyStore in memory: the sealer's seam to storage.
+// memKeys keeps data key records in memory: the sealer's seam to storage.
 type memKeys struct {
 	mu   sync.Mutex
 	keys map[string]*secrets.DataKey
