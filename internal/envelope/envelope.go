@@ -1,9 +1,10 @@
 // Package envelope seals secret values with AES-256-GCM under data keys that
 // a secrets.KeyWrapper (a local master key, or AWS KMS) wraps.
 //
-// Each organization has one data key per environment, stored wrapped in the
-// store (secrets.DataKeyRecords) and cached unwrapped for a bounded time, so resolving N
-// secrets of an environment unwraps at most one key, and none while cached.
+// Each organization has one data key per environment, stored wrapped
+// (secrets.DataKeyRecords) and cached unwrapped for a bounded time, so
+// resolving N secrets of an environment unwraps at most one key, and none
+// while cached.
 // Every value is sealed under its own key derived from the data key with
 // HKDF-SHA256 and a random 32-byte salt, so a data key can seal any number
 // of values without the birthday bound of random 96-bit GCM nonces coming
