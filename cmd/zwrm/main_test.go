@@ -78,9 +78,10 @@ func do(t *testing.T, method, url, token, body string) (int, string) {
 	return status, string(b)
 }
 
-// TestSeedCurlFlow runs the commands of the README and the REST API flow of
-// seed 000 against the built binary, as a new user would.
-func TestSeedCurlFlow(t *testing.T) {
+// TestTheCurlFlow runs the commands of the README and the first REST API
+// flow (set, set again, list, delete, a bad name) against the built binary,
+// as a new user would.
+func TestTheCurlFlow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
