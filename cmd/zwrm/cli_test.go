@@ -32,6 +32,13 @@ func startServer(t *testing.T) *server {
 	return &server{endpoint: srv.URL(), token: testkit.DevToken(t, srv.Dir)}
 }
 
+// serveCLI is a local server and a CLI that uses its superadmin token.
+func serveCLI(t *testing.T) (*server, *cli) {
+	t.Helper()
+	srv := startServer(t)
+	return srv, newCLI(t, srv)
+}
+
 // cli runs zwrm commands with a given environment and configuration
 // directory.
 type cli struct {

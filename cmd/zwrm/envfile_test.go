@@ -139,8 +139,7 @@ func TestShellValueQuotesForPOSIXShells(t *testing.T) {
 
 func TestImportExportRoundTrip(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	_, c := serveCLI(t)
 	file := writeFile(t, "tricky.env", trickyEnv)
 	web := []string{"--app", "web", "--env", "development"}
 

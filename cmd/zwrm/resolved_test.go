@@ -18,8 +18,7 @@ func TestRunAndExportRefuseReservedNamesUnlessNamed(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("needs sh")
 	}
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	_, c := serveCLI(t)
 	c.ok("org", "secrets", "set", "NODE_OPTIONS=--require ./evil.js", "bash_env=/tmp/x", "PLAIN=ok")
 	printBoth := []string{"--", "sh", "-c", `printf '%s|%s' "$NODE_OPTIONS" "$bash_env"; echo ran >&2`}
 

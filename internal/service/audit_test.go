@@ -22,8 +22,7 @@ func intp(n int) *int { return &n }
 func TestTheAuditRetentionIsASuperadminsOrgSetting(t *testing.T) {
 	ctx := context.Background()
 	clk := testkit.NewClock(testkit.Start)
-	k := testkit.New(t, testkit.Options{Clock: clk})
-	svc, root := k.Service, k.Superadmin(t, "acme")
+	k, svc, root := acme(t, testkit.Options{Clock: clk})
 
 	org, err := svc.Org(ctx, root)
 	if err != nil {
@@ -92,8 +91,7 @@ func TestTheAuditRetentionIsASuperadminsOrgSetting(t *testing.T) {
 func TestExpiredAuditRecordsAreNotListed(t *testing.T) {
 	ctx := context.Background()
 	clk := testkit.NewClock(testkit.Start)
-	k := testkit.New(t, testkit.Options{Clock: clk})
-	svc, root := k.Service, k.Superadmin(t, "acme") // a token.create record, kept 400 days
+	k, svc, root := acme(t, testkit.Options{Clock: clk}) // a token.create record, kept 400 days
 	clk.Advance(time.Second)
 	if _, err := svc.UpdateOrg(ctx, root, service.OrgUpdate{AuditRetentionDays: intp(1)}); err != nil {
 		t.Fatal(err)
@@ -161,11 +159,10 @@ func (m *manifestStore) GetAuditManifest(ctx context.Context, org, day, hash str
 }
 
 func TestAResolveIsOneRecordWhoseNamesAreStoredOnce(t *testing.T) {
-	k := testkit.New(t, testkit.Options{})
 	ctx := context.Background()
+	k := testkit.New(t, testkit.Options{})
 	st := &manifestStore{Store: k.Store}
-	svc := k.ServiceOver(st, service.Config{})
-	root := k.Superadmin(t, "acme")
+	svc, root := k.ServiceOver(st, service.Config{}), k.Superadmin(t, "acme")
 	const n = 600
 	var want []string
 	for i := range n {
@@ -218,11 +215,10 @@ func TestAResolveIsOneRecordWhoseNamesAreStoredOnce(t *testing.T) {
 }
 
 func TestAManifestThatDoesNotMatchItsHashIsReportedNotShown(t *testing.T) {
-	k := testkit.New(t, testkit.Options{})
 	ctx := context.Background()
+	k := testkit.New(t, testkit.Options{})
 	st := &manifestStore{Store: k.Store}
-	svc := k.ServiceOver(st, service.Config{})
-	root := k.Superadmin(t, "acme")
+	svc, root := k.ServiceOver(st, service.Config{}), k.Superadmin(t, "acme")
 	if _, _, err := svc.SetValue(ctx, root, secrets.Global, "API_KEY", "value", secrets.Development); err != nil {
 		t.Fatal(err)
 	}
@@ -250,8 +246,7 @@ func TestAManifestThatDoesNotMatchItsHashIsReportedNotShown(t *testing.T) {
 
 func TestAuditPagesStayWithinOneMebibyte(t *testing.T) {
 	ctx := context.Background()
-	k := testkit.New(t, testkit.Options{})
-	svc, root := k.Service, k.Superadmin(t, "acme")
+	k, svc, root := acme(t, testkit.Options{})
 	// 40 resolves of 3,000 long names each: about 200 KB apiece as the
 	// API shows them, 8 MB in all.
 	const resolves, names = 40, 3000

@@ -12,8 +12,7 @@ import (
 
 func TestEffectiveNamesTheWinnerAndWhatItOverridesWithoutOpeningAValue(t *testing.T) {
 	ctx := context.Background()
-	k := testkit.New(t, testkit.Options{})
-	writer, id := k.Service, k.Superadmin(t, "acme")
+	k, writer, id := acme(t, testkit.Options{})
 	web, web1 := secrets.Layer{App: "web"}, secrets.Layer{App: "web", Machine: "web-1"}
 	for _, in := range []service.CreateInput{
 		{Layer: secrets.Global, Name: "DB_URL", Values: map[secrets.Environment]string{secrets.Production: "global-prod-value-1"}},
@@ -71,8 +70,7 @@ func TestEffectiveNamesTheWinnerAndWhatItOverridesWithoutOpeningAValue(t *testin
 
 func TestEffectiveHoldsServiceTokensToTheirScope(t *testing.T) {
 	ctx := context.Background()
-	k := testkit.New(t, testkit.Options{})
-	svc, admin := k.Service, k.Superadmin(t, "acme")
+	_, svc, admin := acme(t, testkit.Options{})
 	if _, err := svc.Create(ctx, admin, service.CreateInput{Layer: secrets.Layer{App: "web"}, Name: "A",
 		Values: map[secrets.Environment]string{secrets.Production: "web-prod-value-1"}}); err != nil {
 		t.Fatal(err)

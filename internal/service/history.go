@@ -49,11 +49,8 @@ func (s *Service) Restore(ctx context.Context, id secrets.Identity, secretID str
 	if err := requireUser(id); err != nil {
 		return nil, err
 	}
-	head, err := s.get(ctx, id, secretID)
+	head, err := s.getToModify(ctx, id, secretID)
 	if err != nil {
-		return nil, err
-	}
-	if err := secrets.CheckModify(id, head); err != nil {
 		return nil, err
 	}
 	var old *secrets.Secret

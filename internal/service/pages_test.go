@@ -15,8 +15,7 @@ import (
 
 func TestListPages(t *testing.T) {
 	ctx := context.Background()
-	k := testkit.New(t, testkit.Options{})
-	svc, id := k.Service, k.Superadmin(t, "acme")
+	_, svc, id := acme(t, testkit.Options{})
 	layer := secrets.Layer{App: "web"}
 	var want []string
 	for i := range 7 {
@@ -97,8 +96,7 @@ func TestListPages(t *testing.T) {
 
 func TestEffectivePagesMergeTheLayersByName(t *testing.T) {
 	ctx := context.Background()
-	k := testkit.New(t, testkit.Options{})
-	svc, id := k.Service, k.Superadmin(t, "acme")
+	_, svc, id := acme(t, testkit.Options{})
 	web, web1 := secrets.Layer{App: "web"}, secrets.Layer{App: "web", Machine: "web-1"}
 	prod := func(v string) map[secrets.Environment]string {
 		return map[secrets.Environment]string{secrets.Production: v + "-production-value"}
@@ -172,8 +170,7 @@ func TestEffectivePagesMergeTheLayersByName(t *testing.T) {
 
 func TestEffectivePageWaitsForLayersReadShort(t *testing.T) {
 	ctx := context.Background()
-	k := testkit.New(t, testkit.Options{})
-	svc, id := k.Service, k.Superadmin(t, "acme")
+	_, svc, id := acme(t, testkit.Options{})
 	machine := secrets.Layer{App: "api", Machine: "api-1"}
 	// Global's first page (a limit of 2 reads 3) ends at A3, before Z; the
 	// machine's holds Z. Z must wait for the page that reads global's Z

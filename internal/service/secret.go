@@ -245,6 +245,18 @@ func (s *Service) get(ctx context.Context, id secrets.Identity, secretID string)
 	return sec, nil
 }
 
+// getToModify returns the head of secretID if id may modify it.
+func (s *Service) getToModify(ctx context.Context, id secrets.Identity, secretID string) (*secrets.Secret, error) {
+	head, err := s.get(ctx, id, secretID)
+	if err != nil {
+		return nil, err
+	}
+	if err := secrets.CheckModify(id, head); err != nil {
+		return nil, err
+	}
+	return head, nil
+}
+
 // secretByName returns the head of name at layer in org, checked against
 // where it was found.
 func (s *Service) secretByName(ctx context.Context, org string, layer secrets.Layer, name string) (*secrets.Secret, error) {
@@ -291,11 +303,8 @@ func (s *Service) Update(ctx context.Context, id secrets.Identity, secretID stri
 			cleared = append(cleared, env)
 		}
 	}
-	head, err := s.get(ctx, id, secretID)
+	head, err := s.getToModify(ctx, id, secretID)
 	if err != nil {
-		return nil, err
-	}
-	if err := secrets.CheckModify(id, head); err != nil {
 		return nil, err
 	}
 	org, err := s.writeOrg(ctx, id)

@@ -13,12 +13,19 @@ import (
 	"github.com/zwrm/secrets/internal/testkit"
 )
 
+// acme is the test kit with org acme bootstrapped: the kit, its service
+// and acme's superadmin.
+func acme(t *testing.T, opts testkit.Options) (*testkit.Kit, *service.Service, secrets.Identity) {
+	t.Helper()
+	k := testkit.New(t, opts)
+	return k, k.Service, k.Superadmin(t, "acme")
+}
+
 func ptr(s string) *string { return &s }
 
 func TestHistoryKeepsTheLastMaxVersions(t *testing.T) {
-	k := testkit.New(t, testkit.Options{Config: service.Config{MaxVersions: 5}})
 	ctx := context.Background()
-	svc, id := k.Service, k.Superadmin(t, "acme")
+	_, svc, id := acme(t, testkit.Options{Config: service.Config{MaxVersions: 5}})
 	sec, err := svc.Create(ctx, id, service.CreateInput{Name: "API_KEY", Values: map[secrets.Environment]string{secrets.Production: "v1-aaaaaaaaaaaaaaaa"}})
 	if err != nil {
 		t.Fatal(err)
@@ -68,8 +75,7 @@ func equal(a, b []int64) bool {
 
 func TestResolveUnwrapsAtMostOneKeyPerEnvironment(t *testing.T) {
 	ctx := context.Background()
-	k := testkit.New(t, testkit.Options{})
-	writer, id := k.Service, k.Superadmin(t, "acme")
+	k, writer, id := acme(t, testkit.Options{})
 	layers := []secrets.Layer{secrets.Global, {App: "web"}, {App: "web", Machine: "web-1"}}
 	const n = 60
 	for i := 0; i < n; i++ {
@@ -104,8 +110,7 @@ func TestResolveUnwrapsAtMostOneKeyPerEnvironment(t *testing.T) {
 
 func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
 	ctx := context.Background()
-	k := testkit.New(t, testkit.Options{})
-	svc, id := k.Service, k.Superadmin(t, "acme")
+	k, svc, id := acme(t, testkit.Options{})
 	a, err := svc.Create(ctx, id, service.CreateInput{Name: "A", Values: map[secrets.Environment]string{secrets.Development: "the-value-of-a-0123456789"}})
 	if err != nil {
 		t.Fatal(err)
@@ -132,8 +137,7 @@ func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
 
 func TestResolveIsAuditedWithNamesAndVersionsButNoValues(t *testing.T) {
 	ctx := context.Background()
-	k := testkit.New(t, testkit.Options{})
-	svc, id := k.Service, k.Superadmin(t, "acme")
+	k, svc, id := acme(t, testkit.Options{})
 	if _, _, err := svc.SetValue(ctx, id, secrets.Global, "DB_URL", "postgres://u:hunter2hunter2@db/x", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -203,8 +207,7 @@ func (failingAudit) AppendAudit(context.Context, *secrets.AuditRecord) error {
 
 func TestAResolveWhoseAuditCannotBeWrittenReturnsNoValues(t *testing.T) {
 	ctx := context.Background()
-	k := testkit.New(t, testkit.Options{})
-	svc, id := k.Service, k.Superadmin(t, "acme")
+	k, svc, id := acme(t, testkit.Options{})
 	if _, _, err := svc.SetValue(ctx, id, secrets.Global, "TOKEN", "value-that-must-not-leave", secrets.Development); err != nil {
 		t.Fatal(err)
 	}
@@ -219,9 +222,8 @@ func TestAResolveWhoseAuditCannotBeWrittenReturnsNoValues(t *testing.T) {
 }
 
 func TestAPrunedVersionASlowWriterPutBackIsNeitherListedNorRestored(t *testing.T) {
-	k := testkit.New(t, testkit.Options{Config: service.Config{MaxVersions: 3}})
 	ctx := context.Background()
-	svc, id := k.Service, k.Superadmin(t, "acme")
+	k, svc, id := acme(t, testkit.Options{Config: service.Config{MaxVersions: 3}})
 	sec, err := svc.Create(ctx, id, service.CreateInput{Name: "K", Values: map[secrets.Environment]string{secrets.Development: "v1"}})
 	if err != nil {
 		t.Fatal(err)
