@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -37,6 +38,14 @@ func serveCLI(t *testing.T) (*server, *cli) {
 	t.Helper()
 	srv := startServer(t)
 	return srv, newCLI(t, srv)
+}
+
+// needSh skips a test that runs commands through sh where there is none.
+func needSh(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("needs sh")
+	}
 }
 
 // cli runs zwrm commands with a given environment and configuration

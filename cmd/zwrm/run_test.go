@@ -16,9 +16,7 @@ import (
 
 func TestRunInjectsSecretsAndPassesExitCodesThrough(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("needs sh")
-	}
+	needSh(t)
 	srv, c := serveCLI(t)
 	c.ok("org", "secrets", "set", "NAME=global value with spaces", "LEVEL=global")
 	c.ok("secrets", "set", "--app", "web", "LEVEL=app")
