@@ -104,6 +104,15 @@ func (d *signedDeployment) me(t *testing.T, app *lambdaapp.App, c map[string]any
 	return resp.StatusCode, resp.Body, d.calls.n.Load() - before
 }
 
+// altered is mac with its first character changed: always another MAC
+// (replacing it with "A" left a MAC that starts with "A" as it was).
+func altered(mac string) string {
+	if strings.HasPrefix(mac, "A") {
+		return "B" + mac[1:]
+	}
+	return "A" + mac[1:]
+}
+
 func clone(c map[string]any) map[string]any {
 	out := make(map[string]any, len(c))
 	for k, v := range c {
@@ -163,7 +172,7 @@ func TestSignedIdentitiesAgainstLocalKMS(t *testing.T) {
 	t.Run("an altered, missing or foreign MAC is refused", func(t *testing.T) {
 		other := newSignedDeployment(t) // its own key: a MAC it makes is foreign here
 		forged := map[string]map[string]any{
-			"altered MAC":   func() map[string]any { c := clone(signed); c["mac"] = "A" + c["mac"].(string)[1:]; return c }(),
+			"altered MAC":   func() map[string]any { c := clone(signed); c["mac"] = altered(c["mac"].(string)); return c }(),
 			"unsigned":      func() map[string]any { c := clone(signed); delete(c, "mac"); delete(c, "expires"); return c }(),
 			"no expiry":     func() map[string]any { c := clone(signed); delete(c, "expires"); return c }(),
 			"empty MAC":     func() map[string]any { c := clone(signed); c["mac"] = ""; return c }(),
