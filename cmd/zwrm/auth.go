@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/zwrm/secrets/client"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -29,31 +30,11 @@ echo. It is never taken as an argument, so it stays out of shell history.`,
   zwrm login --profile prod --endpoint https://abc123.execute-api.eu-west-1.amazonaws.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			name, path, cfg, err := a.profileConfig()
+			login, err := a.planLogin(endpoint)
 			if err != nil {
 				return err
 			}
-			if endpoint == "" {
-				endpoint = a.getenv("ZWRM_ENDPOINT")
-			}
-			if endpoint == "" {
-				endpoint = cfg.Profiles[name].Endpoint
-			}
-			if endpoint == "" {
-				return usagef("--endpoint is required, e.g. zwrm login --endpoint http://127.0.0.1:8080")
-			}
-			if plainHTTPRemote(endpoint) {
-				a.note("warning: %s is plain HTTP to another machine: the token travels unencrypted", endpoint)
-			}
-			token, err := a.readSecret("Token for "+endpoint+": ", 4096)
-			if err != nil {
-				return err
-			}
-			token = strings.TrimSpace(token)
-			if token == "" {
-				return usagef("no token given: pipe it on stdin or type it at the prompt")
-			}
-			c, err := a.clientFor(endpoint, token)
+			c, err := a.clientFor(login.endpoint, login.token)
 			if err != nil {
 				return err
 			}
@@ -61,24 +42,65 @@ echo. It is never taken as an argument, so it stays out of shell history.`,
 			if err != nil {
 				return fmt.Errorf("the token was not accepted, nothing saved: %w", err)
 			}
-			cfg.Profiles[name] = profile{Endpoint: c.Endpoint(), Token: token}
-			if err := saveConfig(path, cfg); err != nil {
+			login.cfg.Profiles[login.name] = profile{Endpoint: c.Endpoint(), Token: login.token}
+			if err := saveConfig(login.path, login.cfg); err != nil {
 				return err
 			}
-			if a.jsonOutput() {
-				return a.printJSON(map[string]any{"profile": name, "endpoint": c.Endpoint(), "config": path, "me": me})
-			}
-			role := string(me.RoleName())
-			if role == "" {
-				role = string(me.Kind) + " token"
-			}
-			a.say("Logged in to %s as %s (%s in org %s); saved as profile %q in %s",
-				c.Endpoint(), displayName(me.Name, me.Subject), role, me.Org, name, path)
-			return nil
+			return a.printLogin(login, c.Endpoint(), me)
 		},
 	}
 	cmd.Flags().StringVar(&endpoint, "endpoint", "", "the API's base URL (default $ZWRM_ENDPOINT, else the profile's)")
 	return cmd
+}
+
+// loginPlan is a profile to save: where, the endpoint and the token.
+type loginPlan struct {
+	name, path      string
+	cfg             *config
+	endpoint, token string
+}
+
+// planLogin works out the endpoint (the flag, else $ZWRM_ENDPOINT, else
+// the profile's) and reads the token.
+func (a *app) planLogin(endpoint string) (*loginPlan, error) {
+	name, path, cfg, err := a.profileConfig()
+	if err != nil {
+		return nil, err
+	}
+	if endpoint == "" {
+		endpoint = a.getenv("ZWRM_ENDPOINT")
+	}
+	if endpoint == "" {
+		endpoint = cfg.Profiles[name].Endpoint
+	}
+	if endpoint == "" {
+		return nil, usagef("--endpoint is required, e.g. zwrm login --endpoint http://127.0.0.1:8080")
+	}
+	if plainHTTPRemote(endpoint) {
+		a.note("warning: %s is plain HTTP to another machine: the token travels unencrypted", endpoint)
+	}
+	token, err := a.readSecret("Token for "+endpoint+": ", 4096)
+	if err != nil {
+		return nil, err
+	}
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, usagef("no token given: pipe it on stdin or type it at the prompt")
+	}
+	return &loginPlan{name: name, path: path, cfg: cfg, endpoint: endpoint, token: token}, nil
+}
+
+func (a *app) printLogin(login *loginPlan, endpoint string, me *client.Me) error {
+	if a.jsonOutput() {
+		return a.printJSON(map[string]any{"profile": login.name, "endpoint": endpoint, "config": login.path, "me": me})
+	}
+	role := string(me.RoleName())
+	if role == "" {
+		role = string(me.Kind) + " token"
+	}
+	a.say("Logged in to %s as %s (%s in org %s); saved as profile %q in %s",
+		endpoint, displayName(me.Name, me.Subject), role, me.Org, login.name, login.path)
+	return nil
 }
 
 func newLogout(a *app) *cobra.Command {
@@ -125,26 +147,30 @@ func newWhoami(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.jsonOutput() {
-				return a.printJSON(me)
-			}
-			tb := a.table()
-			tb.row("endpoint", c.Endpoint())
-			tb.row("profile", t.profile)
-			tb.row("org", me.Org)
-			tb.row("name", me.Name)
-			tb.row("subject", me.Subject)
-			tb.row("kind", string(me.Kind))
-			if me.RoleName() != "" {
-				tb.row("role", fmt.Sprintf("%s (%d)", me.RoleName(), me.RolePriority))
-			}
-			if me.Scope != nil {
-				tb.row("scope", fmt.Sprintf("%s layer, resolves %s", layerName(secrets.Layer{App: me.Scope.App, Machine: me.Scope.Machine}), envNames(me.Scope.Environments)))
-			}
-			tb.row("token id", me.TokenID)
-			return tb.flush()
+			return a.printMe(c.Endpoint(), t.profile, me)
 		},
 	}
+}
+
+func (a *app) printMe(endpoint, profile string, me *client.Me) error {
+	if a.jsonOutput() {
+		return a.printJSON(me)
+	}
+	tb := a.table()
+	tb.row("endpoint", endpoint)
+	tb.row("profile", profile)
+	tb.row("org", me.Org)
+	tb.row("name", me.Name)
+	tb.row("subject", me.Subject)
+	tb.row("kind", string(me.Kind))
+	if me.RoleName() != "" {
+		tb.row("role", fmt.Sprintf("%s (%d)", me.RoleName(), me.RolePriority))
+	}
+	if me.Scope != nil {
+		tb.row("scope", fmt.Sprintf("%s layer, resolves %s", layerName(secrets.Layer{App: me.Scope.App, Machine: me.Scope.Machine}), envNames(me.Scope.Environments)))
+	}
+	tb.row("token id", me.TokenID)
+	return tb.flush()
 }
 
 func displayName(name, subject string) string {

@@ -10,16 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-)
 
-func mode(t *testing.T, path string) os.FileMode {
-	t.Helper()
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.Mode().Perm()
-}
+	"github.com/zwrm/secrets/internal/testkit"
+)
 
 func readConfig(t *testing.T, path string) config {
 	t.Helper()
@@ -47,10 +40,10 @@ func TestLoginSavesAProfileThatLaterCommandsUse(t *testing.T) {
 		t.Errorf("login says %q", out)
 	}
 	noValues(t, "login", out, srv.token)
-	if got := mode(t, path); got != 0o600 {
+	if got := testkit.Perm(t, path); got != 0o600 {
 		t.Errorf("config file mode = %#o, want 0600", got)
 	}
-	if got := mode(t, filepath.Dir(path)); got != 0o700 {
+	if got := testkit.Perm(t, filepath.Dir(path)); got != 0o700 {
 		t.Errorf("config directory mode = %#o, want 0700", got)
 	}
 	if got := readConfig(t, path).Profiles["default"]; got.Endpoint != srv.endpoint || got.Token != srv.token {
@@ -161,7 +154,7 @@ func TestLoginWritesToTheUserConfigDirectory(t *testing.T) {
 		t.Fatalf("login: exit %d: %s", code, stderr.String())
 	}
 	path := filepath.Join(home, "xdg", "zwrm", "config.json")
-	if got := mode(t, path); got != 0o600 {
+	if got := testkit.Perm(t, path); got != 0o600 {
 		t.Errorf("%s mode = %#o, want 0600", path, got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,7 +17,7 @@ import (
 	"time"
 
 	"github.com/zwrm/secrets/internal/local"
-	"github.com/zwrm/secrets/internal/local/localtest"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 // server is a local server and its superadmin token.
@@ -28,8 +29,23 @@ type server struct {
 // startServer runs local.Serve on a free loopback port until the test ends.
 func startServer(t *testing.T) *server {
 	t.Helper()
-	srv := localtest.Start(t, t.TempDir(), nil, local.Tuning{RotateEvery: time.Hour})
-	return &server{endpoint: srv.URL(), token: localtest.SuperadminToken(t, srv.Dir)}
+	srv := testkit.StartLocal(t, t.TempDir(), nil, local.Tuning{RotateEvery: time.Hour})
+	return &server{endpoint: srv.URL(), token: testkit.DevToken(t, srv.Dir)}
+}
+
+// serveCLI is a local server and a CLI that uses its superadmin token.
+func serveCLI(t *testing.T) (*server, *cli) {
+	t.Helper()
+	srv := startServer(t)
+	return srv, newCLI(t, srv)
+}
+
+// needSh skips a test that runs commands through sh where there is none.
+func needSh(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("needs sh")
+	}
 }
 
 // cli runs zwrm commands with a given environment and configuration

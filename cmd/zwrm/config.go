@@ -151,7 +151,8 @@ type target struct {
 }
 
 // target works out the endpoint and token: $ZWRM_ENDPOINT and $ZWRM_TOKEN
-// (or $ZWRM_API_TOKEN, seed 000's name) override the profile's.
+// (or $ZWRM_API_TOKEN, the token's first name, still read) override the
+// profile's.
 func (a *app) target() (*target, error) {
 	name, explicit, err := a.profileName()
 	if err != nil {

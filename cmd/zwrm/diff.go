@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"sort"
 
 	"github.com/spf13/cobra"
 
+	"github.com/zwrm/secrets/client"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -25,18 +27,7 @@ resolves the environments it is scoped to.`,
 		Example: `  zwrm diff --app web staging production`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			envA, err := parseEnv(args[0])
-			if err != nil {
-				return err
-			}
-			envB, err := parseEnv(args[1])
-			if err != nil {
-				return err
-			}
-			if envA == envB {
-				return usagef("name two different environments")
-			}
-			layer, err := lf.layer()
+			plan, err := planDiff(args[0], args[1], lf)
 			if err != nil {
 				return err
 			}
@@ -45,77 +36,124 @@ resolves the environments it is scoped to.`,
 				return err
 			}
 			digests := map[secrets.Environment]map[string][32]byte{}
-			for _, env := range []secrets.Environment{envA, envB} {
-				res, err := cl.Resolve(cmd.Context(), env, layer)
-				if err != nil {
-					return fmt.Errorf("resolve %s: %w", env, resolveHint(err, env))
-				}
-				d := make(map[string][32]byte, len(res.Secrets))
-				for name, v := range res.Secrets {
-					d[name] = sha256.Sum256([]byte(v))
-				}
-				digests[env] = d
-			}
-			onlyA, onlyB, differ, same := []string{}, []string{}, []string{}, []string{}
-			for name, da := range digests[envA] {
-				db, ok := digests[envB][name]
-				switch {
-				case !ok:
-					onlyA = append(onlyA, name)
-				case da != db:
-					differ = append(differ, name)
-				default:
-					same = append(same, name)
+			for _, env := range []secrets.Environment{plan.a, plan.b} {
+				if digests[env], err = resolveDigests(cmd.Context(), cl, env, plan.layer); err != nil {
+					return err
 				}
 			}
-			for name := range digests[envB] {
-				if _, ok := digests[envA][name]; !ok {
-					onlyB = append(onlyB, name)
-				}
-			}
-			for _, l := range [][]string{onlyA, onlyB, differ, same} {
-				sort.Strings(l)
-			}
-			if a.jsonOutput() {
-				return a.printJSON(map[string]any{
-					"layer":        layerName(layer),
-					"environments": []secrets.Environment{envA, envB},
-					"only_in":      map[secrets.Environment][]string{envA: onlyA, envB: onlyB},
-					"different":    differ,
-					"same":         same,
-				})
-			}
-			if len(onlyA)+len(onlyB)+len(differ) == 0 {
-				fmt.Fprintf(a.stdout, "No differences: %d names, each with the same value in %s and %s (%s layer)\n", len(same), envA, envB, layerName(layer))
-				return nil
-			}
-			tb := a.table("NAME", "DIFFERENCE")
-			rows := map[string]string{}
-			for _, n := range onlyA {
-				rows[n] = "only in " + string(envA)
-			}
-			for _, n := range onlyB {
-				rows[n] = "only in " + string(envB)
-			}
-			for _, n := range differ {
-				rows[n] = "values differ"
-			}
-			names := make([]string, 0, len(rows))
-			for n := range rows {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			for _, n := range names {
-				tb.row(n, rows[n])
-			}
-			if err := tb.flush(); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "%d only in %s, %d only in %s, %d differ, %d the same (%s layer)\n",
-				len(onlyA), envA, len(onlyB), envB, len(differ), len(same), layerName(layer))
-			return nil
+			return a.printDiff(plan, compareDigests(digests[plan.a], digests[plan.b]))
 		},
 	}
 	lf.add(cmd)
 	return cmd
+}
+
+// diffPlan is two different environments at a layer.
+type diffPlan struct {
+	a, b  secrets.Environment
+	layer secrets.Layer
+}
+
+func planDiff(envA, envB string, lf *layerFlags) (diffPlan, error) {
+	a, err := parseEnv(envA)
+	if err != nil {
+		return diffPlan{}, err
+	}
+	b, err := parseEnv(envB)
+	if err != nil {
+		return diffPlan{}, err
+	}
+	if a == b {
+		return diffPlan{}, usagef("name two different environments")
+	}
+	layer, err := lf.layer()
+	if err != nil {
+		return diffPlan{}, err
+	}
+	return diffPlan{a: a, b: b, layer: layer}, nil
+}
+
+// resolveDigests resolves env at layer and keeps only each value's
+// SHA-256 digest.
+func resolveDigests(ctx context.Context, cl *client.Client, env secrets.Environment, layer secrets.Layer) (map[string][32]byte, error) {
+	res, err := cl.Resolve(ctx, env, layer)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", env, resolveHint(err, env))
+	}
+	d := make(map[string][32]byte, len(res.Secrets))
+	for name, v := range res.Secrets {
+		d[name] = sha256.Sum256([]byte(v))
+	}
+	return d, nil
+}
+
+// difference is how two environments' names compare, each list sorted.
+type difference struct {
+	onlyA, onlyB, differ, same []string
+}
+
+func compareDigests(a, b map[string][32]byte) difference {
+	d := difference{onlyA: []string{}, onlyB: []string{}, differ: []string{}, same: []string{}}
+	for name, da := range a {
+		db, ok := b[name]
+		switch {
+		case !ok:
+			d.onlyA = append(d.onlyA, name)
+		case da != db:
+			d.differ = append(d.differ, name)
+		default:
+			d.same = append(d.same, name)
+		}
+	}
+	for name := range b {
+		if _, ok := a[name]; !ok {
+			d.onlyB = append(d.onlyB, name)
+		}
+	}
+	for _, l := range [][]string{d.onlyA, d.onlyB, d.differ, d.same} {
+		sort.Strings(l)
+	}
+	return d
+}
+
+func (a *app) printDiff(plan diffPlan, d difference) error {
+	envA, envB, layer := plan.a, plan.b, plan.layer
+	if a.jsonOutput() {
+		return a.printJSON(map[string]any{
+			"layer":        layerName(layer),
+			"environments": []secrets.Environment{envA, envB},
+			"only_in":      map[secrets.Environment][]string{envA: d.onlyA, envB: d.onlyB},
+			"different":    d.differ,
+			"same":         d.same,
+		})
+	}
+	if len(d.onlyA)+len(d.onlyB)+len(d.differ) == 0 {
+		fmt.Fprintf(a.stdout, "No differences: %d names, each with the same value in %s and %s (%s layer)\n", len(d.same), envA, envB, layerName(layer))
+		return nil
+	}
+	tb := a.table("NAME", "DIFFERENCE")
+	rows := map[string]string{}
+	for _, n := range d.onlyA {
+		rows[n] = "only in " + string(envA)
+	}
+	for _, n := range d.onlyB {
+		rows[n] = "only in " + string(envB)
+	}
+	for _, n := range d.differ {
+		rows[n] = "values differ"
+	}
+	names := make([]string, 0, len(rows))
+	for n := range rows {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		tb.row(n, rows[n])
+	}
+	if err := tb.flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%d only in %s, %d only in %s, %d differ, %d the same (%s layer)\n",
+		len(d.onlyA), envA, len(d.onlyB), envB, len(d.differ), len(d.same), layerName(layer))
+	return nil
 }

@@ -9,8 +9,7 @@ import (
 
 func TestDiffComparesEnvironmentsByHash(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	_, c := serveCLI(t)
 	set := func(layer []string, env string, pairs ...string) {
 		t.Helper()
 		c.ok(append(append(layer, pairs...), "--env", env)...)

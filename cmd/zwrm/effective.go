@@ -32,7 +32,7 @@ asks within its scope, which supplies an --app or --machine left out.`,
   zwrm secrets effective --env staging --app web -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			plan, err := planEffective(envName, lf)
+			plan, err := planAtLayer(envName, lf)
 			if err != nil {
 				return err
 			}
@@ -50,25 +50,27 @@ asks within its scope, which supplies an --app or --machine left out.`,
 	return cmd
 }
 
-// effectivePlan is what to ask: an environment at a layer.
-type effectivePlan struct {
+// atLayer is an environment at a layer: what a workload resolves, and
+// what import, export, run and effective ask about.
+type atLayer struct {
 	env   secrets.Environment
 	layer secrets.Layer
 }
 
-func planEffective(envName string, lf *layerFlags) (effectivePlan, error) {
+// planAtLayer reads --env and the layer flags.
+func planAtLayer(envName string, lf *layerFlags) (atLayer, error) {
 	env, err := parseEnv(envName)
 	if err != nil {
-		return effectivePlan{}, err
+		return atLayer{}, err
 	}
 	layer, err := lf.layer()
 	if err != nil {
-		return effectivePlan{}, err
+		return atLayer{}, err
 	}
-	return effectivePlan{env: env, layer: layer}, nil
+	return atLayer{env: env, layer: layer}, nil
 }
 
-func (a *app) callEffective(ctx context.Context, plan effectivePlan) (*client.Effective, error) {
+func (a *app) callEffective(ctx context.Context, plan atLayer) (*client.Effective, error) {
 	cl, err := a.client()
 	if err != nil {
 		return nil, err
@@ -76,7 +78,7 @@ func (a *app) callEffective(ctx context.Context, plan effectivePlan) (*client.Ef
 	return cl.Effective(ctx, plan.env, plan.layer)
 }
 
-func (a *app) printEffective(plan effectivePlan, res *client.Effective) error {
+func (a *app) printEffective(plan atLayer, res *client.Effective) error {
 	if a.jsonOutput() {
 		// The API's answer as it is: app and machine are null when not asked.
 		return a.printJSON(struct {

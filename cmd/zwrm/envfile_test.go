@@ -119,9 +119,7 @@ func FuzzDotenvValueRoundTrips(f *testing.F) {
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 
 func TestShellValueQuotesForPOSIXShells(t *testing.T) {
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("needs sh")
-	}
+	needSh(t)
 	var script strings.Builder
 	for i, v := range trickyValues {
 		script.WriteString("export V" + string(rune('A'+i)) + "=" + shellValue(v) + "\n")
@@ -139,8 +137,7 @@ func TestShellValueQuotesForPOSIXShells(t *testing.T) {
 
 func TestImportExportRoundTrip(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	_, c := serveCLI(t)
 	file := writeFile(t, "tricky.env", trickyEnv)
 	web := []string{"--app", "web", "--env", "development"}
 

@@ -15,8 +15,7 @@ import (
 
 func TestExitCodesSayWhatKindOfError(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	srv, c := serveCLI(t)
 	c.ok("org", "secrets", "set", "TAKEN=1")
 	member := strings.TrimSpace(c.ok("tokens", "create", "--name", "Bob", "--subject", "bob@dev.local", "--role", "member"))
 	invalidUTF8 := writeFile(t, "bad-utf8", "\xff\xfe")

@@ -38,60 +38,19 @@ Prefer zwrm run, which writes nothing to disk.`,
   eval "$(zwrm export --env development --format shell)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := parseEnv(envName)
+			at, err := planAtLayer(envName, lf)
 			if err != nil {
 				return err
 			}
-			layer, err := lf.layer()
+			format, err := a.exportFormat(format, cmd.Flags().Changed("format"))
 			if err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("format") && a.jsonOutput() {
-				format = "json"
-			}
-			switch format {
-			case "dotenv", "json", "shell":
-			default:
-				return usagef("--format must be dotenv, json or shell, not %q", format)
-			}
-			cl, err := a.client()
+			values, err := a.resolveAt(cmd.Context(), at)
 			if err != nil {
 				return err
 			}
-			res, err := cl.Resolve(cmd.Context(), env, layer)
-			if err != nil {
-				return resolveHint(err, env)
-			}
-			if format != "json" {
-				if err := checkResolved(res.Secrets, allowReserved, "print", "\n(or print the whole set as data with --format json)"); err != nil {
-					return err
-				}
-			}
-			names := make([]string, 0, len(res.Secrets))
-			for name := range res.Secrets {
-				names = append(names, name)
-			}
-			sort.Strings(names)
-			var b bytes.Buffer
-			switch format {
-			case "json":
-				enc := json.NewEncoder(&b)
-				enc.SetEscapeHTML(false)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(res.Secrets); err != nil {
-					return err
-				}
-			case "shell":
-				for _, name := range names {
-					fmt.Fprintf(&b, "export %s=%s\n", name, shellValue(res.Secrets[name]))
-				}
-			default:
-				for _, name := range names {
-					fmt.Fprintf(&b, "%s=%s\n", name, dotenvValue(res.Secrets[name]))
-				}
-			}
-			_, err = a.stdout.Write(b.Bytes())
-			return err
+			return a.printExport(values, format, allowReserved)
 		},
 	}
 	cmd.Flags().StringVar(&envName, "env", "", "environment to resolve: development, staging or production")
@@ -102,4 +61,53 @@ Prefer zwrm run, which writes nothing to disk.`,
 	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion("dotenv", "json", "shell"))
 	lf.add(cmd)
 	return cmd
+}
+
+// exportFormat is the format asked for: -o json without --format means
+// json.
+func (a *app) exportFormat(format string, set bool) (string, error) {
+	if !set && a.jsonOutput() {
+		format = "json"
+	}
+	switch format {
+	case "dotenv", "json", "shell":
+		return format, nil
+	default:
+		return "", usagef("--format must be dotenv, json or shell, not %q", format)
+	}
+}
+
+// printExport writes values in format, sorted by name; dotenv and shell
+// refuse a set they cannot carry safely.
+func (a *app) printExport(values map[string]string, format string, allowReserved []string) error {
+	if format != "json" {
+		if err := checkResolved(values, allowReserved, "print", "\n(or print the whole set as data with --format json)"); err != nil {
+			return err
+		}
+	}
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	switch format {
+	case "json":
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(values); err != nil {
+			return err
+		}
+	case "shell":
+		for _, name := range names {
+			fmt.Fprintf(&b, "export %s=%s\n", name, shellValue(values[name]))
+		}
+	default:
+		for _, name := range names {
+			fmt.Fprintf(&b, "%s=%s\n", name, dotenvValue(values[name]))
+		}
+	}
+	_, err := a.stdout.Write(b.Bytes())
+	return err
 }

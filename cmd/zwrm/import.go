@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -38,83 +39,31 @@ printed.`,
   zwrm import - --env staging --app web --dry-run < staging.env`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := parseEnv(envName)
+			at, err := planAtLayer(envName, lf)
 			if err != nil {
 				return err
 			}
-			layer, err := lf.layer()
+			entries, err := a.readDotenv(args[0])
 			if err != nil {
 				return err
-			}
-			src, err := a.readFileArg(args[0])
-			if err != nil {
-				return err
-			}
-			entries, err := parseDotenv(src)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			cl, err := a.client()
 			if err != nil {
 				return err
 			}
-			plan, err := planImport(cmd, cl, layer, env, entries)
+			plan, err := planImport(cmd.Context(), cl, at, entries)
 			if err != nil {
 				return err
 			}
-			for _, name := range plan.Skipped {
-				a.note("skipped %s: its value is empty", name)
-			}
-			if !plan.Compared {
-				a.note("note: this token may not resolve %s, so existing secrets could not be compared and are counted as updated", env)
-			}
 			plan.DryRun = dryRun
+			a.noteImport(plan, at)
 			var failed error
 			if !dryRun {
-				for i := range plan.Results {
-					r := &plan.Results[i]
-					if r.Result == "unchanged" {
-						continue
-					}
-					s, _, err := cl.SetLayerSecret(cmd.Context(), layer, r.Name, plan.values[r.Name], env)
-					if err != nil {
-						failed = fmt.Errorf("%s: %w (the names before it were imported)", r.Name, err)
-						plan.Results = plan.Results[:i]
-						break
-					}
-					r.Version = s.Version
-				}
+				failed = applyImport(cmd.Context(), cl, at, plan)
 			}
-			if a.jsonOutput() {
-				if err := a.printJSON(plan); err != nil {
-					return err
-				}
-				return failed
+			if err := a.printImport(plan, at); err != nil {
+				return err
 			}
-			counts := map[string]int{}
-			if len(plan.Results) > 0 {
-				tb := a.table("NAME", "RESULT", "VERSION")
-				for _, r := range plan.Results {
-					counts[r.Result]++
-					version := "-"
-					if r.Version > 0 {
-						version = fmt.Sprint(r.Version)
-					}
-					tb.row(r.Name, r.Result, version)
-				}
-				if err := tb.flush(); err != nil {
-					return err
-				}
-			}
-			summary := fmt.Sprintf("%d created, %d updated, %d unchanged", counts["created"], counts["updated"], counts["unchanged"])
-			if len(plan.Skipped) > 0 {
-				summary += fmt.Sprintf(", %d skipped", len(plan.Skipped))
-			}
-			summary += fmt.Sprintf(" (%s, %s layer)", env, layerName(layer))
-			if dryRun {
-				summary += "; dry run: nothing written"
-			}
-			fmt.Fprintln(a.stdout, summary)
 			return failed
 		},
 	}
@@ -149,9 +98,10 @@ type importResult struct {
 // wins), so comparing with it is exact for those names; a name the layer
 // holds without a value for env is an update, one it does not hold a
 // creation.
-func planImport(cmd *cobra.Command, cl *client.Client, layer secrets.Layer, env secrets.Environment, entries []dotenvEntry) (*importPlan, error) {
+func planImport(ctx context.Context, cl *client.Client, at atLayer, entries []dotenvEntry) (*importPlan, error) {
+	env, layer := at.env, at.layer
 	plan := &importPlan{Environment: env, Layer: layerName(layer), Compared: true, Results: []importResult{}, Skipped: []string{}, values: map[string]string{}}
-	rows, err := cl.ListSecrets(cmd.Context(), layer)
+	rows, err := cl.ListSecrets(ctx, layer)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +117,7 @@ func planImport(cmd *cobra.Command, cl *client.Client, layer secrets.Layer, env 
 	}
 	var current map[string]string
 	if needValues {
-		res, err := cl.Resolve(cmd.Context(), env, layer)
+		res, err := cl.Resolve(ctx, env, layer)
 		switch {
 		case client.IsStatus(err, 403):
 			plan.Compared = false
@@ -201,6 +151,80 @@ func planImport(cmd *cobra.Command, cl *client.Client, layer secrets.Layer, env 
 		plan.Results = append(plan.Results, importResult{Name: e.name, Result: result})
 	}
 	return plan, nil
+}
+
+// noteImport says on stderr what the plan leaves out.
+func (a *app) noteImport(plan *importPlan, at atLayer) {
+	for _, name := range plan.Skipped {
+		a.note("skipped %s: its value is empty", name)
+	}
+	if !plan.Compared {
+		a.note("note: this token may not resolve %s, so existing secrets could not be compared and are counted as updated", at.env)
+	}
+}
+
+// applyImport sets each value the plan creates or updates, in order. At
+// the first failure it stops, and the plan keeps only the names before
+// it, which were imported.
+func applyImport(ctx context.Context, cl *client.Client, at atLayer, plan *importPlan) error {
+	for i := range plan.Results {
+		r := &plan.Results[i]
+		if r.Result == "unchanged" {
+			continue
+		}
+		s, _, err := cl.SetLayerSecret(ctx, at.layer, r.Name, plan.values[r.Name], at.env)
+		if err != nil {
+			plan.Results = plan.Results[:i]
+			return fmt.Errorf("%s: %w (the names before it were imported)", r.Name, err)
+		}
+		r.Version = s.Version
+	}
+	return nil
+}
+
+// printImport reports the plan, as JSON or as a table and a summary.
+func (a *app) printImport(plan *importPlan, at atLayer) error {
+	if a.jsonOutput() {
+		return a.printJSON(plan)
+	}
+	counts := map[string]int{}
+	if len(plan.Results) > 0 {
+		tb := a.table("NAME", "RESULT", "VERSION")
+		for _, r := range plan.Results {
+			counts[r.Result]++
+			version := "-"
+			if r.Version > 0 {
+				version = fmt.Sprint(r.Version)
+			}
+			tb.row(r.Name, r.Result, version)
+		}
+		if err := tb.flush(); err != nil {
+			return err
+		}
+	}
+	summary := fmt.Sprintf("%d created, %d updated, %d unchanged", counts["created"], counts["updated"], counts["unchanged"])
+	if len(plan.Skipped) > 0 {
+		summary += fmt.Sprintf(", %d skipped", len(plan.Skipped))
+	}
+	summary += fmt.Sprintf(" (%s, %s layer)", at.env, layerName(at.layer))
+	if plan.DryRun {
+		summary += "; dry run: nothing written"
+	}
+	fmt.Fprintln(a.stdout, summary)
+	return nil
+}
+
+// readDotenv reads and parses the .env file FILE (or stdin for "-").
+func (a *app) readDotenv(path string) ([]dotenvEntry, error) {
+	src, err := a.readFileArg(path)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := parseDotenv(src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return entries, nil
 }
 
 // readFileArg reads FILE, or stdin for "-".

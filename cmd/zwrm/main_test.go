@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 // buildZwrm builds the binary once per test run.
@@ -74,23 +74,14 @@ func startDev(t *testing.T, bin, dir string) string {
 
 func do(t *testing.T, method, url, token, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	status, b := testkit.Call(t, method, url, token, body)
+	return status, string(b)
 }
 
-// TestSeedCurlFlow runs the commands of the README and the REST API flow of
-// seed 000 against the built binary, as a new user would.
-func TestSeedCurlFlow(t *testing.T) {
+// TestTheCurlFlow runs the commands of the README and the first REST API
+// flow (set, set again, list, delete, a bad name) against the built binary,
+// as a new user would.
+func TestTheCurlFlow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -15,11 +14,8 @@ import (
 
 func TestRunAndExportRefuseReservedNamesUnlessNamed(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("needs sh")
-	}
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	needSh(t)
+	_, c := serveCLI(t)
 	c.ok("org", "secrets", "set", "NODE_OPTIONS=--require ./evil.js", "bash_env=/tmp/x", "PLAIN=ok")
 	printBoth := []string{"--", "sh", "-c", `printf '%s|%s' "$NODE_OPTIONS" "$bash_env"; echo ran >&2`}
 
@@ -93,9 +89,7 @@ func fakeResolve(t *testing.T, values map[string]string) *httptest.Server {
 
 func TestRunAndExportRefuseValuesNoProcessCanTake(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("needs sh")
-	}
+	needSh(t)
 	const hidden = "sec\x00retVALUE"
 	for _, tt := range []struct {
 		name    string

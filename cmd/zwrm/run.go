@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,39 +49,23 @@ runs COMMAND as a child, relays interrupts to it and exits with its code.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := parseEnv(envName)
+			at, err := planAtLayer(envName, lf)
 			if err != nil {
 				return err
 			}
-			layer, err := lf.layer()
+			path, err := lookCommand(args[0])
 			if err != nil {
 				return err
 			}
-			path, err := exec.LookPath(args[0])
-			if err != nil {
-				code := 127 // as a shell reports a command it cannot find
-				if !errors.Is(err, exec.ErrNotFound) && !errors.Is(err, fs.ErrNotExist) {
-					code = 126
-				}
-				return &exitStatus{code: code, err: fmt.Errorf("run: %w", err)}
-			}
-			cl, err := a.client()
+			values, err := a.resolveAt(cmd.Context(), at)
 			if err != nil {
 				return err
 			}
-			res, err := cl.Resolve(cmd.Context(), env, layer)
-			if err != nil {
-				return resolveHint(err, env)
-			}
-			environ, err := runEnv(a.environ(), res.Secrets, override, allowReserved)
+			environ, err := runEnv(a.environ(), values, override, allowReserved)
 			if err != nil {
 				return err
 			}
-			if a.replaceProcess != nil {
-				// On success this does not return.
-				return &exitStatus{code: 126, err: fmt.Errorf("run %s: %w", args[0], a.replaceProcess(path, args, environ))}
-			}
-			return a.spawn(path, args, environ)
+			return a.runCommand(path, args, environ)
 		},
 	}
 	cmd.Flags().SetInterspersed(false) // flags after COMMAND are COMMAND's
@@ -93,12 +78,48 @@ runs COMMAND as a child, relays interrupts to it and exits with its code.`,
 	return cmd
 }
 
-// mergeEnv adds values to environ. A variable already set keeps its value
-// unless override; the order of environ is kept and new names follow,
-// sorted.
+// lookCommand finds the command to run on $PATH, failing with the code a
+// shell gives: 127 when there is none, 126 when it cannot be run.
+func lookCommand(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		code := 127 // as a shell reports a command it cannot find
+		if !errors.Is(err, exec.ErrNotFound) && !errors.Is(err, fs.ErrNotExist) {
+			code = 126
+		}
+		return "", &exitStatus{code: code, err: fmt.Errorf("run: %w", err)}
+	}
+	return path, nil
+}
+
+// runCommand runs the command in zwrm's place where it can, else as a child.
+func (a *app) runCommand(path string, argv, environ []string) error {
+	if a.replaceProcess != nil {
+		// On success this does not return.
+		return &exitStatus{code: 126, err: fmt.Errorf("run %s: %w", argv[0], a.replaceProcess(path, argv, environ))}
+	}
+	return a.spawn(path, argv, environ)
+}
+
+// resolveAt resolves the values of an environment at a layer.
+func (a *app) resolveAt(ctx context.Context, at atLayer) (map[string]string, error) {
+	cl, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	res, err := cl.Resolve(ctx, at.env, at.layer)
+	if err != nil {
+		return nil, resolveHint(err, at.env)
+	}
+	return res.Secrets, nil
+}
+
 // cliToken names the variables that carry the CLI's own token.
 var cliToken = map[string]bool{"ZWRM_TOKEN": true, "ZWRM_API_TOKEN": true}
 
+// mergeEnv adds values to environ. A variable already set keeps its value
+// unless override; the order of environ is kept and new names follow,
+// sorted.
 func mergeEnv(environ []string, values map[string]string, override bool) []string {
 	out := make([]string, 0, len(environ)+len(values))
 	set := map[string]bool{}

@@ -16,11 +16,8 @@ import (
 
 func TestRunInjectsSecretsAndPassesExitCodesThrough(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("needs sh")
-	}
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	needSh(t)
+	srv, c := serveCLI(t)
 	c.ok("org", "secrets", "set", "NAME=global value with spaces", "LEVEL=global")
 	c.ok("secrets", "set", "--app", "web", "LEVEL=app")
 	c.ok("secrets", "set", "--app", "web", "--machine", "web-1", "LEVEL=machine 'quoted' \"and\" $dollar")
@@ -110,8 +107,7 @@ func TestRunReplacesTheProcess(t *testing.T) {
 		t.Skip("no execve")
 	}
 	t.Parallel()
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	srv, c := serveCLI(t)
 	c.ok("org", "secrets", "set", "NAME=from zwrm")
 	bin := filepath.Join(t.TempDir(), "zwrm")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

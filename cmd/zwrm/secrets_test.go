@@ -10,8 +10,7 @@ import (
 
 func TestSetListUnsetRoundTripsPerLayer(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	_, c := serveCLI(t)
 	for _, layer := range []struct {
 		name  string
 		group []string // the command group
@@ -98,8 +97,7 @@ func TestSetListUnsetRoundTripsPerLayer(t *testing.T) {
 
 func TestSetReadsValuesWithoutPrintingThem(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	_, c := serveCLI(t)
 	c.fails(exitUsage, "A has no value: write A=VALUE", "org", "secrets", "set", "A")
 	r := c.fails(exitUsage, "argument 1 is not NAME=VALUE", "org", "secrets", "set", "s3cr3t-pasted-alone")
 	noValues(t, "set", r.stderr, "s3cr3t")
@@ -121,8 +119,7 @@ func TestSetReadsValuesWithoutPrintingThem(t *testing.T) {
 
 func TestShowHistoryAndRestoreShowMasksOnly(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	_, c := serveCLI(t)
 	v1, v2 := "sk_live_first-version-51HxRgA1", "sk_live_second-version-77ZqPw0X"
 	c.ok("secrets", "set", "--app", "web", "STRIPE_KEY="+v1)
 	c.ok("secrets", "set", "--app", "web", "STRIPE_KEY="+v2, "--env", "production")
@@ -168,8 +165,7 @@ func TestShowHistoryAndRestoreShowMasksOnly(t *testing.T) {
 // formats, and looks for the values in everything printed.
 func TestNoValueIsPrinted(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	_, c := serveCLI(t)
 	c.ok("org", "settings", "--user-resolve-environments", "development,staging,production")
 	var values []string
 	for i, layer := range [][]string{{"org", "secrets", "set"}, {"secrets", "set", "--app", "web"}, {"secrets", "set", "--app", "web", "--machine", "web-1"}} {
@@ -206,8 +202,7 @@ func TestNoValueIsPrinted(t *testing.T) {
 
 func TestRotateSetsAndRemovesAPolicyWithoutPrintingValues(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	_, c := serveCLI(t)
 	const value = "db-password-that-stays-secret-42"
 	c.ok("secrets", "set", "--app", "web", "DB_PASSWORD="+value)
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -36,41 +37,19 @@ TOKEN=$(zwrm tokens create ...) captures just the token.`,
   zwrm tokens create --kind service --name web-prod --app web --environments production --expires 90d`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			in.Kind = secrets.TokenKind(kind)
-			in.Role = secrets.Role(role)
-			if len(envs) > 0 {
-				list, err := parseEnvs(envs)
-				if err != nil {
-					return err
-				}
-				in.Environments = list
-			}
-			if expires != "" {
-				t, err := parseExpiry(expires, time.Now())
-				if err != nil {
-					return err
-				}
-				in.ExpiresAt = &t
+			req, err := planTokenCreate(in, kind, role, envs, expires)
+			if err != nil {
+				return err
 			}
 			cl, err := a.client()
 			if err != nil {
 				return err
 			}
-			tok, err := cl.CreateToken(cmd.Context(), in)
+			tok, err := cl.CreateToken(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
-			if a.jsonOutput() {
-				return a.printJSON(tok)
-			}
-			a.note("Created %s token %q (id %s, %s, expires %s).", tok.Kind, tok.Name, tok.ID, tokenScope(*tok), tsp(tok.ExpiresAt))
-			if tok.Token == "" {
-				fmt.Fprintln(a.stdout, tok.ID)
-				return nil
-			}
-			a.note("It is shown this once; store it now.")
-			fmt.Fprintln(a.stdout, tok.Token)
-			return nil
+			return a.printCreatedToken(tok)
 		},
 	}
 	f := cmd.Flags()
@@ -88,6 +67,43 @@ TOKEN=$(zwrm tokens create ...) captures just the token.`,
 	_ = cmd.RegisterFlagCompletionFunc("role", fixedCompletion("member", "admin", "superadmin"))
 	_ = cmd.RegisterFlagCompletionFunc("environments", envCompletion)
 	return cmd
+}
+
+// planTokenCreate completes the request from the flags that need parsing.
+func planTokenCreate(in client.CreateTokenRequest, kind, role string, envs []string, expires string) (client.CreateTokenRequest, error) {
+	in.Kind = secrets.TokenKind(kind)
+	in.Role = secrets.Role(role)
+	if len(envs) > 0 {
+		list, err := parseEnvs(envs)
+		if err != nil {
+			return in, err
+		}
+		in.Environments = list
+	}
+	if expires != "" {
+		t, err := parseExpiry(expires, time.Now())
+		if err != nil {
+			return in, err
+		}
+		in.ExpiresAt = &t
+	}
+	return in, nil
+}
+
+// printCreatedToken prints the token alone on stdout (an iam token's id,
+// as it has none), and what it is on stderr.
+func (a *app) printCreatedToken(tok *client.Token) error {
+	if a.jsonOutput() {
+		return a.printJSON(tok)
+	}
+	a.note("Created %s token %q (id %s, %s, expires %s).", tok.Kind, tok.Name, tok.ID, tokenScope(*tok), tsp(tok.ExpiresAt))
+	if tok.Token == "" {
+		fmt.Fprintln(a.stdout, tok.ID)
+		return nil
+	}
+	a.note("It is shown this once; store it now.")
+	fmt.Fprintln(a.stdout, tok.Token)
+	return nil
 }
 
 // parseExpiry reads a duration from now (Go's, or a whole number of days
@@ -132,27 +148,30 @@ func newTokensList(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.jsonOutput() {
-				if list == nil {
-					list = []client.Token{}
-				}
-				return a.printJSON(map[string]any{"tokens": list})
-			}
-			now := time.Now()
-			tb := a.table("ID", "KIND", "NAME", "WHO / SCOPE", "PREFIX", "CREATED", "EXPIRES", "STATUS")
-			for _, t := range list {
-				status := "active"
-				switch {
-				case t.RevokedAt != nil:
-					status = "revoked " + ts(*t.RevokedAt)
-				case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
-					status = "expired"
-				}
-				tb.row(t.ID, string(t.Kind), t.Name, tokenScope(t), t.Prefix, ts(t.CreatedAt), tsp(t.ExpiresAt), status)
-			}
-			return tb.flush()
+			return a.printTokens(list, time.Now())
 		},
 	}
+}
+
+func (a *app) printTokens(list []client.Token, now time.Time) error {
+	if a.jsonOutput() {
+		if list == nil {
+			list = []client.Token{}
+		}
+		return a.printJSON(map[string]any{"tokens": list})
+	}
+	tb := a.table("ID", "KIND", "NAME", "WHO / SCOPE", "PREFIX", "CREATED", "EXPIRES", "STATUS")
+	for _, t := range list {
+		status := "active"
+		switch {
+		case t.RevokedAt != nil:
+			status = "revoked " + ts(*t.RevokedAt)
+		case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
+			status = "expired"
+		}
+		tb.row(t.ID, string(t.Kind), t.Name, tokenScope(t), t.Prefix, ts(t.CreatedAt), tsp(t.ExpiresAt), status)
+	}
+	return tb.flush()
 }
 
 func newTokensRevoke(a *app) *cobra.Command {
@@ -168,30 +187,33 @@ func newTokensRevoke(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var revoked []string
-			var failed error
-			for _, id := range args {
-				if err := cl.RevokeToken(cmd.Context(), id); err != nil {
-					failed = fmt.Errorf("%s: %w", id, err)
-					break
-				}
-				revoked = append(revoked, id)
-			}
-			if a.jsonOutput() {
-				if revoked == nil {
-					revoked = []string{}
-				}
-				if err := a.printJSON(map[string]any{"revoked": revoked}); err != nil {
-					return err
-				}
-				return failed
-			}
-			for _, id := range revoked {
-				fmt.Fprintf(a.stdout, "Revoked token %s\n", id)
-			}
-			return failed
+			revoked, failed := callRevoke(cmd.Context(), cl, args)
+			return orFailed(a.printRevoked(revoked), failed)
 		},
 	}
+}
+
+// callRevoke revokes ids in order, stopping at the first failure; it
+// returns the ids revoked before it.
+func callRevoke(ctx context.Context, cl *client.Client, ids []string) ([]string, error) {
+	revoked := []string{}
+	for _, id := range ids {
+		if err := cl.RevokeToken(ctx, id); err != nil {
+			return revoked, fmt.Errorf("%s: %w", id, err)
+		}
+		revoked = append(revoked, id)
+	}
+	return revoked, nil
+}
+
+func (a *app) printRevoked(revoked []string) error {
+	if a.jsonOutput() {
+		return a.printJSON(map[string]any{"revoked": revoked})
+	}
+	for _, id := range revoked {
+		fmt.Fprintf(a.stdout, "Revoked token %s\n", id)
+	}
+	return nil
 }
 
 // refuseTokens refuses, before anything is sent, an id argument that looks
@@ -226,38 +248,42 @@ func newAudit(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.jsonOutput() {
-				if page.Records == nil {
-					page.Records = []client.AuditRecord{}
-				}
-				return a.printJSON(page)
-			}
-			tb := a.table("TIME", "ACTION", "BY", "LAYER", "ENV", "SECRETS", "DETAIL")
-			for _, r := range page.Records {
-				layer := "-"
-				if r.Layer != nil {
-					layer = layerName(secrets.Layer(*r.Layer))
-				}
-				var names []string
-				for _, e := range r.Secrets {
-					names = append(names, fmt.Sprintf("%s v%d", e.Name, e.Version))
-				}
-				detail := r.Detail
-				if r.TokenID != "" {
-					detail = strings.TrimSpace(detail + " token " + r.TokenID)
-				}
-				tb.row(ts(r.Time), r.Action, who(client.Principal{Subject: r.Actor.Subject, Name: r.Actor.Name}), layer, string(r.Environment), strings.Join(names, ", "), detail)
-			}
-			if err := tb.flush(); err != nil {
-				return err
-			}
-			if page.NextCursor != "" {
-				a.note("More: zwrm audit --cursor %s", page.NextCursor)
-			}
-			return nil
+			return a.printAudit(page)
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "records per page, 1 to 500 (default: the server's)")
 	cmd.Flags().StringVar(&cursor, "cursor", "", "the cursor a previous page printed")
 	return cmd
+}
+
+func (a *app) printAudit(page *client.AuditPage) error {
+	if a.jsonOutput() {
+		if page.Records == nil {
+			page.Records = []client.AuditRecord{}
+		}
+		return a.printJSON(page)
+	}
+	tb := a.table("TIME", "ACTION", "BY", "LAYER", "ENV", "SECRETS", "DETAIL")
+	for _, r := range page.Records {
+		layer := "-"
+		if r.Layer != nil {
+			layer = layerName(secrets.Layer(*r.Layer))
+		}
+		var names []string
+		for _, e := range r.Secrets {
+			names = append(names, fmt.Sprintf("%s v%d", e.Name, e.Version))
+		}
+		detail := r.Detail
+		if r.TokenID != "" {
+			detail = strings.TrimSpace(detail + " token " + r.TokenID)
+		}
+		tb.row(ts(r.Time), r.Action, who(client.Principal{Subject: r.Actor.Subject, Name: r.Actor.Name}), layer, string(r.Environment), strings.Join(names, ", "), detail)
+	}
+	if err := tb.flush(); err != nil {
+		return err
+	}
+	if page.NextCursor != "" {
+		a.note("More: zwrm audit --cursor %s", page.NextCursor)
+	}
+	return nil
 }

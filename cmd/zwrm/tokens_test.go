@@ -10,8 +10,7 @@ import (
 
 func TestTokensAndAudit(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	c := newCLI(t, srv)
+	_, c := serveCLI(t)
 
 	r := c.run("tokens", "create", "--name", "Bob", "--subject", "bob@dev.local", "--role", "member", "--expires", "30d")
 	if r.code != 0 || !regexp.MustCompile(`^zwrm_u_[A-Za-z0-9_-]{43}\n$`).MatchString(r.stdout) || !strings.Contains(r.stderr, "shown this once") {

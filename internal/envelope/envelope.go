@@ -1,15 +1,16 @@
 // Package envelope seals secret values with AES-256-GCM under data keys that
 // a secrets.KeyWrapper (a local master key, or AWS KMS) wraps.
 //
-// Each organization has one data key per environment, stored wrapped in the
-// DataKeyStore and cached unwrapped for a bounded time, so resolving N
-// secrets of an environment unwraps at most one key, and none while cached.
+// Each organization has one data key per environment, stored wrapped
+// (secrets.DataKeyRecords) and cached unwrapped for a bounded time, so
+// resolving N secrets of an environment unwraps at most one key, and none
+// while cached.
 // Every value is sealed under its own key derived from the data key with
 // HKDF-SHA256 and a random 32-byte salt, so a data key can seal any number
 // of values without the birthday bound of random 96-bit GCM nonces coming
-// near. The associated data binds each ciphertext to its identity (secret
-// id, org, layer, name, environment, version): moved into another record, it fails
-// to open.
+// near. The associated data binds each ciphertext to where it belongs, its
+// Binding (secret id, org, layer, name, environment, version): moved into
+// another record, it fails to open.
 package envelope
 
 import (
@@ -42,11 +43,11 @@ const (
 	loadTimeout = 30 * time.Second
 )
 
-// Identity is what a ciphertext is bound to. SecretID keeps a value of a
+// Binding is what a ciphertext is bound to: where its value belongs. SecretID keeps a value of a
 // deleted secret from opening under a new secret of the same name. Callers
 // build it from where a record was found (the caller's org, the key it was
 // looked up by), never from what the stored record says about itself.
-type Identity struct {
+type Binding struct {
 	SecretID    string
 	Org         string
 	Layer       secrets.Layer
@@ -55,11 +56,11 @@ type Identity struct {
 	Version     int64
 }
 
-// aad encodes the identity with a length before each part, so no two
-// identities share an encoding.
-func (id Identity) aad() []byte {
+// aad encodes the binding with a length before each part, so no two
+// bindings share an encoding.
+func (to Binding) aad() []byte {
 	b := []byte("zwrm/value/v1")
-	for _, part := range []string{id.SecretID, id.Org, id.Layer.Key(), id.Name, string(id.Environment), strconv.FormatInt(id.Version, 10)} {
+	for _, part := range []string{to.SecretID, to.Org, to.Layer.Key(), to.Name, string(to.Environment), strconv.FormatInt(to.Version, 10)} {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(part)))
 		b = append(b, part...)
 	}
@@ -81,7 +82,7 @@ func EncryptionContext(org string, env secrets.Environment, generation int) secr
 // Sealer seals and opens values.
 type Sealer struct {
 	wrapper secrets.KeyWrapper
-	keys    secrets.DataKeyStore
+	keys    secrets.DataKeyRecords
 	cache   *keyCache
 	now     func() time.Time
 }
@@ -99,7 +100,7 @@ type Options struct {
 }
 
 // New returns a Sealer wrapping data keys with w and keeping them in keys.
-func New(w secrets.KeyWrapper, keys secrets.DataKeyStore, opts Options) *Sealer {
+func New(w secrets.KeyWrapper, keys secrets.DataKeyRecords, opts Options) *Sealer {
 	if opts.CacheTTL <= 0 {
 		opts.CacheTTL = 5 * time.Minute
 	}
@@ -112,9 +113,9 @@ func New(w secrets.KeyWrapper, keys secrets.DataKeyStore, opts Options) *Sealer 
 	return &Sealer{wrapper: w, keys: keys, cache: newKeyCache(opts.CacheTTL, opts.CacheSize, opts.Now), now: opts.Now}
 }
 
-// Seal encrypts plaintext for id.
-func (s *Sealer) Seal(ctx context.Context, id Identity, plaintext []byte) ([]byte, error) {
-	dk, err := s.dataKey(ctx, id.Org, id.Environment, currentGeneration, true)
+// Seal encrypts plaintext bound to to.
+func (s *Sealer) Seal(ctx context.Context, to Binding, plaintext []byte) ([]byte, error) {
+	dk, err := s.dataKey(ctx, to.Org, to.Environment, currentGeneration, true)
 	if err != nil {
 		return nil, err
 	}
@@ -133,18 +134,18 @@ func (s *Sealer) Seal(ctx context.Context, id Identity, plaintext []byte) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	return aead.Seal(out, nonce, plaintext, id.aad()), nil
+	return aead.Seal(out, nonce, plaintext, to.aad()), nil
 }
 
-// Open decrypts a ciphertext sealed for id. A ciphertext sealed for another
-// identity, or altered, fails with CodeInternal and a message that holds no
+// Open decrypts a ciphertext sealed to at. A ciphertext bound
+// elsewhere, or altered, fails with CodeInternal and a message that holds no
 // plaintext.
-func (s *Sealer) Open(ctx context.Context, id Identity, ciphertext []byte) ([]byte, error) {
+func (s *Sealer) Open(ctx context.Context, at Binding, ciphertext []byte) ([]byte, error) {
 	if len(ciphertext) < headSize+16 || ciphertext[0] != formatV1 {
-		return nil, secrets.Internalf(errors.New("malformed envelope"), "open %s/%s/%s", id.Layer.Key(), id.Name, id.Environment)
+		return nil, secrets.Internalf(errors.New("malformed envelope"), "open %s/%s/%s", at.Layer.Key(), at.Name, at.Environment)
 	}
 	gen := int(binary.BigEndian.Uint32(ciphertext[1:5]))
-	dk, err := s.dataKey(ctx, id.Org, id.Environment, gen, false)
+	dk, err := s.dataKey(ctx, at.Org, at.Environment, gen, false)
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +157,9 @@ func (s *Sealer) Open(ctx context.Context, id Identity, ciphertext []byte) ([]by
 	if err != nil {
 		return nil, err
 	}
-	plain, err := aead.Open(nil, ciphertext[5+saltSize:headSize], ciphertext[headSize:], id.aad())
+	plain, err := aead.Open(nil, ciphertext[5+saltSize:headSize], ciphertext[headSize:], at.aad())
 	if err != nil {
-		return nil, secrets.Internalf(err, "open %s/%s/%s v%d: ciphertext does not belong to this record or was altered", id.Layer.Key(), id.Name, id.Environment, id.Version)
+		return nil, secrets.Internalf(err, "open %s/%s/%s v%d: ciphertext does not belong to this record or was altered", at.Layer.Key(), at.Name, at.Environment, at.Version)
 	}
 	return plain, nil
 }

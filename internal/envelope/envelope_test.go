@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"context"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zwrm/secrets/internal/envelope"
-	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
-// memKeys is a DataKeyStore in memory: the sealer's seam to storage.
+// memKeys keeps data key records in memory: the sealer's seam to storage.
 type memKeys struct {
 	mu   sync.Mutex
 	keys map[string]*secrets.DataKey
@@ -46,45 +45,13 @@ func (m *memKeys) GetDataKey(_ context.Context, org string, env secrets.Environm
 	return nil, secrets.ErrNotFound
 }
 
-// countingWrapper counts the calls that reach the key service.
-type countingWrapper struct {
-	secrets.KeyWrapper
-	generated, unwrapped atomic.Int64
-}
-
-func (c *countingWrapper) GenerateDataKey(ctx context.Context, ec secrets.EncryptionContext) ([]byte, []byte, error) {
-	c.generated.Add(1)
-	return c.KeyWrapper.GenerateDataKey(ctx, ec)
-}
-
-func (c *countingWrapper) Unwrap(ctx context.Context, w []byte, ec secrets.EncryptionContext) ([]byte, error) {
-	c.unwrapped.Add(1)
-	return c.KeyWrapper.Unwrap(ctx, w, ec)
-}
-
-func newWrapper(t *testing.T) *countingWrapper {
+// newWrapper is a local master key whose calls reach a counter.
+func newWrapper(t *testing.T) *testkit.CountingKeys {
 	t.Helper()
-	master := bytes.Repeat([]byte{7}, 32)
-	w, err := localkey.New(master)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &countingWrapper{KeyWrapper: w}
+	return testkit.NewCountingKeys(testkit.LocalKey(t, bytes.Repeat([]byte{7}, 32)))
 }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-var base = envelope.Identity{SecretID: "9b2e3c4d-1111-4222-8333-444455556666", Org: "acme", Layer: secrets.Layer{App: "web"}, Name: "STRIPE_KEY", Environment: secrets.Production, Version: 3}
+var base = envelope.Binding{SecretID: "9b2e3c4d-1111-4222-8333-444455556666", Org: "acme", Layer: secrets.Layer{App: "web"}, Name: "STRIPE_KEY", Environment: secrets.Production, Version: 3}
 
 func TestSealOpenRoundTrip(t *testing.T) {
 	s := envelope.New(newWrapper(t), &memKeys{}, envelope.Options{})
@@ -107,7 +74,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	}
 }
 
-func TestCiphertextIsBoundToItsIdentity(t *testing.T) {
+func TestCiphertextIsBoundToItsBinding(t *testing.T) {
 	ctx := context.Background()
 	keys := &memKeys{}
 	s := envelope.New(newWrapper(t), keys, envelope.Options{})
@@ -120,7 +87,7 @@ func TestCiphertextIsBoundToItsIdentity(t *testing.T) {
 	if _, err := s.Open(ctx, base, ct); err != nil {
 		t.Fatal(err)
 	}
-	moved := map[string]envelope.Identity{}
+	moved := map[string]envelope.Binding{}
 	id := base
 	id.Org = "other"
 	moved["another org"] = id
@@ -152,7 +119,7 @@ func TestCiphertextIsBoundToItsIdentity(t *testing.T) {
 	for name, other := range moved {
 		t.Run("a ciphertext moved to "+name+" fails to open", func(t *testing.T) {
 			if _, err := s.Open(ctx, other, ct); err == nil {
-				t.Fatal("opened a ciphertext under another identity")
+				t.Fatal("opened a ciphertext under another binding")
 			} else if got, want := secrets.ErrorCode(err), secrets.CodeInternal; got != want {
 				t.Fatalf("code = %s, want %s", got, want)
 			} else if bytes.Contains([]byte(err.Error()), []byte("sk_live")) {
@@ -200,11 +167,11 @@ func TestDataKeyUnwrapsAreBoundedAndCached(t *testing.T) {
 	ctx := context.Background()
 	w := newWrapper(t)
 	keys := &memKeys{}
-	clk := &clock{now: time.Unix(1_700_000_000, 0)}
+	clk := testkit.NewClock(time.Unix(1_700_000_000, 0))
 	writer := envelope.New(w, keys, envelope.Options{Now: clk.Now})
 	const n = 200
 	cts := make([][]byte, n)
-	ids := make([]envelope.Identity, n)
+	ids := make([]envelope.Binding, n)
 	for i := range cts {
 		ids[i] = base
 		ids[i].Name = "S" + string(rune('A'+i%26)) + string(rune('A'+i/26))
@@ -213,12 +180,12 @@ func TestDataKeyUnwrapsAreBoundedAndCached(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got, want := w.generated.Load(), int64(1); got != want {
+	if got, want := w.Generated.Load(), int64(1); got != want {
 		t.Fatalf("sealing %d values generated %d data keys, want %d", n, got, want)
 	}
 
 	// A fresh process (a cold Lambda) opening all n values.
-	w.unwrapped.Store(0)
+	w.Unwrapped.Store(0)
 	reader := envelope.New(w, keys, envelope.Options{Now: clk.Now, CacheTTL: time.Minute})
 	openAll := func() {
 		t.Helper()
@@ -229,16 +196,16 @@ func TestDataKeyUnwrapsAreBoundedAndCached(t *testing.T) {
 		}
 	}
 	openAll()
-	if got, want := w.unwrapped.Load(), int64(1); got != want {
+	if got, want := w.Unwrapped.Load(), int64(1); got != want {
 		t.Fatalf("cold: opening %d values unwrapped %d keys, want %d", n, got, want)
 	}
 	openAll()
-	if got, want := w.unwrapped.Load(), int64(1); got != want {
+	if got, want := w.Unwrapped.Load(), int64(1); got != want {
 		t.Fatalf("warm: unwraps = %d, want %d (no new unwrap)", got, want)
 	}
-	clk.Add(time.Minute + time.Second)
+	clk.Advance(time.Minute + time.Second)
 	openAll()
-	if got, want := w.unwrapped.Load(), int64(2); got != want {
+	if got, want := w.Unwrapped.Load(), int64(2); got != want {
 		t.Fatalf("after the TTL: unwraps = %d, want %d", got, want)
 	}
 }
@@ -251,7 +218,7 @@ func TestConcurrentColdCallersShareOneUnwrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.unwrapped.Store(0)
+	w.Unwrapped.Store(0)
 	reader := envelope.New(w, keys, envelope.Options{})
 	var wg sync.WaitGroup
 	for i := 0; i < 32; i++ {
@@ -264,7 +231,7 @@ func TestConcurrentColdCallersShareOneUnwrap(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got, want := w.unwrapped.Load(), int64(1); got != want {
+	if got, want := w.Unwrapped.Load(), int64(1); got != want {
 		t.Fatalf("32 concurrent cold opens unwrapped %d times, want %d", got, want)
 	}
 }
@@ -314,20 +281,20 @@ func TestCacheSizeIsBounded(t *testing.T) {
 	}
 	// Three keys through a cache of two: the least recently used ("a") was
 	// evicted, so opening it unwraps again; "c" is still cached.
-	w.unwrapped.Store(0)
+	w.Unwrapped.Store(0)
 	id := base
 	id.Org = "c"
 	if _, err := s.Open(ctx, id, cts["c"]); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.unwrapped.Load(); got != 0 {
+	if got := w.Unwrapped.Load(); got != 0 {
 		t.Fatalf("recent key unwrapped %d times, want 0", got)
 	}
 	id.Org = "a"
 	if _, err := s.Open(ctx, id, cts["a"]); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.unwrapped.Load(); got != 1 {
+	if got := w.Unwrapped.Load(); got != 1 {
 		t.Fatalf("evicted key unwrapped %d times, want 1", got)
 	}
 }

@@ -21,9 +21,9 @@ import (
 	"github.com/zwrm/secrets/internal/dynamostore"
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/lambdaapp"
-	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 // auditOutage answers every audit PutItem itself, as a DynamoDB that is
@@ -54,10 +54,7 @@ func (o auditOutage) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestResolveAnswersUnavailableBeforeTheFunctionTimesOut(t *testing.T) {
 	srv := dynalite.Start(t)
 	table := srv.NewTable(t)
-	w, err := localkey.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := testkit.LocalKey(t, make([]byte, 32))
 	quiet := slog.New(slog.DiscardHandler)
 	healthy := lambdaapp.New(httpapi.FnResolveDirect, dynamostore.New(srv.Client(t), table), w, nil, lambdaapp.Config{}, quiet)
 	ctx := t.Context()

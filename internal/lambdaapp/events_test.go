@@ -3,41 +3,24 @@ package lambdaapp_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"log/slog"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	sampleevents "github.com/zwrm/secrets/events"
-	"github.com/zwrm/secrets/internal/boltstore"
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/kmskeys"
 	"github.com/zwrm/secrets/internal/lambdaapp"
-	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/localkms"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/testkit"
+	"github.com/zwrm/secrets/sampleevents"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // fixture is one deployment: a function App per function over one store,
 // as the functions share one table, and the tokens the samples stand for.
@@ -46,53 +29,33 @@ func (c *clock) Add(d time.Duration) {
 type fixture struct {
 	apps         map[httpapi.Function]*lambdaapp.App
 	authorizer   *lambdaapp.App
-	clock        *clock
+	clock        *testkit.Clock
 	userToken    string
 	serviceToken string
 	admin        secrets.Identity
-	logs         *bytes.Buffer
+	logs         *testkit.SyncBuffer
 }
 
 const stripeLive = "sk_live_51H8xyzQWERTYRgA1"
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	master := make([]byte, 32)
-	rand.Read(master)
-	wrapper, err := localkey.New(master)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := testkit.New(t, testkit.Options{Clock: testkit.NewClock(time.Now().UTC())})
 	kms := localkms.Start(t)
 	ids := kmskeys.NewMAC(kms.Client(), kms.NewHMACKey(t))
-	f := &fixture{apps: map[httpapi.Function]*lambdaapp.App{}, clock: &clock{now: time.Now().UTC()}, logs: &bytes.Buffer{}}
-	logger := slog.New(slog.NewJSONHandler(f.logs, nil))
-	cfg := lambdaapp.Config{Now: f.clock.Now, AuthorizerCacheTTL: time.Minute}
+	f := &fixture{apps: map[httpapi.Function]*lambdaapp.App{}, clock: k.Clock, logs: k.Logs}
+	logger := k.Logger()
+	cfg := lambdaapp.Config{Now: k.Clock.Now, AuthorizerCacheTTL: time.Minute}
 	for _, fn := range behindTheAuthorizer {
-		f.apps[fn] = lambdaapp.New(fn, store, wrapper, ids, cfg, logger)
+		f.apps[fn] = lambdaapp.New(fn, k.Store, k.Keys, ids, cfg, logger)
 	}
-	f.apps[httpapi.FnResolveDirect] = lambdaapp.New(httpapi.FnResolveDirect, store, wrapper, nil, cfg, logger)
-	f.authorizer = lambdaapp.New(httpapi.FnAuthorizer, store, wrapper, ids, cfg, logger)
+	f.apps[httpapi.FnResolveDirect] = lambdaapp.New(httpapi.FnResolveDirect, k.Store, k.Keys, nil, cfg, logger)
+	f.authorizer = lambdaapp.New(httpapi.FnAuthorizer, k.Store, k.Keys, ids, cfg, logger)
 
-	ctx := context.Background()
-	svc := f.apps[httpapi.FnAdmin].Service
-	if f.userToken, err = svc.Bootstrap(ctx, "acme", "ann@acme.test", "Ann"); err != nil {
-		t.Fatal(err)
-	}
-	if f.admin, err = svc.Authenticate(ctx, f.userToken); err != nil {
-		t.Fatal(err)
-	}
-	if f.serviceToken, _, err = svc.CreateToken(ctx, f.admin, service.TokenInput{Kind: secrets.TokenService, Name: "web-prod", App: "web", Envs: []string{"production"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err = svc.CreateToken(ctx, f.admin, service.TokenInput{Kind: secrets.TokenIAM, Name: "web-prod role", PrincipalARN: "arn:aws:iam::123456789012:role/web-prod", App: "web", Envs: []string{"production"}}); err != nil {
-		t.Fatal(err)
-	}
+	ann := k.BootstrapAs(t, "acme", "ann@acme.test", "Ann")
+	f.userToken, f.admin = ann.Token, ann.Identity
+	f.serviceToken = k.ServiceToken(t, f.admin, "web-prod", "web", "", "production").Token
+	k.IAMToken(t, f.admin, "web-prod role", "arn:aws:iam::123456789012:role/web-prod", "web", "production")
 	return f
 }
 
@@ -353,7 +316,7 @@ func TestEverySampleEventThroughItsFunction(t *testing.T) {
 		if _, err := svc.SetRotation(ctx, f.admin, list[0].ID, service.RotationInput{Every: "1h", Environments: []string{"production"}}); err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Add(time.Hour + time.Minute)
+		f.clock.Advance(time.Hour + time.Minute)
 		raw := f.sample(t, "rotation.json")
 		for i, want := range []int{1, 0} {
 			out, err := f.apps[httpapi.FnSet].Set(ctx, raw)
@@ -478,8 +441,8 @@ func TestAForgedIdentityIsRefusedByEveryFunctionBehindTheAuthorizer(t *testing.T
 		}
 		t.Run(string(fn)+" refuses a signed context once it has expired", func(t *testing.T) {
 			raw := f.sample(t, name)
-			f.clock.Add(time.Minute + 31*time.Second)
-			defer f.clock.Add(-(time.Minute + 31*time.Second))
+			f.clock.Advance(time.Minute + 31*time.Second)
+			defer f.clock.Advance(-(time.Minute + 31*time.Second))
 			wantResponse(t, name, f.httpEvent(t, fn, name, raw), 401, "expired")
 		})
 	}
@@ -537,36 +500,19 @@ func TestConfigFromEnv(t *testing.T) {
 // master key is a dependency that is down, not a bug: resolve-direct
 // answers unavailable (retry later), and no value leaves.
 func TestResolveDirectAnswersUnavailableWhenTheKeyIsDisabled(t *testing.T) {
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	kms := localkms.Start(t)
 	key := kms.NewSymmetricKey(t)
 	wrapper := kmskeys.New(kms.Client(), key)
-	logger := slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))
-	app := lambdaapp.New(httpapi.FnResolveDirect, store, wrapper, nil, lambdaapp.Config{}, logger)
+	k := testkit.New(t, testkit.Options{Keys: wrapper})
 	ctx := context.Background()
-	svc := app.Service
-	userToken, err := svc.Bootstrap(ctx, "acme", "ann@acme.test", "Ann")
-	if err != nil {
+	admin := k.BootstrapAs(t, "acme", "ann@acme.test", "Ann").Identity
+	if _, _, err := k.Service.SetValue(ctx, admin, secrets.Layer{App: "web"}, "STRIPE_API_KEY", stripeLive, secrets.Production); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := svc.Authenticate(ctx, userToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := svc.SetValue(ctx, admin, secrets.Layer{App: "web"}, "STRIPE_API_KEY", stripeLive, secrets.Production); err != nil {
-		t.Fatal(err)
-	}
-	serviceToken, _, err := svc.CreateToken(ctx, admin, service.TokenInput{Kind: secrets.TokenService, Name: "web-prod", App: "web", Envs: []string{"production"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	serviceToken := k.ServiceToken(t, admin, "web-prod", "web", "", "production").Token
 	kms.DisableKey(t, key)
 	// A fresh container: no data key cached.
-	cold := lambdaapp.New(httpapi.FnResolveDirect, store, wrapper, nil, lambdaapp.Config{}, logger)
+	cold := lambdaapp.New(httpapi.FnResolveDirect, k.Store, wrapper, nil, lambdaapp.Config{}, k.Logger())
 	payload, _ := json.Marshal(map[string]string{"token": serviceToken, "environment": "production", "app": "web"})
 	res, err := cold.ResolveDirect(ctx, payload)
 	if err != nil {

@@ -2,7 +2,6 @@ package lambdaapp_test
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 	"github.com/zwrm/secrets/internal/lambdaapp"
 	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/localkms"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 // countingTransport counts the HTTP requests the SDK sends: every KMS call
@@ -42,7 +42,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 type signedDeployment struct {
 	kms      *localkms.Server
 	keyARN   string
-	clock    *clock
+	clock    *testkit.Clock
 	calls    *countingTransport
 	auth     *lambdaapp.App
 	list     *lambdaapp.App
@@ -53,21 +53,12 @@ type signedDeployment struct {
 
 func newSignedDeployment(t *testing.T) *signedDeployment {
 	t.Helper()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	master := make([]byte, 32)
-	rand.Read(master)
-	wrapper, err := localkey.New(master)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &signedDeployment{kms: localkms.Start(t), clock: &clock{now: time.Now().UTC()}, cacheTTL: time.Minute,
+	k := testkit.New(t, testkit.Options{Clock: testkit.NewClock(time.Now().UTC())})
+	store, wrapper := k.Store, k.Keys
+	d := &signedDeployment{kms: localkms.Start(t), clock: k.Clock, cacheTTL: time.Minute,
 		calls: &countingTransport{next: http.DefaultTransport}}
 	d.keyARN = d.kms.NewHMACKey(t)
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	logger := testkit.Quiet()
 	cfg := lambdaapp.Config{Now: d.clock.Now, AuthorizerCacheTTL: d.cacheTTL}
 	d.auth = lambdaapp.New(httpapi.FnAuthorizer, store, wrapper, kmskeys.NewMAC(d.kms.Client(), d.keyARN), cfg, logger)
 	counted := d.kms.Client(func(o *kms.Options) { o.HTTPClient = &http.Client{Transport: d.calls} })
@@ -75,9 +66,7 @@ func newSignedDeployment(t *testing.T) *signedDeployment {
 		return lambdaapp.New(httpapi.FnList, store, wrapper, kmskeys.NewMAC(counted, d.keyARN), cfg, logger)
 	}
 	d.list = d.newList()
-	if d.token, err = d.list.Service.Bootstrap(context.Background(), "acme", "ann@acme.test", "Ann"); err != nil {
-		t.Fatal(err)
-	}
+	d.token = k.BootstrapAs(t, "acme", "ann@acme.test", "Ann").Token
 	return d
 }
 
@@ -113,6 +102,15 @@ func (d *signedDeployment) me(t *testing.T, app *lambdaapp.App, c map[string]any
 		t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Body, d.calls.n.Load() - before
+}
+
+// altered is mac with its first character changed: always another MAC
+// (replacing it with "A" left a MAC that starts with "A" as it was).
+func altered(mac string) string {
+	if strings.HasPrefix(mac, "A") {
+		return "B" + mac[1:]
+	}
+	return "A" + mac[1:]
 }
 
 func clone(c map[string]any) map[string]any {
@@ -174,7 +172,7 @@ func TestSignedIdentitiesAgainstLocalKMS(t *testing.T) {
 	t.Run("an altered, missing or foreign MAC is refused", func(t *testing.T) {
 		other := newSignedDeployment(t) // its own key: a MAC it makes is foreign here
 		forged := map[string]map[string]any{
-			"altered MAC":   func() map[string]any { c := clone(signed); c["mac"] = "A" + c["mac"].(string)[1:]; return c }(),
+			"altered MAC":   func() map[string]any { c := clone(signed); c["mac"] = altered(c["mac"].(string)); return c }(),
 			"unsigned":      func() map[string]any { c := clone(signed); delete(c, "mac"); delete(c, "expires"); return c }(),
 			"no expiry":     func() map[string]any { c := clone(signed); delete(c, "expires"); return c }(),
 			"empty MAC":     func() map[string]any { c := clone(signed); c["mac"] = ""; return c }(),
@@ -196,15 +194,15 @@ func TestSignedIdentitiesAgainstLocalKMS(t *testing.T) {
 		if _, _, calls := d.me(t, fresh, signed); calls != 1 {
 			t.Fatalf("cold: %d KMS requests, want 1", calls)
 		}
-		d.clock.Add(d.cacheTTL + time.Second) // past the cache TTL, within the expiry's margin
-		defer d.clock.Add(-(d.cacheTTL + time.Second))
+		d.clock.Advance(d.cacheTTL + time.Second) // past the cache TTL, within the expiry's margin
+		defer d.clock.Advance(-(d.cacheTTL + time.Second))
 		if status, body, calls := d.me(t, fresh, signed); status != 200 || calls != 1 {
 			t.Fatalf("after the cache TTL: status %d, %d KMS requests (want 200, 1); body %s", status, calls, body)
 		}
 	})
 	t.Run("an expired identity is refused, cached or not, without a KMS call", func(t *testing.T) {
-		d.clock.Add(d.cacheTTL + 30*time.Second)
-		defer d.clock.Add(-(d.cacheTTL + 30*time.Second))
+		d.clock.Advance(d.cacheTTL + 30*time.Second)
+		defer d.clock.Advance(-(d.cacheTTL + 30*time.Second))
 		for _, app := range []*lambdaapp.App{d.list, d.newList()} {
 			if status, body, calls := d.me(t, app, signed); status != 401 || calls != 0 || !strings.Contains(body, "expired") {
 				t.Errorf("status %d, %d KMS requests, body %s; want 401 without a call", status, calls, body)

@@ -2,21 +2,19 @@ package local_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/zwrm/secrets/internal/local"
-	"github.com/zwrm/secrets/internal/local/localtest"
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 func openData(t *testing.T, dir string) *local.Data {
 	t.Helper()
-	data, err := local.Open(dir, time.Second, slog.New(slog.NewJSONHandler(io.Discard, nil)), local.Tuning{})
+	data, err := local.Open(dir, time.Second, testkit.Quiet(), local.Tuning{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +23,7 @@ func openData(t *testing.T, dir string) *local.Data {
 
 func TestTheServerDeletesExpiredAuditRecordsOnASchedule(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), ".zwrm")
-	localtest.Start(t, dir, nil, local.Tuning{}).Stop() // first start: the dev org
+	testkit.StartLocal(t, dir, nil, local.Tuning{}).Stop() // first start: the dev org
 
 	ctx := context.Background()
 	data := openData(t, dir)
@@ -57,7 +55,7 @@ func TestTheServerDeletesExpiredAuditRecordsOnASchedule(t *testing.T) {
 	// The store holds the bootstrap's record, the live one and the 50
 	// expired ones; the server sweeps at start and then every ExpireEvery.
 	for attempt := 1; ; attempt++ {
-		srv := localtest.Start(t, dir, nil, local.Tuning{ExpireEvery: 10 * time.Millisecond})
+		srv := testkit.StartLocal(t, dir, nil, local.Tuning{ExpireEvery: 10 * time.Millisecond})
 		time.Sleep(100 * time.Millisecond)
 		srv.Stop()
 		n := count()
@@ -72,7 +70,7 @@ func TestTheServerDeletesExpiredAuditRecordsOnASchedule(t *testing.T) {
 
 func TestCompactRefusesWhileTheServerRuns(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), ".zwrm")
-	srv := localtest.Start(t, dir, nil, local.Tuning{})
+	srv := testkit.StartLocal(t, dir, nil, local.Tuning{})
 	_, err := local.Compact(context.Background(), dir)
 	if err == nil || !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), "stop the server") {
 		t.Fatalf("Compact while the server runs: %v, want a refusal that says to stop it", err)
@@ -85,12 +83,12 @@ func TestCompactRefusesWhileTheServerRuns(t *testing.T) {
 	if rep.After <= 0 || rep.After > rep.Before {
 		t.Errorf("Compact: %d → %d bytes", rep.Before, rep.After)
 	}
-	if got := mode(t, filepath.Join(dir, local.DBFile)); got != 0o600 {
+	if got := testkit.Perm(t, filepath.Join(dir, local.DBFile)); got != 0o600 {
 		t.Errorf("the compacted database's mode is %v, want 0600", got)
 	}
 	// The server starts on the compacted file, with its org and token.
-	srv = localtest.Start(t, dir, nil, local.Tuning{})
-	if status, _ := call(t, "GET", srv.URL()+"/v1/me", tokenFile(t, dir), ""); status != 200 {
+	srv = testkit.StartLocal(t, dir, nil, local.Tuning{})
+	if status, _ := call(t, "GET", srv.URL()+"/v1/me", testkit.DevToken(t, dir), ""); status != 200 {
 		t.Fatalf("GET /v1/me after compacting: %d", status)
 	}
 	if _, err := local.Compact(context.Background(), filepath.Join(t.TempDir(), "none")); err == nil {

@@ -1,36 +1,20 @@
 package local_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/zwrm/secrets/internal/local"
-	"github.com/zwrm/secrets/internal/local/localtest"
+	"github.com/zwrm/secrets/internal/testkit"
 )
-
-// syncBuffer is an io.Writer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type server struct {
 	addr string
-	out  *syncBuffer
+	out  *testkit.SyncBuffer
 	stop func()
 }
 
@@ -38,62 +22,35 @@ type server struct {
 // or stop is called, keeping what it prints.
 func start(t *testing.T, dir string) *server {
 	t.Helper()
-	out := &syncBuffer{}
-	srv := localtest.Start(t, dir, out, local.Tuning{})
+	out := &testkit.SyncBuffer{}
+	srv := testkit.StartLocal(t, dir, out, local.Tuning{})
 	return &server{addr: srv.Addr, out: out, stop: srv.Stop}
 }
 
+// call sends a request and decodes the JSON object it answers, if any.
 func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	status, b := testkit.Call(t, method, url, token, body)
 	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
-}
-
-func tokenFile(t *testing.T, dir string) string {
-	t.Helper()
-	return localtest.SuperadminToken(t, dir)
-}
-
-func mode(t *testing.T, path string) os.FileMode {
-	t.Helper()
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.Mode().Perm()
+	_ = json.Unmarshal(b, &out)
+	return status, out
 }
 
 func TestFirstStartCreatesTheDevOrgAndLaterStartsReuseIt(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), ".zwrm")
 	srv := start(t, dir)
-	token := tokenFile(t, dir)
+	token := testkit.DevToken(t, dir)
 
 	t.Run("the first start prints the superadmin token once and saves it owner-only", func(t *testing.T) {
 		if got := strings.Count(srv.out.String(), token); got != 1 {
 			t.Fatalf("token printed %d times, want 1:\n%s", got, srv.out.String())
 		}
 		for _, f := range []string{local.TokenFile, local.KeyFile, local.DBFile} {
-			if got, want := mode(t, filepath.Join(dir, f)), os.FileMode(0o600); got != want {
+			if got, want := testkit.Perm(t, filepath.Join(dir, f)), os.FileMode(0o600); got != want {
 				t.Errorf("%s mode = %v, want %v", f, got, want)
 			}
 		}
-		if got, want := mode(t, dir), os.FileMode(0o700); got != want {
+		if got, want := testkit.Perm(t, dir), os.FileMode(0o700); got != want {
 			t.Errorf("data dir mode = %v, want %v", got, want)
 		}
 	})
@@ -117,7 +74,7 @@ func TestFirstStartCreatesTheDevOrgAndLaterStartsReuseIt(t *testing.T) {
 		if !strings.Contains(again.out.String(), filepath.Join(dir, local.TokenFile)) {
 			t.Fatalf("output does not name the token file:\n%s", again.out.String())
 		}
-		if got := tokenFile(t, dir); got != token {
+		if got := testkit.DevToken(t, dir); got != token {
 			t.Fatal("the token file changed")
 		}
 		status, res := call(t, "POST", "http://"+again.addr+"/v1/resolve", token, `{"environment":"development"}`)
@@ -154,7 +111,7 @@ func TestBootstrapWorksWithAndWithoutARunningServer(t *testing.T) {
 		if status != 200 || me["org"] != "globex" || me["name"] != "Gus" {
 			t.Fatalf("me = %d %v", status, me)
 		}
-		if got, want := mode(t, filepath.Join(dir, local.SocketFile)), os.FileMode(0o600); got != want {
+		if got, want := testkit.Perm(t, filepath.Join(dir, local.SocketFile)), os.FileMode(0o600); got != want {
 			t.Fatalf("socket mode = %v, want %v", got, want)
 		}
 		if _, err := local.Bootstrap(ctx, dir, "Bad Org", "x@y", "X"); err == nil || !strings.Contains(err.Error(), "org") {
@@ -169,7 +126,7 @@ func TestAnExistingDataDirectoryIsMadeOwnerOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	start(t, dir).stop()
-	if got, want := mode(t, dir), os.FileMode(0o700); got != want {
+	if got, want := testkit.Perm(t, dir), os.FileMode(0o700); got != want {
 		t.Fatalf("data dir mode = %v, want %v", got, want)
 	}
 }

@@ -5,23 +5,24 @@ import (
 	"time"
 )
 
-// Store is everything the service keeps. Its methods are shaped by the
+// Store is everything the service keeps: the records of secrets, tokens,
+// orgs and data keys, and the audit log. Its methods are shaped by the
 // access patterns, and every write changes one record under one condition
 // (create if absent, update if the version matches), so that a store without
 // transactions (DynamoDB's single-item conditional writes) implements it as
 // well as an embedded one. A store only ever sees ciphertext.
 type Store interface {
-	SecretStore
-	TokenStore
-	OrgStore
-	DataKeyStore
+	SecretRecords
+	TokenRecords
+	OrgRecords
+	DataKeyRecords
 	AuditLog
 }
 
-// SecretStore keeps secrets: a head record per (org, layer, name) holding
+// SecretRecords keeps the records of secrets: a head record per (org, layer, name) holding
 // the current version, reachable by id too, and history records of earlier
 // versions keyed by (org, id, version).
-type SecretStore interface {
+type SecretRecords interface {
 	// CreateSecret stores s as a new head record. s.Version must be 1
 	// (else CodeInvalid). Returns ErrExists (conflict) if a secret of that
 	// name exists at that org and layer.
@@ -143,8 +144,8 @@ type Leftover struct {
 	Deleted bool
 }
 
-// TokenStore keeps API tokens, by id (derived from the token's hash).
-type TokenStore interface {
+// TokenRecords keeps API tokens, by id (derived from the token's hash).
+type TokenRecords interface {
 	// CreateToken stores t. Returns ErrExists if its id is taken.
 	CreateToken(ctx context.Context, t *Token) error
 	// GetToken returns the token with id, in any org. Returns ErrNotFound.
@@ -163,8 +164,8 @@ type TokenStore interface {
 	ReplaceRevokedToken(ctx context.Context, t *Token) error
 }
 
-// OrgStore keeps organizations.
-type OrgStore interface {
+// OrgRecords keeps organizations.
+type OrgRecords interface {
 	// CreateOrg stores o. Returns ErrExists if it exists.
 	CreateOrg(ctx context.Context, o *Org) error
 	// GetOrg returns the org. Returns ErrNotFound.
@@ -177,8 +178,8 @@ type OrgStore interface {
 	PutOrgSettings(ctx context.Context, o *Org, expected int64) error
 }
 
-// DataKeyStore keeps wrapped data keys, one per (org, environment, generation).
-type DataKeyStore interface {
+// DataKeyRecords keeps wrapped data keys, one per (org, environment, generation).
+type DataKeyRecords interface {
 	// CreateDataKey stores k if no key exists at its org, environment and
 	// generation. Returns ErrExists otherwise: the caller then reads the
 	// winner's key, so concurrent writers agree on one key.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -13,19 +12,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 func intp(n int) *int { return &n }
 
 func TestTheAuditRetentionIsASuperadminsOrgSetting(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	clk := newClock()
-	svc := e.service(service.Config{Now: clk.Now})
-	root := superadmin(t, svc, "acme")
+	clk := testkit.NewClock(testkit.Start)
+	k, svc, root := acme(t, testkit.Options{Clock: clk})
 
 	org, err := svc.Org(ctx, root)
 	if err != nil {
@@ -72,7 +69,7 @@ func TestTheAuditRetentionIsASuperadminsOrgSetting(t *testing.T) {
 	}
 	// Another process reads the setting from the store.
 	clk.Advance(time.Second)
-	other := e.service(service.Config{Now: clk.Now})
+	other := k.NewService(service.Config{})
 	if _, _, err := other.SetValue(ctx, root, secrets.Global, "TOKEN", "value", secrets.Development); err != nil {
 		t.Fatal(err)
 	}
@@ -92,11 +89,9 @@ func TestTheAuditRetentionIsASuperadminsOrgSetting(t *testing.T) {
 }
 
 func TestExpiredAuditRecordsAreNotListed(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	clk := newClock()
-	svc := e.service(service.Config{Now: clk.Now})
-	root := superadmin(t, svc, "acme") // a token.create record, kept 400 days
+	clk := testkit.NewClock(testkit.Start)
+	k, svc, root := acme(t, testkit.Options{Clock: clk}) // a token.create record, kept 400 days
 	clk.Advance(time.Second)
 	if _, err := svc.UpdateOrg(ctx, root, service.OrgUpdate{AuditRetentionDays: intp(1)}); err != nil {
 		t.Fatal(err)
@@ -125,7 +120,7 @@ func TestExpiredAuditRecordsAreNotListed(t *testing.T) {
 		}
 		t.Fatalf("after a day: %v (next %q), want the org.update and token.create records, kept 400 days", got, next)
 	}
-	if stored, _, err := e.store.ListAudit(ctx, "acme", "", 50); err != nil || len(stored) != 5 {
+	if stored, _, err := k.Store.ListAudit(ctx, "acme", "", 50); err != nil || len(stored) != 5 {
 		t.Fatalf("the store holds %d records (%v), want 5", len(stored), err)
 	}
 	// A page of one reads past the expired records.
@@ -163,17 +158,11 @@ func (m *manifestStore) GetAuditManifest(ctx context.Context, org, day, hash str
 	return got, err
 }
 
-func (e *env) serviceOver(st secrets.Store, cfg service.Config) *service.Service {
-	cfg.Logger = slog.New(slog.NewJSONHandler(e.logs, nil))
-	return service.New(st, envelope.New(e.wrapper, st, envelope.Options{}), cfg)
-}
-
 func TestAResolveIsOneRecordWhoseNamesAreStoredOnce(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	st := &manifestStore{Store: e.store}
-	svc := e.serviceOver(st, service.Config{})
-	root := superadmin(t, svc, "acme")
+	k := testkit.New(t, testkit.Options{})
+	st := &manifestStore{Store: k.Store}
+	svc, root := k.ServiceOver(st, service.Config{}), k.Superadmin(t, "acme")
 	const n = 600
 	var want []string
 	for i := range n {
@@ -192,7 +181,7 @@ func TestAResolveIsOneRecordWhoseNamesAreStoredOnce(t *testing.T) {
 		t.Errorf("three identical resolves stored %d manifests, want %d", got, want)
 	}
 	// As stored: a reference, no list.
-	stored, _, err := e.store.ListAudit(ctx, "acme", "", 1)
+	stored, _, err := k.Store.ListAudit(ctx, "acme", "", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +206,7 @@ func TestAResolveIsOneRecordWhoseNamesAreStoredOnce(t *testing.T) {
 		t.Errorf("a page of three records of one manifest read it %d times, want %d", got, want)
 	}
 	// Another process writes it again, harmlessly.
-	if _, err := e.serviceOver(st, service.Config{}).Resolve(ctx, root, service.ResolveInput{Environment: secrets.Development}); err != nil {
+	if _, err := k.ServiceOver(st, service.Config{}).Resolve(ctx, root, service.ResolveInput{Environment: secrets.Development}); err != nil {
 		t.Fatal(err)
 	}
 	if records, _, err = svc.Audit(ctx, root, "", 1); err != nil || len(records[0].Secrets) != n {
@@ -226,11 +215,10 @@ func TestAResolveIsOneRecordWhoseNamesAreStoredOnce(t *testing.T) {
 }
 
 func TestAManifestThatDoesNotMatchItsHashIsReportedNotShown(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	st := &manifestStore{Store: e.store}
-	svc := e.serviceOver(st, service.Config{})
-	root := superadmin(t, svc, "acme")
+	k := testkit.New(t, testkit.Options{})
+	st := &manifestStore{Store: k.Store}
+	svc, root := k.ServiceOver(st, service.Config{}), k.Superadmin(t, "acme")
 	if _, _, err := svc.SetValue(ctx, root, secrets.Global, "API_KEY", "value", secrets.Development); err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +236,7 @@ func TestAManifestThatDoesNotMatchItsHashIsReportedNotShown(t *testing.T) {
 	if r.Action != secrets.ActionResolve || len(r.Secrets) != 0 || !strings.Contains(r.Detail, "missing or altered") {
 		t.Errorf("the resolve's record: %d entries, detail %q; want none and a note", len(r.Secrets), r.Detail)
 	}
-	if !strings.Contains(e.logs.String(), "integrity error") {
+	if !strings.Contains(k.Logs.String(), "integrity error") {
 		t.Error("the altered manifest was not logged as an integrity error")
 	}
 	if len(records) != 3 {
@@ -257,10 +245,8 @@ func TestAManifestThatDoesNotMatchItsHashIsReportedNotShown(t *testing.T) {
 }
 
 func TestAuditPagesStayWithinOneMebibyte(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	svc := e.service(service.Config{})
-	root := superadmin(t, svc, "acme")
+	k, svc, root := acme(t, testkit.Options{})
 	// 40 resolves of 3,000 long names each: about 200 KB apiece as the
 	// API shows them, 8 MB in all.
 	const resolves, names = 40, 3000
@@ -276,10 +262,10 @@ func TestAuditPagesStayWithinOneMebibyte(t *testing.T) {
 			Actor: secrets.AuditActor{Kind: secrets.TokenService, Name: "web"}, Action: secrets.ActionResolve, Environment: secrets.Production}
 		m := secrets.NewAuditManifest("acme", r.ExpiresAt, entries[:names-i]) // each list differs
 		r.Manifest, r.SecretCount = m.Hash, names-i
-		if err := e.store.PutAuditManifest(ctx, m); err != nil {
+		if err := k.Store.PutAuditManifest(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.store.AppendAudit(ctx, r); err != nil {
+		if err := k.Store.AppendAudit(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, r.ID)
@@ -342,11 +328,11 @@ func (l *lostAuditAnswer) AppendAudit(ctx context.Context, r *secrets.AuditRecor
 // record its first try wrote, and that is the success it was: the resolve
 // is answered, and its record is stored once.
 func TestAnAuditAppendWhoseAnswerWasLostCountsOnce(t *testing.T) {
-	e := newEnv(t)
+	k := testkit.New(t, testkit.Options{})
 	ctx := context.Background()
-	store := &lostAuditAnswer{Store: e.store}
-	svc := service.New(store, envelope.New(e.wrapper, store, envelope.Options{}), service.Config{Logger: slog.New(slog.DiscardHandler)})
-	root := superadmin(t, svc, "acme")
+	store := &lostAuditAnswer{Store: k.Store}
+	svc := k.ServiceOver(store, service.Config{Logger: testkit.Quiet()})
+	root := k.Superadmin(t, "acme")
 	if _, _, err := svc.SetValue(ctx, root, secrets.Global, "DB_URL", "postgres://db", secrets.Development); err != nil {
 		t.Fatal(err)
 	}

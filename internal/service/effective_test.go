@@ -7,13 +7,12 @@ import (
 
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 func TestEffectiveNamesTheWinnerAndWhatItOverridesWithoutOpeningAValue(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	writer := e.service(service.Config{})
-	id := superadmin(t, writer, "acme")
+	k, writer, id := acme(t, testkit.Options{})
 	web, web1 := secrets.Layer{App: "web"}, secrets.Layer{App: "web", Machine: "web-1"}
 	for _, in := range []service.CreateInput{
 		{Layer: secrets.Global, Name: "DB_URL", Values: map[secrets.Environment]string{secrets.Production: "global-prod-value-1"}},
@@ -34,8 +33,8 @@ func TestEffectiveNamesTheWinnerAndWhatItOverridesWithoutOpeningAValue(t *testin
 	}
 	lastAudit := records[0].ID
 
-	reader := e.service(service.Config{}) // a cold process: any unwrap would show
-	e.wrapper.unwraps.Store(0)
+	reader := k.NewService(service.Config{}) // a cold process: any unwrap would show
+	k.Keys.Unwrapped.Store(0)
 	page, err := reader.Effective(ctx, id, service.EffectiveInput{Environment: secrets.Production, Layer: web1})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +56,7 @@ func TestEffectiveNamesTheWinnerAndWhatItOverridesWithoutOpeningAValue(t *testin
 	if logLevel.Name != "LOG_LEVEL" || logLevel.Layer != secrets.Global || len(logLevel.Overrides) != 0 || logLevel.Overrides == nil {
 		t.Errorf("LOG_LEVEL = %+v, want global's, overriding nothing (an empty list)", logLevel)
 	}
-	if got := e.wrapper.unwraps.Load(); got != 0 {
+	if got := k.Keys.Unwrapped.Load(); got != 0 {
 		t.Errorf("effective unwrapped %d data keys, want none", got)
 	}
 	records, _, err = reader.Audit(ctx, id, "", 1)
@@ -70,10 +69,8 @@ func TestEffectiveNamesTheWinnerAndWhatItOverridesWithoutOpeningAValue(t *testin
 }
 
 func TestEffectiveHoldsServiceTokensToTheirScope(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	svc := e.service(service.Config{})
-	admin := superadmin(t, svc, "acme")
+	_, svc, admin := acme(t, testkit.Options{})
 	if _, err := svc.Create(ctx, admin, service.CreateInput{Layer: secrets.Layer{App: "web"}, Name: "A",
 		Values: map[secrets.Environment]string{secrets.Production: "web-prod-value-1"}}); err != nil {
 		t.Fatal(err)

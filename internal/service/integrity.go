@@ -28,6 +28,6 @@ func (s *Service) checkRecord(ctx context.Context, sec *secrets.Secret, at secre
 // binding is what the ciphertext of sec's value for env is bound to: the
 // caller's org, and the layer, name, id and version of a record that
 // checkRecord accepted for where it was found.
-func binding(org string, sec *secrets.Secret, env secrets.Environment) envelope.Identity {
-	return envelope.Identity{SecretID: sec.ID, Org: org, Layer: sec.Layer, Name: sec.Name, Environment: env, Version: sec.Version}
+func binding(org string, sec *secrets.Secret, env secrets.Environment) envelope.Binding {
+	return envelope.Binding{SecretID: sec.ID, Org: org, Layer: sec.Layer, Name: sec.Name, Environment: env, Version: sec.Version}
 }

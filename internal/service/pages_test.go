@@ -10,13 +10,12 @@ import (
 
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 func TestListPages(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	svc := e.service(service.Config{})
-	id := superadmin(t, svc, "acme")
+	_, svc, id := acme(t, testkit.Options{})
 	layer := secrets.Layer{App: "web"}
 	var want []string
 	for i := range 7 {
@@ -96,10 +95,8 @@ func TestListPages(t *testing.T) {
 }
 
 func TestEffectivePagesMergeTheLayersByName(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	svc := e.service(service.Config{})
-	id := superadmin(t, svc, "acme")
+	_, svc, id := acme(t, testkit.Options{})
 	web, web1 := secrets.Layer{App: "web"}, secrets.Layer{App: "web", Machine: "web-1"}
 	prod := func(v string) map[secrets.Environment]string {
 		return map[secrets.Environment]string{secrets.Production: v + "-production-value"}
@@ -172,10 +169,8 @@ func TestEffectivePagesMergeTheLayersByName(t *testing.T) {
 }
 
 func TestEffectivePageWaitsForLayersReadShort(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	svc := e.service(service.Config{})
-	id := superadmin(t, svc, "acme")
+	_, svc, id := acme(t, testkit.Options{})
 	machine := secrets.Layer{App: "api", Machine: "api-1"}
 	// Global's first page (a limit of 2 reads 3) ends at A3, before Z; the
 	// machine's holds Z. Z must wait for the page that reads global's Z

@@ -165,11 +165,8 @@ func (s *Service) changePolicy(ctx context.Context, id secrets.Identity, secretI
 				return nil, err
 			}
 		}
-		head, err := s.get(ctx, id, secretID)
+		head, err := s.getToModify(ctx, id, secretID)
 		if err != nil {
-			return nil, err
-		}
-		if err := secrets.CheckModify(id, head); err != nil {
 			return nil, err
 		}
 		if policy == nil && head.Rotation == nil {

@@ -4,66 +4,37 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
-// clock is a service clock that a test moves by hand; services running
-// concurrently may read it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *clock { return &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)} }
-
-// rotationEnv is a store, a clock and a service reading it, with a
-// superadmin of acme who may resolve every environment.
+// rotationEnv is the kit on a clock a test moves, with a superadmin of
+// acme who may resolve every environment.
 type rotationEnv struct {
-	*env
-	clock *clock
+	*testkit.Kit
 	svc   *service.Service
 	admin secrets.Identity
 }
 
 func newRotationEnv(t *testing.T) *rotationEnv {
 	t.Helper()
-	e := newEnv(t)
-	c := newClock()
-	svc := e.service(service.Config{Now: c.Now})
-	return &rotationEnv{env: e, clock: c, svc: svc, admin: resolvingSuperadmin(t, svc, "acme")}
+	k := testkit.New(t, testkit.Options{Clock: testkit.NewClock(testkit.Start)})
+	e := &rotationEnv{Kit: k, svc: k.Service}
+	e.admin = e.resolvingSuperadmin(t, "acme")
+	return e
 }
 
 // resolvingSuperadmin bootstraps org and lets its users resolve every
 // environment, so that tests can read production values back.
-func resolvingSuperadmin(t *testing.T, svc *service.Service, org string) secrets.Identity {
+func (e *rotationEnv) resolvingSuperadmin(t *testing.T, org string) secrets.Identity {
 	t.Helper()
-	id := superadmin(t, svc, org)
-	if _, err := svc.SetUserResolveEnvironments(context.Background(), id, []string{"development", "staging", "production"}); err != nil {
-		t.Fatalf("SetUserResolveEnvironments: %v", err)
-	}
+	id := e.Superadmin(t, org)
+	e.ResolveEverywhere(t, id)
 	return id
 }
 
@@ -94,9 +65,9 @@ func rotateDue(t *testing.T, svc *service.Service, schedule string) service.Rota
 	return rep
 }
 
-func mustGet(t *testing.T, e *env, org, id string) *secrets.Secret {
+func mustGet(t *testing.T, e *rotationEnv, org, id string) *secrets.Secret {
 	t.Helper()
-	sec, err := e.store.GetSecret(context.Background(), org, id)
+	sec, err := e.Store.GetSecret(context.Background(), org, id)
 	if err != nil {
 		t.Fatalf("GetSecret %s: %v", id, err)
 	}
@@ -135,7 +106,7 @@ func TestAPolicyIsDueOneIntervalAfterItIsSet(t *testing.T) {
 		if p == nil {
 			t.Fatal("no rotation policy")
 		}
-		if got, want := p.NextAt, e.clock.Now().Add(30*24*time.Hour); !got.Equal(want) {
+		if got, want := p.NextAt, e.Clock.Now().Add(30*24*time.Hour); !got.Equal(want) {
 			t.Errorf("NextAt = %v, want %v", got, want)
 		}
 		if got, want := p.EverySeconds, int64(30*24*3600); got != want {
@@ -149,16 +120,16 @@ func TestAPolicyIsDueOneIntervalAfterItIsSet(t *testing.T) {
 		}
 	})
 	t.Run("a sweep before it is due rotates nothing", func(t *testing.T) {
-		e.clock.Advance(30*24*time.Hour - time.Second)
+		e.Clock.Advance(30*24*time.Hour - time.Second)
 		if got, want := rotateDue(t, e.svc, "sweep"), (service.RotationReport{}); got != want {
 			t.Errorf("report = %+v, want %+v", got, want)
 		}
-		if got, want := mustGet(t, e.env, "acme", sec.ID).Version, set.Version; got != want {
+		if got, want := mustGet(t, e, "acme", sec.ID).Version, set.Version; got != want {
 			t.Errorf("version = %d, want %d", got, want)
 		}
 	})
 	t.Run("a sweep at the due time rotates it", func(t *testing.T) {
-		e.clock.Advance(time.Second)
+		e.Clock.Advance(time.Second)
 		if got, want := rotateDue(t, e.svc, "sweep"), (service.RotationReport{Due: 1, Rotated: 1}); got != want {
 			t.Errorf("report = %+v, want %+v", got, want)
 		}
@@ -171,7 +142,7 @@ func TestAPolicyIsDueOneIntervalAfterItIsSet(t *testing.T) {
 func TestRotateDueRotatesEveryDueSecretOfEveryOrgInItsEnvironmentsOnly(t *testing.T) {
 	e := newRotationEnv(t)
 	ctx := context.Background()
-	globex := resolvingSuperadmin(t, e.svc, "globex")
+	globex := e.resolvingSuperadmin(t, "globex")
 	web := secrets.Layer{App: "web"}
 	all := map[secrets.Environment]string{secrets.Development: "dev-value-0123456789", secrets.Staging: "stg-value-0123456789", secrets.Production: "prd-value-0123456789"}
 
@@ -219,8 +190,8 @@ func TestRotateDueRotatesEveryDueSecretOfEveryOrgInItsEnvironmentsOnly(t *testin
 		}
 	}
 
-	e.clock.Advance(2 * time.Hour)
-	now := e.clock.Now()
+	e.Clock.Advance(2 * time.Hour)
+	now := e.Clock.Now()
 	if got, want := rotateDue(t, e.svc, "every-5-minutes"), (service.RotationReport{Due: 3, Rotated: 3}); got != want {
 		t.Fatalf("report = %+v, want %+v", got, want)
 	}
@@ -237,7 +208,7 @@ func TestRotateDueRotatesEveryDueSecretOfEveryOrgInItsEnvironmentsOnly(t *testin
 					t.Errorf("%s changed = %v, want %v", env, changed, rotated)
 				}
 			}
-			head := mustGet(t, e.env, f.id.Org, f.sec.ID)
+			head := mustGet(t, e, f.id.Org, f.sec.ID)
 			if f.envs == nil {
 				if got, want := head.Version, f.sec.Version; got != want {
 					t.Errorf("version = %d, want %d: not rotated", got, want)
@@ -275,82 +246,6 @@ func TestRotateDueRotatesEveryDueSecretOfEveryOrgInItsEnvironmentsOnly(t *testin
 	}
 }
 
-func TestATriggerDeliveredTwiceRotatesOnce(t *testing.T) {
-	e := newRotationEnv(t)
-	sec := mustCreate(t, e.svc, e.admin, secrets.Global, "TWICE", map[secrets.Environment]string{secrets.Production: "initial-production-value"})
-	sec = mustSetRotation(t, e.svc, e.admin, sec.ID, service.RotationInput{Every: "1h", Environments: prodOnly})
-	e.clock.Advance(time.Hour)
-
-	if got, want := rotateDue(t, e.svc, "sweep"), (service.RotationReport{Due: 1, Rotated: 1}); got != want {
-		t.Fatalf("first delivery: report = %+v, want %+v", got, want)
-	}
-	first := valueOf(t, e.svc, e.admin, secrets.Global, secrets.Production, "TWICE")
-	if got, want := rotateDue(t, e.svc, "sweep"), (service.RotationReport{}); got != want {
-		t.Errorf("second delivery at the same instant: report = %+v, want %+v", got, want)
-	}
-	if got, want := mustGet(t, e.env, "acme", sec.ID).Version, sec.Version+1; got != want {
-		t.Errorf("version = %d, want %d", got, want)
-	}
-	if got := valueOf(t, e.svc, e.admin, secrets.Global, secrets.Production, "TWICE"); got != first {
-		t.Error("the second delivery changed the value")
-	}
-}
-
-// TestConcurrentSweepsRotateEachSecretOnce runs the sweep in several
-// processes at once (services sharing the store), as overlapping
-// deliveries of the trigger would.
-func TestConcurrentSweepsRotateEachSecretOnce(t *testing.T) {
-	e := newRotationEnv(t)
-	const n, sweepers = 8, 4
-	var secs []*secrets.Secret
-	for i := range n {
-		name := "RACED_" + string(rune('A'+i))
-		sec := mustCreate(t, e.svc, e.admin, secrets.Global, name, map[secrets.Environment]string{secrets.Production: "initial-production-value"})
-		secs = append(secs, mustSetRotation(t, e.svc, e.admin, sec.ID, service.RotationInput{Every: "1h", Environments: prodOnly}))
-	}
-	e.clock.Advance(time.Hour)
-
-	reports := make([]service.RotationReport, sweepers)
-	errs := make([]error, sweepers)
-	var wg sync.WaitGroup
-	for i := range sweepers {
-		svc := e.service(service.Config{Now: e.clock.Now}) // another process
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			reports[i], errs[i] = svc.RotateDue(context.Background(), "sweep")
-		}()
-	}
-	wg.Wait()
-
-	var rotated, failed int
-	for i, rep := range reports {
-		if errs[i] != nil {
-			t.Fatalf("sweeper %d: %v", i, errs[i])
-		}
-		if got, want := rep.Rotated+rep.Skipped+rep.Failed, rep.Due; got != want {
-			t.Errorf("sweeper %d accounted for %d of %d due: %+v", i, got, want, rep)
-		}
-		rotated += rep.Rotated
-		failed += rep.Failed
-	}
-	if got, want := rotated, n; got != want {
-		t.Errorf("rotations over all sweepers = %d, want %d: %+v", got, want, reports)
-	}
-	if failed != 0 {
-		t.Errorf("%d rotations failed: %+v", failed, reports)
-	}
-	for _, sec := range secs {
-		head := mustGet(t, e.env, "acme", sec.ID)
-		if got, want := head.Version, sec.Version+1; got != want {
-			t.Errorf("%s: version = %d, want %d", sec.Name, got, want)
-		}
-		if got := valueOf(t, e.svc, e.admin, secrets.Global, secrets.Production, sec.Name); got == "initial-production-value" {
-			t.Errorf("%s was not rotated", sec.Name)
-		}
-	}
-}
-
 func TestRotatedValuesFollowThePolicyAndNeverRepeat(t *testing.T) {
 	e := newRotationEnv(t)
 	const alphabet = "0123456789abcdef"
@@ -361,7 +256,7 @@ func TestRotatedValuesFollowThePolicyAndNeverRepeat(t *testing.T) {
 	seen := map[string]bool{}
 	const rounds = 20
 	for range rounds {
-		e.clock.Advance(time.Minute)
+		e.Clock.Advance(time.Minute)
 		if got := rotateDue(t, e.svc, "sweep"); got.Rotated != 1 {
 			t.Fatalf("report = %+v, want one rotated", got)
 		}
@@ -382,7 +277,7 @@ func TestRotatedValuesFollowThePolicyAndNeverRepeat(t *testing.T) {
 	if got, want := len(seen), 2*rounds; got != want {
 		t.Errorf("%d distinct values, want %d", got, want)
 	}
-	if got, want := mustGet(t, e.env, "acme", sec.ID).Version, sec.Version+rounds; got != want {
+	if got, want := mustGet(t, e, "acme", sec.ID).Version, sec.Version+rounds; got != want {
 		t.Errorf("version = %d, want %d", got, want)
 	}
 
@@ -392,7 +287,7 @@ func TestRotatedValuesFollowThePolicyAndNeverRepeat(t *testing.T) {
 		if p := def.Rotation; p.Length != service.DefaultRotationLength || p.Alphabet != service.DefaultAlphabet {
 			t.Errorf("policy = %+v, want the defaults", p)
 		}
-		e.clock.Advance(time.Minute)
+		e.Clock.Advance(time.Minute)
 		rotateDue(t, e.svc, "sweep")
 		v := valueOf(t, e.svc, e.admin, secrets.Global, secrets.Development, "DEFAULT")
 		if len(v) != service.DefaultRotationLength || strings.Trim(v, service.DefaultAlphabet) != "" {
@@ -407,7 +302,7 @@ func TestARotationIsAuditedWithTheScheduleAndNoValue(t *testing.T) {
 	const old = "old-production-value-0123456789"
 	sec := mustCreate(t, e.svc, e.admin, secrets.Layer{App: "web"}, "AUDITED", map[secrets.Environment]string{secrets.Production: old})
 	sec = mustSetRotation(t, e.svc, e.admin, sec.ID, service.RotationInput{Every: "1h", Environments: prodOnly})
-	e.clock.Advance(time.Hour)
+	e.Clock.Advance(time.Hour)
 	rotateDue(t, e.svc, "eventbridge-rotation")
 	rotated := valueOf(t, e.svc, e.admin, secrets.Layer{App: "web"}, secrets.Production, "AUDITED")
 
@@ -450,7 +345,7 @@ func TestARotationIsAuditedWithTheScheduleAndNoValue(t *testing.T) {
 		if strings.Contains(string(all), v[:16]) {
 			t.Error("an audit record holds a value")
 		}
-		if strings.Contains(e.logs.String(), v[:16]) {
+		if strings.Contains(e.Logs.String(), v[:16]) {
 			t.Error("the log holds a value")
 		}
 	}
@@ -468,7 +363,7 @@ func TestClearRotationStopsIt(t *testing.T) {
 	if cleared.Rotation != nil || cleared.Version != sec.Version+1 || cleared.Change != "rotation-policy" {
 		t.Errorf("cleared: rotation %+v, version %d, change %q", cleared.Rotation, cleared.Version, cleared.Change)
 	}
-	e.clock.Advance(24 * time.Hour)
+	e.Clock.Advance(24 * time.Hour)
 	if got, want := rotateDue(t, e.svc, "sweep"), (service.RotationReport{}); got != want {
 		t.Errorf("report = %+v, want %+v", got, want)
 	}
@@ -521,114 +416,5 @@ func TestParseEvery(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("ParseEvery(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
-	}
-}
-
-// TestSweepIsFairAcrossOrgs: one org's backlog of due rotations delays
-// another org's due rotation by at most one sweep.
-func TestSweepIsFairAcrossOrgs(t *testing.T) {
-	e := newRotationEnv(t)
-	ctx := context.Background()
-	busy := superadmin(t, e.svc, "busy")
-	calm := e.admin
-	// The busy org's backlog, written straight to the store: a thousand
-	// heads without values whose one-minute policy fell due earlier than
-	// anything of the calm org's. (A rotation gives each its values.)
-	earliest := e.clock.Now().Add(-time.Hour)
-	for i := range 1000 {
-		sec := &secrets.Secret{ID: uuid.NewString(), Org: busy.Org, Name: fmt.Sprintf("BACKLOG_%04d", i), Owner: busy.Principal(),
-			CreatedAt: earliest, UpdatedAt: earliest, UpdatedBy: busy.Principal(), Version: 1, Change: "create",
-			Rotation: &secrets.Rotation{Every: "1m", EverySeconds: 60, Environments: []secrets.Environment{secrets.Development},
-				Length: 32, Alphabet: service.DefaultAlphabet, NextAt: earliest.Add(time.Duration(i) * time.Millisecond)}}
-		if err := e.store.CreateSecret(ctx, sec); err != nil {
-			t.Fatalf("create backlog %d: %v", i, err)
-		}
-	}
-	sec := mustCreate(t, e.svc, calm, secrets.Global, "CALM", map[secrets.Environment]string{secrets.Development: "before"})
-	sec = mustSetRotation(t, e.svc, calm, sec.ID, service.RotationInput{Every: "1m", Environments: []string{"development"}})
-	e.clock.Advance(2 * time.Minute)
-
-	rep := rotateDue(t, e.svc, "sweep")
-	if rep.Due != 200 || rep.Rotated != 200 {
-		t.Errorf("first sweep = %+v, want a full batch of 200 rotated", rep)
-	}
-	if got := mustGet(t, e.env, calm.Org, sec.ID); got.Version != sec.Version+1 || got.Change != "rotate" {
-		t.Errorf("the calm org's due secret is at version %d (%s) after the first sweep, want %d (rotate)", got.Version, got.Change, sec.Version+1)
-	}
-	if v := valueOf(t, e.svc, calm, secrets.Global, secrets.Development, "CALM"); v == "before" {
-		t.Error("the calm org's value did not change")
-	}
-	// The busy org's earliest 199 went in the same sweep.
-	if got, err := e.store.GetSecretByName(ctx, busy.Org, secrets.Global, "BACKLOG_0000"); err != nil || got.Version != 2 {
-		t.Errorf("the busy org's earliest secret: %v, %v", got, err)
-	}
-}
-
-// TestConcurrentSettingsChangesBothLand: two superadmins changing
-// different settings at once never lose either change.
-func TestConcurrentSettingsChangesBothLand(t *testing.T) {
-	e := newRotationEnv(t)
-	ctx := context.Background()
-	for trial := range 20 {
-		if _, err := e.svc.UpdateOrg(ctx, e.admin, service.OrgUpdate{UserResolveEnvironments: []string{"development"},
-			EnvironmentPolicies: map[string]secrets.EnvironmentPolicy{"production": {MinWritePriority: 100}}}); err != nil {
-			t.Fatalf("reset: %v", err)
-		}
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			if _, err := e.svc.UpdateOrg(ctx, e.admin, service.OrgUpdate{EnvironmentPolicies: map[string]secrets.EnvironmentPolicy{"production": {MinWritePriority: 1000}}}); err != nil {
-				t.Errorf("raise production: %v", err)
-			}
-		})
-		wg.Go(func() {
-			if _, err := e.svc.UpdateOrg(ctx, e.admin, service.OrgUpdate{UserResolveEnvironments: []string{"development", "staging"}}); err != nil {
-				t.Errorf("widen resolve: %v", err)
-			}
-		})
-		wg.Wait()
-		org, err := e.svc.Org(ctx, e.admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if org.WritePolicy(secrets.Production).MinWritePriority != 1000 || len(org.UserResolveEnvironments) != 2 {
-			t.Fatalf("trial %d: a change was lost: production %d, resolve %v", trial, org.WritePolicy(secrets.Production).MinWritePriority, org.UserResolveEnvironments)
-		}
-	}
-}
-
-// damagedOrg is a store whose due list of one org cannot be read.
-type damagedOrg struct {
-	secrets.Store
-	org string
-}
-
-func (d damagedOrg) ListDueRotations(ctx context.Context, org string, now time.Time, limit int) ([]*secrets.Secret, error) {
-	if org == d.org {
-		return nil, secrets.Internalf(nil, "integrity error: a damaged record")
-	}
-	return d.Store.ListDueRotations(ctx, org, now, limit)
-}
-
-// TestSweepGoesOnPastAnOrgItCannotList: one org's damaged due list stops
-// neither the other orgs' rotations nor the report of the failure.
-func TestSweepGoesOnPastAnOrgItCannotList(t *testing.T) {
-	e := newRotationEnv(t)
-	other := superadmin(t, e.svc, "evil")
-	a := mustCreate(t, e.svc, e.admin, secrets.Global, "A", map[secrets.Environment]string{secrets.Development: "a"})
-	a = mustSetRotation(t, e.svc, e.admin, a.ID, service.RotationInput{Every: "1m", Environments: []string{"development"}})
-	b := mustCreate(t, e.svc, other, secrets.Global, "B", map[secrets.Environment]string{secrets.Development: "b"})
-	mustSetRotation(t, e.svc, other, b.ID, service.RotationInput{Every: "1m", Environments: []string{"development"}})
-	e.clock.Advance(2 * time.Minute)
-
-	svc := service.New(damagedOrg{e.store, "evil"}, envelope.New(e.wrapper, e.store, envelope.Options{}), service.Config{Now: e.clock.Now, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))})
-	rep := rotateDue(t, svc, "sweep")
-	if rep.Rotated != 1 || rep.UnlistedOrgs != 1 {
-		t.Errorf("sweep = %+v, want acme's one rotated and evil counted as unlisted", rep)
-	}
-	if got := mustGet(t, e.env, e.admin.Org, a.ID); got.Version != a.Version+1 {
-		t.Errorf("acme's due secret is at version %d, want %d", got.Version, a.Version+1)
-	}
-	if !strings.Contains(e.logs.String(), `"org":"evil"`) {
-		t.Errorf("the failure is not logged with its org: %s", e.logs.String())
 	}
 }

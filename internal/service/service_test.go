@@ -3,81 +3,29 @@ package service_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/zwrm/secrets/internal/boltstore"
-	"github.com/zwrm/secrets/internal/envelope"
-	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
-type countingWrapper struct {
-	secrets.KeyWrapper
-	unwraps atomic.Int64
-}
-
-func (c *countingWrapper) Unwrap(ctx context.Context, w []byte, ec secrets.EncryptionContext) ([]byte, error) {
-	c.unwraps.Add(1)
-	return c.KeyWrapper.Unwrap(ctx, w, ec)
-}
-
-type env struct {
-	store   *boltstore.Store
-	wrapper *countingWrapper
-	logs    *bytes.Buffer
-}
-
-func newEnv(t *testing.T) *env {
+// acme is the test kit with org acme bootstrapped: the kit, its service
+// and acme's superadmin.
+func acme(t *testing.T, opts testkit.Options) (*testkit.Kit, *service.Service, secrets.Identity) {
 	t.Helper()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	master := make([]byte, 32)
-	rand.Read(master)
-	w, err := localkey.New(master)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{store: store, wrapper: &countingWrapper{KeyWrapper: w}, logs: &bytes.Buffer{}}
-}
-
-// service returns a service with a fresh data key cache: a new process.
-func (e *env) service(cfg service.Config) *service.Service {
-	cfg.Logger = slog.New(slog.NewJSONHandler(e.logs, nil))
-	return service.New(e.store, envelope.New(e.wrapper, e.store, envelope.Options{}), cfg)
-}
-
-func superadmin(t *testing.T, svc *service.Service, org string) secrets.Identity {
-	t.Helper()
-	ctx := context.Background()
-	token, err := svc.Bootstrap(ctx, org, "root@"+org, "Root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := svc.Authenticate(ctx, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	k := testkit.New(t, opts)
+	return k, k.Service, k.Superadmin(t, "acme")
 }
 
 func ptr(s string) *string { return &s }
 
 func TestHistoryKeepsTheLastMaxVersions(t *testing.T) {
-	e := newEnv(t)
-	svc := e.service(service.Config{MaxVersions: 5})
 	ctx := context.Background()
-	id := superadmin(t, svc, "acme")
+	_, svc, id := acme(t, testkit.Options{Config: service.Config{MaxVersions: 5}})
 	sec, err := svc.Create(ctx, id, service.CreateInput{Name: "API_KEY", Values: map[secrets.Environment]string{secrets.Production: "v1-aaaaaaaaaaaaaaaa"}})
 	if err != nil {
 		t.Fatal(err)
@@ -126,10 +74,8 @@ func equal(a, b []int64) bool {
 }
 
 func TestResolveUnwrapsAtMostOneKeyPerEnvironment(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	writer := e.service(service.Config{})
-	id := superadmin(t, writer, "acme")
+	k, writer, id := acme(t, testkit.Options{})
 	layers := []secrets.Layer{secrets.Global, {App: "web"}, {App: "web", Machine: "web-1"}}
 	const n = 60
 	for i := 0; i < n; i++ {
@@ -139,8 +85,8 @@ func TestResolveUnwrapsAtMostOneKeyPerEnvironment(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reader := e.service(service.Config{}) // a cold process
-	e.wrapper.unwraps.Store(0)
+	reader := k.NewService(service.Config{}) // a cold process
+	k.Keys.Unwrapped.Store(0)
 	res, err := reader.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development, Layer: layers[2]})
 	if err != nil {
 		t.Fatal(err)
@@ -151,22 +97,20 @@ func TestResolveUnwrapsAtMostOneKeyPerEnvironment(t *testing.T) {
 	if got, want := res.Values["S_A"], "dev-S_Am/web/web-1"; got != want {
 		t.Fatalf("S_A = %q, want the machine value %q", got, want)
 	}
-	if got, want := e.wrapper.unwraps.Load(), int64(1); got != want {
+	if got, want := k.Keys.Unwrapped.Load(), int64(1); got != want {
 		t.Fatalf("cold resolve of %d values unwrapped %d keys, want %d", n/3, got, want)
 	}
 	if _, err := reader.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development, Layer: layers[2]}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := e.wrapper.unwraps.Load(), int64(1); got != want {
+	if got, want := k.Keys.Unwrapped.Load(), int64(1); got != want {
 		t.Fatalf("warm resolve unwrapped: total %d, want %d", got, want)
 	}
 }
 
 func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	svc := e.service(service.Config{})
-	id := superadmin(t, svc, "acme")
+	k, svc, id := acme(t, testkit.Options{})
 	a, err := svc.Create(ctx, id, service.CreateInput{Name: "A", Values: map[secrets.Environment]string{secrets.Development: "the-value-of-a-0123456789"}})
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +123,7 @@ func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
 	tampered := *b
 	tampered.Values = map[secrets.Environment]secrets.SealedValue{secrets.Development: a.Values[secrets.Development]}
 	tampered.Version = b.Version + 1
-	if err := e.store.UpdateSecret(ctx, &tampered, b.Version); err != nil {
+	if err := k.Store.UpdateSecret(ctx, &tampered, b.Version); err != nil {
 		t.Fatal(err)
 	}
 	_, err = svc.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development})
@@ -192,10 +136,8 @@ func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
 }
 
 func TestResolveIsAuditedWithNamesAndVersionsButNoValues(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	svc := e.service(service.Config{})
-	id := superadmin(t, svc, "acme")
+	k, svc, id := acme(t, testkit.Options{})
 	if _, _, err := svc.SetValue(ctx, id, secrets.Global, "DB_URL", "postgres://u:hunter2hunter2@db/x", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -219,17 +161,17 @@ func TestResolveIsAuditedWithNamesAndVersionsButNoValues(t *testing.T) {
 	if bytes.Contains(all, []byte("hunter")) {
 		t.Fatal("audit records hold a value")
 	}
-	if bytes.Contains(e.logs.Bytes(), []byte("hunter")) {
+	if bytes.Contains(k.Logs.Bytes(), []byte("hunter")) {
 		t.Fatal("logs hold a value")
 	}
 }
 
 func TestSetValueWithNoVersionSurvivesConcurrentWriters(t *testing.T) {
-	e := newEnv(t)
+	k := testkit.New(t, testkit.Options{})
 	ctx := context.Background()
 	// Separate services share the store: separate processes.
-	svcs := []*service.Service{e.service(service.Config{}), e.service(service.Config{}), e.service(service.Config{})}
-	id := superadmin(t, svcs[0], "acme")
+	svcs := []*service.Service{k.Service, k.NewService(service.Config{}), k.NewService(service.Config{})}
+	id := k.Superadmin(t, "acme")
 	const writers = 12
 	errs := make(chan error, writers)
 	for i := 0; i < writers; i++ {
@@ -243,14 +185,14 @@ func TestSetValueWithNoVersionSurvivesConcurrentWriters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	head, err := e.store.GetSecretByName(ctx, "acme", secrets.Layer{App: "web"}, "SHARED")
+	head, err := k.Store.GetSecretByName(ctx, "acme", secrets.Layer{App: "web"}, "SHARED")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := head.Version, int64(writers); got != want {
 		t.Fatalf("version = %d, want %d: every write is its own version", got, want)
 	}
-	// Every value still opens under its version's identity.
+	// Every value still opens bound to its version.
 	if _, err := svcs[1].Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development, Layer: secrets.Layer{App: "web"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -264,14 +206,12 @@ func (failingAudit) AppendAudit(context.Context, *secrets.AuditRecord) error {
 }
 
 func TestAResolveWhoseAuditCannotBeWrittenReturnsNoValues(t *testing.T) {
-	e := newEnv(t)
 	ctx := context.Background()
-	svc := e.service(service.Config{})
-	id := superadmin(t, svc, "acme")
+	k, svc, id := acme(t, testkit.Options{})
 	if _, _, err := svc.SetValue(ctx, id, secrets.Global, "TOKEN", "value-that-must-not-leave", secrets.Development); err != nil {
 		t.Fatal(err)
 	}
-	broken := service.New(failingAudit{e.store}, envelope.New(e.wrapper, e.store, envelope.Options{}), service.Config{Logger: slog.New(slog.NewJSONHandler(e.logs, nil))})
+	broken := k.ServiceOver(failingAudit{k.Store}, service.Config{})
 	res, err := broken.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development})
 	if got, want := secrets.ErrorCode(err), secrets.CodeUnavailable; got != want {
 		t.Fatalf("resolve = %v, %v; want an unavailable error", res, err)
@@ -282,10 +222,8 @@ func TestAResolveWhoseAuditCannotBeWrittenReturnsNoValues(t *testing.T) {
 }
 
 func TestAPrunedVersionASlowWriterPutBackIsNeitherListedNorRestored(t *testing.T) {
-	e := newEnv(t)
-	svc := e.service(service.Config{MaxVersions: 3})
 	ctx := context.Background()
-	id := superadmin(t, svc, "acme")
+	k, svc, id := acme(t, testkit.Options{Config: service.Config{MaxVersions: 3}})
 	sec, err := svc.Create(ctx, id, service.CreateInput{Name: "K", Values: map[secrets.Environment]string{secrets.Development: "v1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -297,7 +235,7 @@ func TestAPrunedVersionASlowWriterPutBackIsNeitherListedNorRestored(t *testing.T
 		}
 	}
 	// A writer that read version 1 long ago keeps it in history now.
-	if err := e.store.PutVersion(ctx, v1); err != nil {
+	if err := k.Store.PutVersion(ctx, v1); err != nil {
 		t.Fatal(err)
 	}
 	versions, err := svc.Versions(ctx, id, sec.ID)

@@ -89,63 +89,19 @@ func (s *Service) CreateToken(ctx context.Context, id secrets.Identity, in Token
 	if err := secrets.ValidateDisplayName("name", in.Name); err != nil {
 		return "", nil, err
 	}
+	var err error
 	switch in.Kind {
 	case secrets.TokenUser:
-		if err := secrets.ValidateSubject(in.Subject); err != nil {
-			return "", nil, err
-		}
-		if in.Role.Priority() == 0 {
-			return "", nil, secrets.Invalid("role", "must be member, admin or superadmin")
-		}
-		if in.Role.Priority() > id.Role.Priority() {
-			return "", nil, secrets.Errorf(secrets.CodeForbidden, "you are %s and cannot create a %s token", id.Role, in.Role)
-		}
-		for field, set := range map[string]bool{"app": in.App != "", "machine": in.Machine != "", "environments": len(in.Envs) > 0} {
-			if set {
-				return "", nil, secrets.Invalid(field, "belongs to service tokens; user tokens have a role instead")
-			}
-		}
-		t.Subject, t.Role = in.Subject, in.Role
-	case secrets.TokenService, secrets.TokenIAM:
-		if in.Subject != "" {
-			return "", nil, secrets.Invalid("subject", "belongs to user tokens; service tokens have a name and may only resolve")
-		}
-		if in.Role != "" {
-			return "", nil, secrets.Invalid("role", "belongs to user tokens; service tokens may only resolve")
-		}
-		layer, err := secrets.NewLayer(in.App, in.Machine)
-		if err != nil {
-			return "", nil, err
-		}
-		if len(in.Envs) == 0 {
-			return "", nil, secrets.Invalid("environments", "is required: the environments this token may resolve, e.g. [\"production\"]")
-		}
-		var envs []secrets.Environment
-		for _, e := range in.Envs {
-			env, err := secrets.ParseEnvironment("environments", e)
-			if err != nil {
-				return "", nil, err
-			}
-			if !slices.Contains(envs, env) {
-				envs = append(envs, env)
-			}
-		}
-		t.Subject = "service:" + in.Name
-		t.Scope = secrets.Scope{App: layer.App, Machine: layer.Machine, Environments: envs}
-		if in.Kind == secrets.TokenIAM {
-			arn, err := NormalizePrincipalARN(in.PrincipalARN)
-			if err != nil {
-				return "", nil, err
-			}
-			t.Subject, t.PrincipalARN = "iam:"+arn, arn
-		} else if in.PrincipalARN != "" {
-			return "", nil, secrets.Invalid("principal_arn", "belongs to iam tokens")
-		}
+		err = userToken(id, in, t)
+	case secrets.TokenService:
+		err = serviceToken(in, t)
+	case secrets.TokenIAM:
+		err = iamToken(in, t)
 	default:
-		return "", nil, secrets.Invalid("kind", "must be user, service or iam")
+		err = secrets.Invalid("kind", "must be user, service or iam")
 	}
-	if in.Kind != secrets.TokenIAM && in.PrincipalARN != "" {
-		return "", nil, secrets.Invalid("principal_arn", "belongs to iam tokens")
+	if err != nil {
+		return "", nil, err
 	}
 	if in.ExpiresAt != nil {
 		if !in.ExpiresAt.After(s.now()) {
@@ -155,7 +111,6 @@ func (s *Service) CreateToken(ctx context.Context, id secrets.Identity, in Token
 		t.ExpiresAt = &exp
 	}
 	var token string
-	var err error
 	if t.Kind == secrets.TokenIAM {
 		err = s.storeIAMToken(ctx, t)
 	} else {
@@ -173,6 +128,87 @@ func roleDetail(t *secrets.Token) string {
 		return " (" + string(t.Role) + ")"
 	}
 	return ""
+}
+
+// userToken fills t as a user token of in's role for in's subject: a role
+// no higher than the creator's, and none of a service token's fields.
+func userToken(id secrets.Identity, in TokenInput, t *secrets.Token) error {
+	if err := secrets.ValidateSubject(in.Subject); err != nil {
+		return err
+	}
+	if in.Role.Priority() == 0 {
+		return secrets.Invalid("role", "must be member, admin or superadmin")
+	}
+	if in.Role.Priority() > id.Role.Priority() {
+		return secrets.Errorf(secrets.CodeForbidden, "you are %s and cannot create a %s token", id.Role, in.Role)
+	}
+	for field, set := range map[string]bool{"app": in.App != "", "machine": in.Machine != "", "environments": len(in.Envs) > 0} {
+		if set {
+			return secrets.Invalid(field, "belongs to service tokens; user tokens have a role instead")
+		}
+	}
+	if in.PrincipalARN != "" {
+		return secrets.Invalid("principal_arn", "belongs to iam tokens")
+	}
+	t.Subject, t.Role = in.Subject, in.Role
+	return nil
+}
+
+// serviceToken fills t as a bearer service token that may resolve in's
+// environments at in's app (and machine).
+func serviceToken(in TokenInput, t *secrets.Token) error {
+	if err := resolveScope(in, t); err != nil {
+		return err
+	}
+	if in.PrincipalARN != "" {
+		return secrets.Invalid("principal_arn", "belongs to iam tokens")
+	}
+	return nil
+}
+
+// iamToken fills t as the registration of an IAM principal that may
+// resolve as a service token does, without a bearer token.
+func iamToken(in TokenInput, t *secrets.Token) error {
+	if err := resolveScope(in, t); err != nil {
+		return err
+	}
+	arn, err := NormalizePrincipalARN(in.PrincipalARN)
+	if err != nil {
+		return err
+	}
+	t.Subject, t.PrincipalARN = "iam:"+arn, arn
+	return nil
+}
+
+// resolveScope fills what service and IAM tokens share: a scope of app,
+// machine and environments to resolve, and no user's fields.
+func resolveScope(in TokenInput, t *secrets.Token) error {
+	if in.Subject != "" {
+		return secrets.Invalid("subject", "belongs to user tokens; service tokens have a name and may only resolve")
+	}
+	if in.Role != "" {
+		return secrets.Invalid("role", "belongs to user tokens; service tokens may only resolve")
+	}
+	layer, err := secrets.NewLayer(in.App, in.Machine)
+	if err != nil {
+		return err
+	}
+	if len(in.Envs) == 0 {
+		return secrets.Invalid("environments", "is required: the environments this token may resolve, e.g. [\"production\"]")
+	}
+	var envs []secrets.Environment
+	for _, e := range in.Envs {
+		env, err := secrets.ParseEnvironment("environments", e)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(envs, env) {
+			envs = append(envs, env)
+		}
+	}
+	t.Subject = "service:" + in.Name
+	t.Scope = secrets.Scope{App: layer.App, Machine: layer.Machine, Environments: envs}
+	return nil
 }
 
 // storeToken draws a token for t, fills in its hash and id, and stores it.

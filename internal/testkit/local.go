@@ -1,15 +1,17 @@
-// Package localtest runs the local server (local.Serve) for tests: on a free
+package testkit
+
+// The local server (local.Serve), as `zwrm dev` runs it: on a free
 // loopback port, with its data in a directory the test names, stopped when
 // the test ends.
-package localtest
 
 import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,22 +19,22 @@ import (
 	"github.com/zwrm/secrets/internal/local"
 )
 
-// Server is a running local server.
-type Server struct {
+// LocalServer is a running local server.
+type LocalServer struct {
 	Addr string // host:port it listens on
 	Dir  string // its data directory
 	stop func()
 }
 
 // URL is the server's base URL.
-func (s *Server) URL() string { return "http://" + s.Addr }
+func (s *LocalServer) URL() string { return "http://" + s.Addr }
 
 // Stop stops the server and waits for it; stopping again does nothing.
-func (s *Server) Stop() { s.stop() }
+func (s *LocalServer) Stop() { s.stop() }
 
-// Start runs local.Serve on 127.0.0.1:0 with data in dir, writing what it
+// StartLocal runs local.Serve on 127.0.0.1:0 with data in dir, writing what it
 // prints to out (io.Discard when nil), until Stop or the end of the test.
-func Start(tb testing.TB, dir string, out io.Writer, tuning local.Tuning) *Server {
+func StartLocal(tb testing.TB, dir string, out io.Writer, tuning local.Tuning) *LocalServer {
 	tb.Helper()
 	if out == nil {
 		out = io.Discard
@@ -42,7 +44,7 @@ func Start(tb testing.TB, dir string, out io.Writer, tuning local.Tuning) *Serve
 	done := make(chan error, 1)
 	go func() {
 		done <- local.Serve(ctx, local.Options{Addr: "127.0.0.1:0", DataDir: dir, Out: out, Tuning: tuning,
-			Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Ready: func(a string) { ready <- a }})
+			Logger: Quiet(), Ready: func(a string) { ready <- a }})
 	}()
 	var addr string
 	select {
@@ -64,12 +66,12 @@ func Start(tb testing.TB, dir string, out io.Writer, tuning local.Tuning) *Serve
 		})
 	}
 	tb.Cleanup(stop)
-	return &Server{Addr: addr, Dir: dir, stop: stop}
+	return &LocalServer{Addr: addr, Dir: dir, stop: stop}
 }
 
-// SuperadminToken reads the dev organization's superadmin token from the
+// DevToken reads the dev organization's superadmin token from the
 // token file the first start writes, checking its shape.
-func SuperadminToken(tb testing.TB, dir string) string {
+func DevToken(tb testing.TB, dir string) string {
 	tb.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, local.TokenFile))
 	if err != nil {
@@ -83,4 +85,40 @@ func SuperadminToken(tb testing.TB, dir string) string {
 		tb.Fatalf("token file = %s, want {\"superadmin\": token}", b)
 	}
 	return tokens["superadmin"]
+}
+
+// Call sends method to url with a bearer token (none when empty) and a
+// JSON body (none when empty), and returns the status and the body.
+func Call(tb testing.TB, method, url, token, body string) (int, []byte) {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// Perm is the permission bits of the file at path.
+func Perm(tb testing.TB, path string) os.FileMode {
+	tb.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return info.Mode().Perm()
 }
