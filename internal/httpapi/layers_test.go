@@ -10,7 +10,7 @@ import (
 )
 
 // ---------------------------------------------------------------------------
-// The org, app and machine secrets API (seed 000).
+// The org, app and machine secrets API.
 
 func TestLayerSecretsKeepSeed000sContract(t *testing.T) {
 	for _, tc := range []struct{ layer, base string }{

@@ -45,7 +45,7 @@ func fitPage[T any](rows []T, next string, name func(T) string) ([]T, string, er
 
 // pageAnswer is a page of a list: its rows under key, and next_cursor
 // unless it is the last page, which then reads as the unpaged lists of
-// seed 000 did ({"secrets":[]}).
+// the first version did ({"secrets":[]}).
 func pageAnswer(key string, rows any, next string) map[string]any {
 	out := map[string]any{key: rows}
 	if next != "" {

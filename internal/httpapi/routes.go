@@ -54,7 +54,7 @@ func body[T any]() reflect.Type { return reflect.TypeFor[T]() }
 // Routes lists every API call; the OpenAPI document is tested against it.
 func Routes() []Route {
 	var rs []Route
-	// The org, app and machine secrets API of seed 000: one set of three
+	// The org, app and machine secrets API: one set of three
 	// calls per layer kind.
 	for _, base := range []string{"/v1/org/secrets", "/v1/apps/{app}/secrets", "/v1/apps/{app}/machines/{machine}/secrets"} {
 		kind := map[string]string{"/v1/org/secrets": "org", "/v1/apps/{app}/secrets": "app", "/v1/apps/{app}/machines/{machine}/secrets": "machine"}[base]

@@ -16,7 +16,7 @@ import (
 )
 
 // ---------------------------------------------------------------------------
-// The grid API (seed 004).
+// The grid's API.
 
 func TestGridSecrets(t *testing.T) {
 	e := newEnv(t)
