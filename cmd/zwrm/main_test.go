@@ -15,7 +15,6 @@ import (
 
 	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
 	"github.com/zwrm/secrets/internal/testkit"
@@ -170,7 +169,7 @@ func TestBootstrapADeployedTable(t *testing.T) {
 	}
 	token := strings.TrimSpace(string(out))
 	store := dynamostore.New(srv.Client(t), table)
-	svc := service.New(store, envelope.New(noKeys{}, store, envelope.Options{}), service.Config{})
+	svc := service.New(store, noKeys{}, service.Config{})
 	id, err := svc.Authenticate(context.Background(), token)
 	if err != nil {
 		t.Fatalf("the printed token does not authenticate against the table: %v", err)

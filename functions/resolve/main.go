@@ -3,10 +3,15 @@
 package main
 
 import (
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/lambdaapp"
 )
 
 func main() {
-	lambdaapp.Start(httpapi.FnResolve, func(a *lambdaapp.App) any { return a.HTTP })
+	// The DynamoDB store, the KMS data key and the identity key, from
+	// the environment; the handler's type is checked by the compiler.
+	app := lambdaapp.MustFromEnv(httpapi.FnResolve)
+	lambda.StartHandlerFunc(app.HTTP)
 }

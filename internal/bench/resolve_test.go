@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/localkms"
 	"github.com/zwrm/secrets/internal/secrets"
@@ -139,8 +138,7 @@ type fixture struct {
 // handler builds a fresh service and handler over the stack: a new sealer,
 // so an empty data-key cache. It makes no request of the store.
 func (f *fixture) handler() http.Handler {
-	sealer := envelope.New(f.wrapper, f.store, envelope.Options{})
-	svc := service.New(f.store, sealer, service.Config{Logger: f.quiet})
+	svc := service.New(f.store, f.wrapper, service.Config{Logger: f.quiet})
 	return httpapi.New(svc, httpapi.Options{Logger: f.quiet})
 }
 
@@ -152,8 +150,7 @@ func (f *fixture) handler() http.Handler {
 func newFixture(b *testing.B, s *stack, n int) *fixture {
 	b.Helper()
 	f := &fixture{stack: s, n: n, quiet: slog.New(slog.NewJSONHandler(io.Discard, nil))}
-	sealer := envelope.New(s.wrapper, s.store, envelope.Options{})
-	svc := service.New(s.store, sealer, service.Config{Logger: f.quiet})
+	svc := service.New(s.store, s.wrapper, service.Config{Logger: f.quiet})
 	ctx := context.Background()
 	adminToken, err := svc.Bootstrap(ctx, benchOrg, "bench@example.com", "Bench")
 	if err != nil {

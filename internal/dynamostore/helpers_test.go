@@ -9,7 +9,6 @@ import (
 
 	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
@@ -34,7 +33,7 @@ func newService(t *testing.T, st secrets.Store, now *time.Time) *service.Service
 	if now != nil {
 		cfg.Now = func() time.Time { return *now }
 	}
-	return service.New(st, envelope.New(w, st, envelope.Options{}), cfg)
+	return service.New(st, w, cfg)
 }
 
 // newCrashCase bootstraps org in table, which the store reaches through a

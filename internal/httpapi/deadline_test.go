@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/zwrm/secrets/internal/boltstore"
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
@@ -47,7 +46,7 @@ func TestARequestIsAnsweredWithinItsTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	svc := service.New(store, envelope.New(w, store, envelope.Options{}), service.Config{Logger: quiet})
+	svc := service.New(store, w, service.Config{Logger: quiet})
 	const timeout = 300 * time.Millisecond
 	srv := httptest.NewServer(httpapi.New(svc, httpapi.Options{Logger: quiet, Timeout: timeout}))
 	t.Cleanup(srv.Close)

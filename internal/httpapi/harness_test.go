@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/zwrm/secrets/internal/boltstore"
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
@@ -152,7 +151,7 @@ func buildEnv(tb testing.TB, c *clock, withIAM bool) *env {
 	if c != nil {
 		cfg.Now = c.Now
 	}
-	svc := service.New(store, envelope.New(wrapper, store, envelope.Options{}), cfg)
+	svc := service.New(store, wrapper, cfg)
 	opts := httpapi.Options{Logger: logger}
 	if withIAM {
 		opts.IAM = headerIAM{svc}

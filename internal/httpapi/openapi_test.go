@@ -18,7 +18,6 @@ import (
 	"testing"
 
 	"github.com/zwrm/secrets/internal/boltstore"
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/service"
@@ -315,7 +314,7 @@ func fetchOpenAPIDocument(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	svc := service.New(store, envelope.New(wrapper, store, envelope.Options{}), service.Config{Logger: logger})
+	svc := service.New(store, wrapper, service.Config{Logger: logger})
 	h := httpapi.New(svc, httpapi.Options{Logger: logger})
 
 	rec := httptest.NewRecorder()

@@ -195,7 +195,7 @@ func TestIAMConditionsCanSeparateEnvironments(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	store := openStore(t, filepath.Join(t.TempDir(), "secrets.db"))
-	svc, _ := newService(store, f.w)
+	svc := newService(store, f.w)
 	id := bootstrap(t, svc, "acme")
 	if _, err := svc.Create(ctx, id, service.CreateInput{Layer: secrets.Global, Name: "DB_PASSWORD",
 		Values: map[secrets.Environment]string{secrets.Production: "prod-password-1234"}}); err != nil {
@@ -368,9 +368,8 @@ func openStore(t *testing.T, path string) *boltstore.Store {
 
 // newService builds the service as a process does: a fresh sealer, so a
 // cold data key cache.
-func newService(store *boltstore.Store, w secrets.KeyWrapper) (*service.Service, *envelope.Sealer) {
-	sealer := envelope.New(w, store, envelope.Options{})
-	return service.New(store, sealer, service.Config{}), sealer
+func newService(store *boltstore.Store, w secrets.KeyWrapper) *service.Service {
+	return service.New(store, w, service.Config{})
 }
 
 // bootstrap makes org and returns its superadmin, allowed to resolve
@@ -406,7 +405,7 @@ func TestResolveKMSCalls(t *testing.T) {
 	// global, app and machine, ...), so the resolve has overrides to apply.
 	want := map[string]string{} // production at web-1: the last layer written wins
 	writer := openStore(t, path)
-	svc, _ := newService(writer, f.w)
+	svc := newService(writer, f.w)
 	id := bootstrap(t, svc, "acme")
 	for i := range n {
 		layer, name := layers[i%len(layers)], fmt.Sprintf("SECRET_%02d", i/len(layers))
@@ -433,7 +432,7 @@ func TestResolveKMSCalls(t *testing.T) {
 
 	// A cold process: the store reopened, a new sealer with an empty cache.
 	store := openStore(t, path)
-	svc, _ = newService(store, f.w)
+	svc = newService(store, f.w)
 	f.calls.Reset()
 	resolve := func(t *testing.T, env secrets.Environment) *service.Resolved {
 		t.Helper()

@@ -15,14 +15,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/zwrm/secrets/internal/dynamostore"
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/kmskeys"
 	"github.com/zwrm/secrets/internal/secrets"
@@ -121,8 +119,7 @@ func New(fn httpapi.Function, store secrets.Store, wrapper secrets.KeyWrapper, i
 	if now == nil {
 		now = time.Now
 	}
-	sealer := envelope.New(wrapper, store, envelope.Options{CacheTTL: cfg.KeyCacheTTL, CacheSize: cfg.KeyCacheSize, Now: cfg.Now})
-	svc := service.New(store, sealer, service.Config{Logger: logger, MaxVersions: cfg.MaxVersions, Now: cfg.Now})
+	svc := service.New(store, wrapper, service.Config{Logger: logger, MaxVersions: cfg.MaxVersions, Now: cfg.Now, KeyCacheTTL: cfg.KeyCacheTTL, KeyCacheSize: cfg.KeyCacheSize})
 	h := httpapi.New(svc, httpapi.Options{
 		Logger:    logger,
 		Auth:      authorizerContext{verifier: newIdentityVerifier(ids, cfg.AuthorizerCacheTTL, now), logger: logger},
@@ -232,14 +229,15 @@ func withinDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, deadline.Add(-margin))
 }
 
-// Start is a function's whole main: build the App of fn from the
-// environment, once, and serve the handler pick chooses. A configuration
-// that cannot work stops the container at init, before any request.
-func Start(fn httpapi.Function, pick func(*App) any) {
+// MustFromEnv builds the App of function fn from the environment (the
+// DynamoDB table, the KMS data key, the identity key, the tuning; see
+// ConfigFromEnv), once per container. A configuration that cannot work
+// stops the container at init, before any request.
+func MustFromEnv(fn httpapi.Function) *App {
 	app, err := FromEnv(context.Background(), fn)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "zwrm %s function: init: %v\n", fn, err)
 		os.Exit(1)
 	}
-	lambda.Start(pick(app))
+	return app
 }

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/zwrm/secrets/internal/boltstore"
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/service"
@@ -82,8 +81,7 @@ func Open(dir string, lockTimeout time.Duration, logger *slog.Logger, tuning Tun
 		store.Close()
 		return nil, err
 	}
-	sealer := envelope.New(wrapper, store, envelope.Options{CacheTTL: tuning.KeyCacheTTL})
-	svc := service.New(store, sealer, service.Config{Logger: logger, MaxVersions: tuning.MaxVersions})
+	svc := service.New(store, wrapper, service.Config{Logger: logger, MaxVersions: tuning.MaxVersions, KeyCacheTTL: tuning.KeyCacheTTL})
 	return &Data{Dir: dir, Store: store, Service: svc}, nil
 }
 

@@ -25,8 +25,8 @@ var Environments = []Environment{Development, Staging, Production}
 // The zero Layer is the global (organization-wide) layer; App alone is an
 // app's layer; App and Machine together are a machine's layer.
 type Layer struct {
-	App     string `json:"app,omitempty"`
-	Machine string `json:"machine,omitempty"`
+	App     string
+	Machine string
 }
 
 // Global is the organization-wide layer.
@@ -89,40 +89,40 @@ func (l Layer) ResolveChain() []Layer {
 
 // Principal names a person or workload: a stable subject and a display name.
 type Principal struct {
-	Subject string `json:"subject"`
-	Name    string `json:"name"`
+	Subject string
+	Name    string
 }
 
 // SealedValue is one environment's value as it is stored: ciphertext bound to
 // the secret's identity, plus the mask shown in place of the value.
 type SealedValue struct {
-	Ciphertext []byte `json:"ciphertext"`
-	Mask       string `json:"mask"`
+	Ciphertext []byte
+	Mask       string
 	// MaskRule is the rule Mask was made under (see MaskRule); 0 for
 	// masks stored before rules were numbered.
-	MaskRule int `json:"mask_rule,omitempty"`
+	MaskRule int
 }
 
 // Secret is one secret at one layer of one organization, as stored: a head
 // record (the current version) or a history record (an earlier one).
 type Secret struct {
-	ID          string                      `json:"id"`
-	Org         string                      `json:"org"`
-	Layer       Layer                       `json:"layer"`
-	Name        string                      `json:"name"`
-	Description string                      `json:"description"`
-	Values      map[Environment]SealedValue `json:"values,omitempty"`
-	Owner       Principal                   `json:"owner"`
-	CreatedAt   time.Time                   `json:"created_at"`
-	UpdatedAt   time.Time                   `json:"updated_at"`
-	UpdatedBy   Principal                   `json:"updated_by"`
-	Version     int64                       `json:"version"`
+	ID          string
+	Org         string
+	Layer       Layer
+	Name        string
+	Description string
+	Values      map[Environment]SealedValue
+	Owner       Principal
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	UpdatedBy   Principal
+	Version     int64
 	// Change says what made this version: create, update, restore or rotate.
-	Change string `json:"change"`
+	Change string
 	// RestoredFrom is the version a restore copied, when Change is restore.
-	RestoredFrom int64 `json:"restored_from,omitempty"`
+	RestoredFrom int64
 	// Rotation is the secret's rotation policy, if it has one.
-	Rotation *Rotation `json:"rotation,omitempty"`
+	Rotation *Rotation
 }
 
 // Rotation is a policy that replaces a secret's values with new random ones
@@ -130,16 +130,16 @@ type Secret struct {
 type Rotation struct {
 	// Every is the interval as written ("30d", "12h"); EverySeconds is it
 	// parsed.
-	Every        string        `json:"every"`
-	EverySeconds int64         `json:"every_seconds"`
-	Environments []Environment `json:"environments"`
-	Length       int           `json:"length"`
-	Alphabet     string        `json:"alphabet"`
+	Every        string
+	EverySeconds int64
+	Environments []Environment
+	Length       int
+	Alphabet     string
 	// NextAt is when the values are next due; the sweep rotates secrets
 	// whose NextAt has passed.
-	NextAt time.Time `json:"next_at"`
+	NextAt time.Time
 	// LastAt is when the values were last rotated, if ever.
-	LastAt *time.Time `json:"last_at,omitempty"`
+	LastAt *time.Time
 }
 
 // TightenMasks makes every mask of s one the current rule allows (see
@@ -196,31 +196,31 @@ const (
 // ID is derived from the hash (see TokenID), so a token is found by one
 // lookup of its ID.
 type Token struct {
-	ID      string    `json:"id"`
-	Org     string    `json:"org"`
-	Kind    TokenKind `json:"kind"`
-	Hash    []byte    `json:"hash"`   // SHA-256 of the token
-	Prefix  string    `json:"prefix"` // the token's first characters, to recognise it
-	Subject string    `json:"subject,omitempty"`
-	Name    string    `json:"name"`
-	Role    Role      `json:"role,omitempty"`
-	Scope   Scope     `json:"scope,omitempty"`
+	ID      string
+	Org     string
+	Kind    TokenKind
+	Hash    []byte // SHA-256 of the token
+	Prefix  string // the token's first characters, to recognise it
+	Subject string
+	Name    string
+	Role    Role
+	Scope   Scope
 	// PrincipalARN is the IAM principal an iam token stands for. Its id is
 	// derived from the org and the ARN (see IAMTokenID), so a caller signed
 	// in as that principal is found with one lookup.
-	PrincipalARN string     `json:"principal_arn,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	CreatedBy    Principal  `json:"created_by"`
-	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
-	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
+	PrincipalARN string
+	CreatedAt    time.Time
+	CreatedBy    Principal
+	ExpiresAt    *time.Time
+	RevokedAt    *time.Time
 }
 
 // Scope bounds what a service token may resolve: an app (or none: global
 // only), a machine of that app (or none), and the environments named.
 type Scope struct {
-	App          string        `json:"app,omitempty"`
-	Machine      string        `json:"machine,omitempty"`
-	Environments []Environment `json:"environments,omitempty"`
+	App          string
+	Machine      string
+	Environments []Environment
 }
 
 // Identity is who is calling, as established from a token.
@@ -239,23 +239,23 @@ func (id Identity) Principal() Principal { return Principal{Subject: id.Subject,
 
 // Org is a tenant. Everything else is scoped to one.
 type Org struct {
-	ID        string    `json:"id"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string
+	CreatedAt time.Time
 	// UserResolveEnvironments are the environments user tokens may resolve;
 	// empty means development only.
-	UserResolveEnvironments []Environment `json:"user_resolve_environments,omitempty"`
+	UserResolveEnvironments []Environment
 	// EnvironmentPolicies says, per environment, who may change its
 	// values; an environment absent here has its default policy (see
 	// DefaultEnvironmentPolicy).
-	EnvironmentPolicies map[Environment]EnvironmentPolicy `json:"environment_policies,omitempty"`
+	EnvironmentPolicies map[Environment]EnvironmentPolicy
 	// AuditRetentionDays is how long audit records are kept; 0 means
 	// DefaultAuditRetentionDays. A record's expiry is fixed when it is
 	// written, so a change applies to records written after it.
-	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
+	AuditRetentionDays int
 	// SettingsVersion counts changes of the settings: each change is
 	// conditional on the one it read, so concurrent changes never lose
 	// each other.
-	SettingsVersion int64 `json:"settings_version,omitempty"`
+	SettingsVersion int64
 }
 
 // EnvironmentPolicy is what an organization requires of whoever sets,
@@ -263,7 +263,7 @@ type Org struct {
 // secret holding one.
 type EnvironmentPolicy struct {
 	// MinWritePriority is the least role priority that may write.
-	MinWritePriority int `json:"min_write_priority"`
+	MinWritePriority int
 }
 
 // DefaultEnvironmentPolicy is the policy of an environment an organization
@@ -310,39 +310,39 @@ func (o *Org) AuditRetention() int {
 // DataKey is an organization's data key for one environment, wrapped by the
 // KeyWrapper. Values are sealed under keys derived from it.
 type DataKey struct {
-	Org         string      `json:"org"`
-	Environment Environment `json:"environment"`
-	Generation  int         `json:"generation"`
-	Wrapped     []byte      `json:"wrapped"`
-	CreatedAt   time.Time   `json:"created_at"`
+	Org         string
+	Environment Environment
+	Generation  int
+	Wrapped     []byte
+	CreatedAt   time.Time
 }
 
 // AuditRecord says who did what, when, to which secrets and versions. It
 // never holds a value.
 type AuditRecord struct {
-	ID          string       `json:"id"` // sorts by time
-	Org         string       `json:"org"`
-	Time        time.Time    `json:"time"`
-	Actor       AuditActor   `json:"actor"`
-	Action      string       `json:"action"`
-	RequestID   string       `json:"request_id,omitempty"`
-	SecretID    string       `json:"secret_id,omitempty"`
-	Layer       *Layer       `json:"layer,omitempty"`
-	Environment Environment  `json:"environment,omitempty"`
-	Secrets     []AuditEntry `json:"secrets,omitempty"`
-	TokenID     string       `json:"token_id,omitempty"`
-	Detail      string       `json:"detail,omitempty"`
+	ID          string // sorts by time
+	Org         string
+	Time        time.Time
+	Actor       AuditActor
+	Action      string
+	RequestID   string
+	SecretID    string
+	Layer       *Layer
+	Environment Environment
+	Secrets     []AuditEntry
+	TokenID     string
+	Detail      string
 	// ExpiresAt is when the record may be deleted: its time plus the
 	// org's retention when it was written (zero on records written before
 	// retention existed). Stores delete expired records in their own time,
 	// so readers leave them out.
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	ExpiresAt time.Time
 	// Manifest is the content hash of the AuditManifest that holds the
 	// record's Secrets, stored once for every record that names the same
 	// list, and SecretCount their number. Readers put the list back in
 	// Secrets (see AuditManifest).
-	Manifest    string `json:"manifest,omitempty"`
-	SecretCount int    `json:"secret_count,omitempty"`
+	Manifest    string
+	SecretCount int
 }
 
 // Expired reports whether r's retention has passed at now.
@@ -352,17 +352,17 @@ func (r *AuditRecord) Expired(now time.Time) bool {
 
 // AuditActor is the identity behind an audited action.
 type AuditActor struct {
-	Kind    TokenKind `json:"kind"`
-	TokenID string    `json:"token_id,omitempty"`
-	Subject string    `json:"subject,omitempty"`
-	Name    string    `json:"name"`
+	Kind    TokenKind
+	TokenID string
+	Subject string
+	Name    string
 }
 
 // AuditEntry names one secret version an action touched.
 type AuditEntry struct {
-	Name    string `json:"name"`
-	Layer   string `json:"layer,omitempty"`
-	Version int64  `json:"version"`
+	Name    string
+	Layer   string
+	Version int64
 }
 
 // Audit actions.

@@ -22,6 +22,10 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives operational messages; never values.
 	Logger *slog.Logger
+	// KeyCacheTTL and KeyCacheSize tune the cache of unwrapped data keys
+	// (see envelope.Options; defaults 5 minutes and 1,000 keys).
+	KeyCacheTTL  time.Duration
+	KeyCacheSize int
 }
 
 // Service is the secrets service.
@@ -35,8 +39,9 @@ type Service struct {
 	audits auditState
 }
 
-// New returns a Service over store, sealing values with sealer.
-func New(store secrets.Store, sealer *envelope.Sealer, cfg Config) *Service {
+// New returns a Service over store, sealing values under data keys that
+// keys wraps (a local key, or AWS KMS) and store keeps.
+func New(store secrets.Store, keys secrets.KeyWrapper, cfg Config) *Service {
 	if cfg.MaxVersions <= 0 {
 		cfg.MaxVersions = 20
 	}
@@ -46,6 +51,7 @@ func New(store secrets.Store, sealer *envelope.Sealer, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	sealer := envelope.New(keys, store, envelope.Options{CacheTTL: cfg.KeyCacheTTL, CacheSize: cfg.KeyCacheSize, Now: cfg.Now})
 	return &Service{store: store, sealer: sealer, cfg: cfg}
 }
 

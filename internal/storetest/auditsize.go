@@ -9,7 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
@@ -36,7 +35,7 @@ func RunResolveAudit(t *testing.T, newStore func(t *testing.T) secrets.Store, si
 			if err != nil {
 				t.Fatal(err)
 			}
-			svc := service.New(st, envelope.New(wrapper, st, envelope.Options{}), service.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			svc := service.New(st, wrapper, service.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			org := newOrgID()
 			token, err := svc.Bootstrap(ctx, org, "ada@example.com", "Ada Lovelace")
 			if err != nil {

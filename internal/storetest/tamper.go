@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
@@ -58,7 +57,7 @@ func RunTamper(t *testing.T, newStore func(t *testing.T) (secrets.Store, Tamper)
 				if err != nil {
 					t.Fatalf("localkey.New: %v", err)
 				}
-				svc := service.New(st, envelope.New(w, st, envelope.Options{}), service.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+				svc := service.New(st, w, service.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 				acme, evil := mustCreateOrg(t, st), mustCreateOrg(t, st)
 				root := func(org string) secrets.Identity {
 					return secrets.Identity{Org: org, Kind: secrets.TokenUser, Role: secrets.RoleSuperadmin, Subject: "root@" + org, Name: "Root of " + org}

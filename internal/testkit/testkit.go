@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/zwrm/secrets/internal/boltstore"
-	"github.com/zwrm/secrets/internal/envelope"
 	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
@@ -48,8 +47,7 @@ type Kit struct {
 	Store   *boltstore.Store
 	Path    string        // the database file
 	Keys    *CountingKeys // Options.Keys or the local master key, its calls counted
-	Sealer  *envelope.Sealer
-	Service *service.Service // over Store and Sealer, configured by Options.Config
+	Service *service.Service // over Store and Keys, configured by Options.Config
 	Clock   *Clock           // nil on the real clock
 	Logs    *SyncBuffer      // what the kit's services log, as JSON lines
 
@@ -71,8 +69,7 @@ func New(tb testing.TB, opts Options) *Kit {
 	}
 	k := &Kit{Store: store, Path: path, Keys: NewCountingKeys(keys), Clock: opts.Clock, Logs: &SyncBuffer{}}
 	k.config = k.defaults(opts.Config)
-	k.Sealer = envelope.New(k.Keys, store, envelope.Options{})
-	k.Service = service.New(store, k.Sealer, k.config)
+	k.Service = service.New(store, k.Keys, k.config)
 	return k
 }
 
@@ -117,7 +114,7 @@ func (k *Kit) NewService(cfg service.Config) *service.Service {
 // ServiceOver is a process over st (the kit's store wrapped to count or
 // fail calls) and the kit's master key.
 func (k *Kit) ServiceOver(st secrets.Store, cfg service.Config) *service.Service {
-	return service.New(st, envelope.New(k.Keys, st, envelope.Options{}), k.defaults(cfg))
+	return service.New(st, k.Keys, k.defaults(cfg))
 }
 
 // Account is a token and the identity it authenticates as.
