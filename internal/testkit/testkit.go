@@ -45,8 +45,8 @@ type Options struct {
 // Kit is one deployment under test.
 type Kit struct {
 	Store   *boltstore.Store
-	Path    string        // the database file
-	Keys    *CountingKeys // Options.Keys or the local master key, its calls counted
+	Path    string           // the database file
+	Keys    *CountingKeys    // Options.Keys or the local master key, its calls counted
 	Service *service.Service // over Store and Keys, configured by Options.Config
 	Clock   *Clock           // nil on the real clock
 	Logs    *SyncBuffer      // what the kit's services log, as JSON lines
