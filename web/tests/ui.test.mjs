@@ -342,6 +342,8 @@ function suite() {
       await apage.locator('#edit-version').filter({ hasText: '6' }).waitFor();
       assert.equal(await apage.locator('#edit-description').inputValue(), 'Stripe payments');
       assert.equal(await apage.locator('#edit-mask-staging').innerText(), 'Not set');
+      // The history reloads after the restore: wait for it, then read it.
+      await apage.locator('#history-body table').filter({ hasText: 'restore from 1' }).waitFor();
       assert.match(await apage.locator('#history-body').innerText(), /restore from 1/);
       await actx.close();
     });
