@@ -3,7 +3,6 @@ package service_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -33,8 +32,7 @@ func TestTheAuditRetentionIsASuperadminsOrgSetting(t *testing.T) {
 	}
 	for _, days := range []int{0, -1, 3651} {
 		_, err := svc.UpdateOrg(ctx, root, service.OrgUpdate{AuditRetentionDays: intp(days)})
-		var e *secrets.Error
-		if !errors.As(err, &e) || e.Code != secrets.CodeInvalid || e.Field != "audit_retention_days" {
+		if !invalidOn(err, "audit_retention_days") {
 			t.Errorf("retention %d: %v, want invalid naming audit_retention_days", days, err)
 		}
 	}

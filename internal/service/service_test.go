@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -23,14 +24,18 @@ func acme(t *testing.T, opts testkit.Options) (*testkit.Kit, *service.Service, s
 
 func ptr(s string) *string { return &s }
 
+// invalidOn reports whether err is an invalid error naming field.
+func invalidOn(err error, field string) bool {
+	var e *secrets.Error
+	return errors.As(err, &e) && e.Code == secrets.CodeInvalid && e.Field == field
+}
+
 func TestHistoryKeepsTheLastMaxVersions(t *testing.T) {
 	ctx := context.Background()
 	_, svc, id := acme(t, testkit.Options{Config: service.Config{MaxVersions: 5}})
-	sec, err := svc.Create(ctx, id, service.CreateInput{Name: "API_KEY", Values: map[secrets.Environment]string{secrets.Production: "v1-aaaaaaaaaaaaaaaa"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sec := mustCreate(t, svc, id, secrets.Layer{}, "API_KEY", map[secrets.Environment]string{secrets.Production: "v1-aaaaaaaaaaaaaaaa"})
 	for i := 2; i <= 12; i++ {
+		var err error
 		if sec, err = svc.Update(ctx, id, sec.ID, service.UpdateInput{Version: sec.Version, Description: ptr(strings.Repeat("x", i))}); err != nil {
 			t.Fatal(err)
 		}
@@ -111,14 +116,8 @@ func TestResolveUnwrapsAtMostOneKeyPerEnvironment(t *testing.T) {
 func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
 	ctx := context.Background()
 	k, svc, id := acme(t, testkit.Options{})
-	a, err := svc.Create(ctx, id, service.CreateInput{Name: "A", Values: map[secrets.Environment]string{secrets.Development: "the-value-of-a-0123456789"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := svc.Create(ctx, id, service.CreateInput{Name: "B", Values: map[secrets.Environment]string{secrets.Development: "the-value-of-b-0123456789"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := mustCreate(t, svc, id, secrets.Layer{}, "A", map[secrets.Environment]string{secrets.Development: "the-value-of-a-0123456789"})
+	b := mustCreate(t, svc, id, secrets.Layer{}, "B", map[secrets.Environment]string{secrets.Development: "the-value-of-b-0123456789"})
 	// Someone with write access to the database copies A's ciphertext into B.
 	tampered := *b
 	tampered.Values = map[secrets.Environment]secrets.SealedValue{secrets.Development: a.Values[secrets.Development]}
@@ -126,7 +125,7 @@ func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
 	if err := k.Store.UpdateSecret(ctx, &tampered, b.Version); err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development})
+	_, err := svc.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development})
 	if got, want := secrets.ErrorCode(err), secrets.CodeInternal; got != want {
 		t.Fatalf("resolve after tampering: %v, want an internal error", err)
 	}
@@ -224,12 +223,10 @@ func TestAResolveWhoseAuditCannotBeWrittenReturnsNoValues(t *testing.T) {
 func TestAPrunedVersionASlowWriterPutBackIsNeitherListedNorRestored(t *testing.T) {
 	ctx := context.Background()
 	k, svc, id := acme(t, testkit.Options{Config: service.Config{MaxVersions: 3}})
-	sec, err := svc.Create(ctx, id, service.CreateInput{Name: "K", Values: map[secrets.Environment]string{secrets.Development: "v1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sec := mustCreate(t, svc, id, secrets.Layer{}, "K", map[secrets.Environment]string{secrets.Development: "v1"})
 	v1 := sec
 	for i := 0; i < 5; i++ {
+		var err error
 		if sec, err = svc.Update(ctx, id, sec.ID, service.UpdateInput{Version: sec.Version, Description: ptr(fmt.Sprint(i))}); err != nil {
 			t.Fatal(err)
 		}
