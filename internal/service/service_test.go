@@ -14,9 +14,15 @@ import (
 	"github.com/zwrm/secrets/internal/testkit"
 )
 
-// acme is the test kit with org acme bootstrapped: the kit, its service
-// and acme's superadmin.
-func acme(t *testing.T, opts testkit.Options) (*testkit.Kit, *service.Service, secrets.Identity) {
+// acme is the test kit, as its defaults build it, with org acme
+// bootstrapped: the kit, its service and acme's superadmin.
+func acme(t *testing.T) (*testkit.Kit, *service.Service, secrets.Identity) {
+	t.Helper()
+	return acmeWith(t, testkit.Options{})
+}
+
+// acmeWith is acme on a kit built with opts.
+func acmeWith(t *testing.T, opts testkit.Options) (*testkit.Kit, *service.Service, secrets.Identity) {
 	t.Helper()
 	k := testkit.New(t, opts)
 	return k, k.Service, k.Superadmin(t, "acme")
@@ -32,7 +38,7 @@ func invalidOn(err error, field string) bool {
 
 func TestHistoryKeepsTheLastMaxVersions(t *testing.T) {
 	ctx := context.Background()
-	_, svc, id := acme(t, testkit.Options{Config: service.Config{MaxVersions: 5}})
+	_, svc, id := acmeWith(t, testkit.Options{Config: service.Config{MaxVersions: 5}})
 	sec := mustCreate(t, svc, id, secrets.Layer{}, "API_KEY", map[secrets.Environment]string{secrets.Production: "v1-aaaaaaaaaaaaaaaa"})
 	for i := 2; i <= 12; i++ {
 		var err error
@@ -80,7 +86,7 @@ func equal(a, b []int64) bool {
 
 func TestResolveUnwrapsAtMostOneKeyPerEnvironment(t *testing.T) {
 	ctx := context.Background()
-	k, writer, id := acme(t, testkit.Options{})
+	k, writer, id := acme(t)
 	layers := []secrets.Layer{secrets.Global, {App: "web"}, {App: "web", Machine: "web-1"}}
 	const n = 60
 	for i := 0; i < n; i++ {
@@ -115,7 +121,7 @@ func TestResolveUnwrapsAtMostOneKeyPerEnvironment(t *testing.T) {
 
 func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
 	ctx := context.Background()
-	k, svc, id := acme(t, testkit.Options{})
+	k, svc, id := acme(t)
 	a := mustCreate(t, svc, id, secrets.Layer{}, "A", map[secrets.Environment]string{secrets.Development: "the-value-of-a-0123456789"})
 	b := mustCreate(t, svc, id, secrets.Layer{}, "B", map[secrets.Environment]string{secrets.Development: "the-value-of-b-0123456789"})
 	// Someone with write access to the database copies A's ciphertext into B.
@@ -136,7 +142,7 @@ func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
 
 func TestResolveIsAuditedWithNamesAndVersionsButNoValues(t *testing.T) {
 	ctx := context.Background()
-	k, svc, id := acme(t, testkit.Options{})
+	k, svc, id := acme(t)
 	if _, _, err := svc.SetValue(ctx, id, secrets.Global, "DB_URL", "postgres://u:hunter2hunter2@db/x", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +212,7 @@ func (failingAudit) AppendAudit(context.Context, *secrets.AuditRecord) error {
 
 func TestAResolveWhoseAuditCannotBeWrittenReturnsNoValues(t *testing.T) {
 	ctx := context.Background()
-	k, svc, id := acme(t, testkit.Options{})
+	k, svc, id := acme(t)
 	if _, _, err := svc.SetValue(ctx, id, secrets.Global, "TOKEN", "value-that-must-not-leave", secrets.Development); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +228,7 @@ func TestAResolveWhoseAuditCannotBeWrittenReturnsNoValues(t *testing.T) {
 
 func TestAPrunedVersionASlowWriterPutBackIsNeitherListedNorRestored(t *testing.T) {
 	ctx := context.Background()
-	k, svc, id := acme(t, testkit.Options{Config: service.Config{MaxVersions: 3}})
+	k, svc, id := acmeWith(t, testkit.Options{Config: service.Config{MaxVersions: 3}})
 	sec := mustCreate(t, svc, id, secrets.Layer{}, "K", map[secrets.Environment]string{secrets.Development: "v1"})
 	v1 := sec
 	for i := 0; i < 5; i++ {
