@@ -33,9 +33,13 @@ func startServer(t *testing.T) *server {
 	return &server{endpoint: srv.URL(), token: testkit.DevToken(t, srv.Dir)}
 }
 
-// serveCLI is a local server and a CLI that uses its superadmin token.
+// serveCLI is a local server and a CLI that uses its superadmin token. It
+// marks the test parallel: each test has a server, a configuration
+// directory and streams of its own, so every CLI test can run beside the
+// others.
 func serveCLI(t *testing.T) (*server, *cli) {
 	t.Helper()
+	t.Parallel()
 	srv := startServer(t)
 	return srv, newCLI(t, srv)
 }

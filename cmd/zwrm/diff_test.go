@@ -8,7 +8,6 @@ import (
 )
 
 func TestDiffComparesEnvironmentsByHash(t *testing.T) {
-	t.Parallel()
 	_, c := serveCLI(t)
 	set := func(layer []string, env string, pairs ...string) {
 		t.Helper()

@@ -10,7 +10,6 @@ import (
 )
 
 func TestSecretsEffectiveShowsWhereEachValueComesFrom(t *testing.T) {
-	t.Parallel()
 	_, c := serveCLI(t)
 	c.ok("org", "secrets", "set", "DB_URL=global-db-value-44", "LOG_LEVEL=global-log-value-44", "--env", "production")
 	c.ok("secrets", "set", "--app", "web", "DB_URL=app-db-value-44", "--env", "production")

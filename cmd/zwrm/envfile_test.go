@@ -136,7 +136,6 @@ func TestShellValueQuotesForPOSIXShells(t *testing.T) {
 }
 
 func TestImportExportRoundTrip(t *testing.T) {
-	t.Parallel()
 	_, c := serveCLI(t)
 	file := writeFile(t, "tricky.env", trickyEnv)
 	web := []string{"--app", "web", "--env", "development"}

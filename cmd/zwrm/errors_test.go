@@ -14,7 +14,6 @@ import (
 )
 
 func TestExitCodesSayWhatKindOfError(t *testing.T) {
-	t.Parallel()
 	srv, c := serveCLI(t)
 	c.ok("org", "secrets", "set", "TAKEN=1")
 	member := strings.TrimSpace(c.ok("tokens", "create", "--name", "Bob", "--subject", "bob@dev.local", "--role", "member"))

@@ -24,7 +24,6 @@ func randomToken(t *testing.T, prefix string) string {
 }
 
 func TestATokenPastedAsAnIDIsNeitherSentNorPrinted(t *testing.T) {
-	t.Parallel()
 	srv, c := serveCLI(t)
 	for _, tok := range []string{randomToken(t, "zwrm_u_"), randomToken(t, "zwrm_s_")} {
 		secret := tok[len("zwrm_u_"):]
@@ -103,7 +102,6 @@ func TestServerMessagesArePrintedWithoutTerminalControlsOrTokens(t *testing.T) {
 }
 
 func TestServerStringsInTablesArePrintedWithoutTerminalControls(t *testing.T) {
-	t.Parallel()
 	srv, c := serveCLI(t)
 	evil := "Mallory\x1b[2J\x1b]0;title\x07\u009b1m"
 	mallory := c.as(strings.TrimSpace(c.ok("tokens", "create", "--name", evil, "--subject", "m@dev.local\x1b[31m", "--role", "member")))

@@ -43,7 +43,6 @@ func seedLayer(t *testing.T, srv *server, layer secrets.Layer, n int) []string {
 }
 
 func TestCommandsThatListFollowEveryPage(t *testing.T) {
-	t.Parallel()
 	srv, c := serveCLI(t)
 	// A full page at the default size of 500, and one name on the next.
 	names := seedLayer(t, srv, secrets.Layer{App: "big"}, 501)

@@ -13,7 +13,6 @@ import (
 )
 
 func TestRunAndExportRefuseReservedNamesUnlessNamed(t *testing.T) {
-	t.Parallel()
 	needSh(t)
 	_, c := serveCLI(t)
 	c.ok("org", "secrets", "set", "NODE_OPTIONS=--require ./evil.js", "bash_env=/tmp/x", "PLAIN=ok")

@@ -15,7 +15,6 @@ import (
 )
 
 func TestRunInjectsSecretsAndPassesExitCodesThrough(t *testing.T) {
-	t.Parallel()
 	needSh(t)
 	srv, c := serveCLI(t)
 	c.ok("org", "secrets", "set", "NAME=global value with spaces", "LEVEL=global")
@@ -106,7 +105,6 @@ func TestRunReplacesTheProcess(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no execve")
 	}
-	t.Parallel()
 	srv, c := serveCLI(t)
 	c.ok("org", "secrets", "set", "NAME=from zwrm")
 	bin := filepath.Join(t.TempDir(), "zwrm")

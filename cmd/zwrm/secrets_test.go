@@ -9,7 +9,6 @@ import (
 )
 
 func TestSetListUnsetRoundTripsPerLayer(t *testing.T) {
-	t.Parallel()
 	_, c := serveCLI(t)
 	for _, layer := range []struct {
 		name  string
@@ -96,7 +95,6 @@ func TestSetListUnsetRoundTripsPerLayer(t *testing.T) {
 }
 
 func TestSetReadsValuesWithoutPrintingThem(t *testing.T) {
-	t.Parallel()
 	_, c := serveCLI(t)
 	c.fails(exitUsage, "A has no value: write A=VALUE", "org", "secrets", "set", "A")
 	r := c.fails(exitUsage, "argument 1 is not NAME=VALUE", "org", "secrets", "set", "s3cr3t-pasted-alone")
@@ -118,7 +116,6 @@ func TestSetReadsValuesWithoutPrintingThem(t *testing.T) {
 }
 
 func TestShowHistoryAndRestoreShowMasksOnly(t *testing.T) {
-	t.Parallel()
 	_, c := serveCLI(t)
 	v1, v2 := "sk_live_first-version-51HxRgA1", "sk_live_second-version-77ZqPw0X"
 	c.ok("secrets", "set", "--app", "web", "STRIPE_KEY="+v1)
@@ -164,7 +161,6 @@ func TestShowHistoryAndRestoreShowMasksOnly(t *testing.T) {
 // runs every command that lists, shows or compares them, in both output
 // formats, and looks for the values in everything printed.
 func TestNoValueIsPrinted(t *testing.T) {
-	t.Parallel()
 	_, c := serveCLI(t)
 	c.ok("org", "settings", "--user-resolve-environments", "development,staging,production")
 	var values []string
@@ -201,7 +197,6 @@ func TestNoValueIsPrinted(t *testing.T) {
 }
 
 func TestRotateSetsAndRemovesAPolicyWithoutPrintingValues(t *testing.T) {
-	t.Parallel()
 	_, c := serveCLI(t)
 	const value = "db-password-that-stays-secret-42"
 	c.ok("secrets", "set", "--app", "web", "DB_PASSWORD="+value)

@@ -9,7 +9,6 @@ import (
 )
 
 func TestTokensAndAudit(t *testing.T) {
-	t.Parallel()
 	_, c := serveCLI(t)
 
 	r := c.run("tokens", "create", "--name", "Bob", "--subject", "bob@dev.local", "--role", "member", "--expires", "30d")

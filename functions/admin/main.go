@@ -11,6 +11,5 @@ import (
 func main() {
 	// The DynamoDB store, the KMS data key and the identity key, from
 	// the environment; the handler's type is checked by the compiler.
-	app := lambdaapp.MustFromEnv(httpapi.FnAdmin)
-	lambda.StartHandlerFunc(app.HTTP)
+	lambda.StartHandlerFunc(lambdaapp.MustFromEnv(httpapi.FnAdmin).HTTP)
 }

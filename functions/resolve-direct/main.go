@@ -13,6 +13,5 @@ import (
 func main() {
 	// The DynamoDB store, the KMS data key and the identity key, from
 	// the environment; the handler's type is checked by the compiler.
-	app := lambdaapp.MustFromEnv(httpapi.FnResolveDirect)
-	lambda.StartHandlerFunc(app.ResolveDirect)
+	lambda.StartHandlerFunc(lambdaapp.MustFromEnv(httpapi.FnResolveDirect).ResolveDirect)
 }

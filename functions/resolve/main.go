@@ -12,6 +12,5 @@ import (
 func main() {
 	// The DynamoDB store, the KMS data key and the identity key, from
 	// the environment; the handler's type is checked by the compiler.
-	app := lambdaapp.MustFromEnv(httpapi.FnResolve)
-	lambda.StartHandlerFunc(app.HTTP)
+	lambda.StartHandlerFunc(lambdaapp.MustFromEnv(httpapi.FnResolve).HTTP)
 }

@@ -11,6 +11,5 @@ import (
 func main() {
 	// The DynamoDB store, the KMS data key and the identity key, from
 	// the environment; the handler's type is checked by the compiler.
-	app := lambdaapp.MustFromEnv(httpapi.FnSet)
-	lambda.StartHandlerFunc(app.Set)
+	lambda.StartHandlerFunc(lambdaapp.MustFromEnv(httpapi.FnSet).Set)
 }

@@ -3,7 +3,6 @@ package service_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,7 +21,7 @@ func intp(n int) *int { return &n }
 func TestTheAuditRetentionIsASuperadminsOrgSetting(t *testing.T) {
 	ctx := context.Background()
 	clk := testkit.NewClock(testkit.Start)
-	k, svc, root := acme(t, testkit.Options{Clock: clk})
+	k, svc, root := acmeWith(t, testkit.Options{Clock: clk})
 
 	org, err := svc.Org(ctx, root)
 	if err != nil {
@@ -33,8 +32,7 @@ func TestTheAuditRetentionIsASuperadminsOrgSetting(t *testing.T) {
 	}
 	for _, days := range []int{0, -1, 3651} {
 		_, err := svc.UpdateOrg(ctx, root, service.OrgUpdate{AuditRetentionDays: intp(days)})
-		var e *secrets.Error
-		if !errors.As(err, &e) || e.Code != secrets.CodeInvalid || e.Field != "audit_retention_days" {
+		if !invalidOn(err, "audit_retention_days") {
 			t.Errorf("retention %d: %v, want invalid naming audit_retention_days", days, err)
 		}
 	}
@@ -91,7 +89,7 @@ func TestTheAuditRetentionIsASuperadminsOrgSetting(t *testing.T) {
 func TestExpiredAuditRecordsAreNotListed(t *testing.T) {
 	ctx := context.Background()
 	clk := testkit.NewClock(testkit.Start)
-	k, svc, root := acme(t, testkit.Options{Clock: clk}) // a token.create record, kept 400 days
+	k, svc, root := acmeWith(t, testkit.Options{Clock: clk}) // a token.create record, kept 400 days
 	clk.Advance(time.Second)
 	if _, err := svc.UpdateOrg(ctx, root, service.OrgUpdate{AuditRetentionDays: intp(1)}); err != nil {
 		t.Fatal(err)
@@ -246,7 +244,7 @@ func TestAManifestThatDoesNotMatchItsHashIsReportedNotShown(t *testing.T) {
 
 func TestAuditPagesStayWithinOneMebibyte(t *testing.T) {
 	ctx := context.Background()
-	k, svc, root := acme(t, testkit.Options{})
+	k, svc, root := acme(t)
 	// 40 resolves of 3,000 long names each: about 200 KB apiece as the
 	// API shows them, 8 MB in all.
 	const resolves, names = 40, 3000

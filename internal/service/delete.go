@@ -42,11 +42,7 @@ func (s *Service) finishDelete(ctx context.Context, id secrets.Identity, secretI
 		if err := secrets.CheckModify(id, newest); err != nil {
 			return false, err
 		}
-		org, err := s.writeOrg(ctx, id)
-		if err != nil {
-			return false, err
-		}
-		if err := checkEnvironments(id, org, envsIn(newest.Values), "deleting a secret that holds a %s value"); err != nil {
+		if err := s.checkWrite(ctx, id, envsIn(newest.Values), deleting); err != nil {
 			return false, err
 		}
 	}
@@ -62,6 +58,10 @@ func (s *Service) finishDelete(ctx context.Context, id secrets.Identity, secretI
 	s.auditFinished(ctx, id, []secrets.Leftover{*left})
 	return true, nil
 }
+
+// deleting is what a delete does to each environment a secret holds a
+// value of, as the environment policies' refusals say it.
+const deleting = "deleting a secret that holds a %s value"
 
 // finishedDetail marks the audit record of a delete that stopped half way
 // and was finished later.
@@ -89,11 +89,7 @@ func (s *Service) delete(ctx context.Context, id secrets.Identity, head *secrets
 	if err := secrets.CheckModify(id, head); err != nil {
 		return err
 	}
-	org, err := s.writeOrg(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := checkEnvironments(id, org, envsIn(head.Values), "deleting a secret that holds a %s value"); err != nil {
+	if err := s.checkWrite(ctx, id, envsIn(head.Values), deleting); err != nil {
 		return err
 	}
 	// Conditional on the version checked above, so a change made meanwhile

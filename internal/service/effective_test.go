@@ -7,12 +7,11 @@ import (
 
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
-	"github.com/zwrm/secrets/internal/testkit"
 )
 
 func TestEffectiveNamesTheWinnerAndWhatItOverridesWithoutOpeningAValue(t *testing.T) {
 	ctx := context.Background()
-	k, writer, id := acme(t, testkit.Options{})
+	k, writer, id := acme(t)
 	web, web1 := secrets.Layer{App: "web"}, secrets.Layer{App: "web", Machine: "web-1"}
 	for _, in := range []service.CreateInput{
 		{Layer: secrets.Global, Name: "DB_URL", Values: map[secrets.Environment]string{secrets.Production: "global-prod-value-1"}},
@@ -70,7 +69,7 @@ func TestEffectiveNamesTheWinnerAndWhatItOverridesWithoutOpeningAValue(t *testin
 
 func TestEffectiveHoldsServiceTokensToTheirScope(t *testing.T) {
 	ctx := context.Background()
-	_, svc, admin := acme(t, testkit.Options{})
+	_, svc, admin := acme(t)
 	if _, err := svc.Create(ctx, admin, service.CreateInput{Layer: secrets.Layer{App: "web"}, Name: "A",
 		Values: map[secrets.Environment]string{secrets.Production: "web-prod-value-1"}}); err != nil {
 		t.Fatal(err)

@@ -81,12 +81,8 @@ func (s *Service) Restore(ctx context.Context, id secrets.Identity, secretID str
 	if err != nil {
 		return nil, err
 	}
-	org, err := s.writeOrg(ctx, id)
-	if err != nil {
-		return nil, err
-	}
 	changed := changedBetween(current, plain)
-	if err := checkEnvironments(id, org, changed, "restoring a version that changes the %s value"); err != nil {
+	if err := s.checkWrite(ctx, id, changed, "restoring a version that changes the %s value"); err != nil {
 		return nil, err
 	}
 	setsValue := false

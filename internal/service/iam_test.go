@@ -1,10 +1,8 @@
 package service_test
 
 import (
-	"errors"
 	"testing"
 
-	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
 )
 
@@ -38,8 +36,7 @@ func TestNormalizePrincipalARN(t *testing.T) {
 	} {
 		got, err := service.NormalizePrincipalARN(tc.in)
 		if tc.want == "" {
-			var e *secrets.Error
-			if !errors.As(err, &e) || e.Code != secrets.CodeInvalid || e.Field != "principal_arn" {
+			if !invalidOn(err, "principal_arn") {
 				t.Errorf("NormalizePrincipalARN(%q) = %q, %v; want an invalid error on principal_arn", tc.in, got, err)
 			}
 			continue

@@ -61,17 +61,10 @@ func (s *Service) UpdateOrg(ctx context.Context, id secrets.Identity, in OrgUpda
 	}
 	var resolveEnvs []secrets.Environment
 	if in.UserResolveEnvironments != nil {
-		if len(in.UserResolveEnvironments) == 0 {
-			return nil, secrets.Invalid("user_resolve_environments", "is required: the environments user tokens may resolve, e.g. [\"development\"]")
-		}
-		for _, e := range in.UserResolveEnvironments {
-			env, err := secrets.ParseEnvironment("user_resolve_environments", e)
-			if err != nil {
-				return nil, err
-			}
-			if !slices.Contains(resolveEnvs, env) {
-				resolveEnvs = append(resolveEnvs, env)
-			}
+		var err error
+		resolveEnvs, err = parseEnvironments("user_resolve_environments", in.UserResolveEnvironments, `the environments user tokens may resolve, e.g. ["development"]`)
+		if err != nil {
+			return nil, err
 		}
 	}
 	policies := map[secrets.Environment]secrets.EnvironmentPolicy{}
@@ -150,6 +143,25 @@ func (s *Service) SetUserResolveEnvironments(ctx context.Context, id secrets.Ide
 	return s.UpdateOrg(ctx, id, OrgUpdate{UserResolveEnvironments: envs})
 }
 
+// parseEnvironments parses the environment names of field, each once in
+// the order first named; none is refused, saying what field wants.
+func parseEnvironments(field string, names []string, wants string) ([]secrets.Environment, error) {
+	if len(names) == 0 {
+		return nil, secrets.Invalid(field, "is required: %s", wants)
+	}
+	var envs []secrets.Environment
+	for _, e := range names {
+		env, err := secrets.ParseEnvironment(field, e)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(envs, env) {
+			envs = append(envs, env)
+		}
+	}
+	return envs, nil
+}
+
 // writeOrg returns the caller's org for a write that its environment
 // policies govern.
 func (s *Service) writeOrg(ctx context.Context, id secrets.Identity) (*secrets.Org, error) {
@@ -158,6 +170,16 @@ func (s *Service) writeOrg(ctx context.Context, id secrets.Identity) (*secrets.O
 		return nil, wrap(err, "get org %s", id.Org)
 	}
 	return org, nil
+}
+
+// checkWrite returns the first refusal of the caller's org's policies for
+// id doing something to each of envs, in display order.
+func (s *Service) checkWrite(ctx context.Context, id secrets.Identity, envs []secrets.Environment, doing string) error {
+	org, err := s.writeOrg(ctx, id)
+	if err != nil {
+		return err
+	}
+	return checkEnvironments(id, org, envs, doing)
 }
 
 // checkEnvironments returns the first refusal of org's policies for id

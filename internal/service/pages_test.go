@@ -10,12 +10,11 @@ import (
 
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
-	"github.com/zwrm/secrets/internal/testkit"
 )
 
 func TestListPages(t *testing.T) {
 	ctx := context.Background()
-	_, svc, id := acme(t, testkit.Options{})
+	_, svc, id := acme(t)
 	layer := secrets.Layer{App: "web"}
 	var want []string
 	for i := range 7 {
@@ -96,7 +95,7 @@ func TestListPages(t *testing.T) {
 
 func TestEffectivePagesMergeTheLayersByName(t *testing.T) {
 	ctx := context.Background()
-	_, svc, id := acme(t, testkit.Options{})
+	_, svc, id := acme(t)
 	web, web1 := secrets.Layer{App: "web"}, secrets.Layer{App: "web", Machine: "web-1"}
 	prod := func(v string) map[secrets.Environment]string {
 		return map[secrets.Environment]string{secrets.Production: v + "-production-value"}
@@ -170,7 +169,7 @@ func TestEffectivePagesMergeTheLayersByName(t *testing.T) {
 
 func TestEffectivePageWaitsForLayersReadShort(t *testing.T) {
 	ctx := context.Background()
-	_, svc, id := acme(t, testkit.Options{})
+	_, svc, id := acme(t)
 	machine := secrets.Layer{App: "api", Machine: "api-1"}
 	// Global's first page (a limit of 2 reads 3) ends at A3, before Z; the
 	// machine's holds Z. Z must wait for the page that reads global's Z

@@ -103,17 +103,8 @@ func (s *Service) policy(in RotationInput) (*secrets.Rotation, error) {
 	if bits := float64(hidden) * math.Log2(float64(len(r.Alphabet))); bits < minRotationBits {
 		return nil, secrets.Invalid("length", "gives %.0f bits of entropy with this alphabet, not counting the characters the mask shows; rotated values need at least %d: make it longer or the alphabet larger", bits, minRotationBits)
 	}
-	if len(in.Environments) == 0 {
-		return nil, secrets.Invalid("environments", "is required: the environments to rotate, e.g. [\"production\"]")
-	}
-	for _, e := range in.Environments {
-		env, err := secrets.ParseEnvironment("environments", e)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(r.Environments, env) {
-			r.Environments = append(r.Environments, env)
-		}
+	if r.Environments, err = parseEnvironments("environments", in.Environments, `the environments to rotate, e.g. ["production"]`); err != nil {
+		return nil, err
 	}
 	r.NextAt = s.now().Add(every)
 	return r, nil

@@ -3,7 +3,6 @@ package service_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -407,8 +406,7 @@ func TestParseEvery(t *testing.T) {
 	} {
 		got, err := service.ParseEvery(tc.in)
 		if tc.want == 0 {
-			var e *secrets.Error
-			if !errors.As(err, &e) || e.Code != secrets.CodeInvalid || e.Field != "every" {
+			if !invalidOn(err, "every") {
 				t.Errorf("ParseEvery(%q) = %v, %v; want an invalid error on every", tc.in, got, err)
 			}
 			continue

@@ -89,11 +89,7 @@ func (s *Service) Create(ctx context.Context, id secrets.Identity, in CreateInpu
 	if _, err := secrets.NewLayer(in.Layer.App, in.Layer.Machine); err != nil {
 		return nil, err
 	}
-	org, err := s.writeOrg(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkEnvironments(id, org, envsIn(in.Values), "setting a %s value"); err != nil {
+	if err := s.checkWrite(ctx, id, envsIn(in.Values), "setting a %s value"); err != nil {
 		return nil, err
 	}
 	if err := s.checkValueWrite(ctx, id, in.Layer, in.Name); err != nil {

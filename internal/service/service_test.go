@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,9 +14,15 @@ import (
 	"github.com/zwrm/secrets/internal/testkit"
 )
 
-// acme is the test kit with org acme bootstrapped: the kit, its service
-// and acme's superadmin.
-func acme(t *testing.T, opts testkit.Options) (*testkit.Kit, *service.Service, secrets.Identity) {
+// acme is the test kit, as its defaults build it, with org acme
+// bootstrapped: the kit, its service and acme's superadmin.
+func acme(t *testing.T) (*testkit.Kit, *service.Service, secrets.Identity) {
+	t.Helper()
+	return acmeWith(t, testkit.Options{})
+}
+
+// acmeWith is acme on a kit built with opts.
+func acmeWith(t *testing.T, opts testkit.Options) (*testkit.Kit, *service.Service, secrets.Identity) {
 	t.Helper()
 	k := testkit.New(t, opts)
 	return k, k.Service, k.Superadmin(t, "acme")
@@ -23,14 +30,18 @@ func acme(t *testing.T, opts testkit.Options) (*testkit.Kit, *service.Service, s
 
 func ptr(s string) *string { return &s }
 
+// invalidOn reports whether err is an invalid error naming field.
+func invalidOn(err error, field string) bool {
+	var e *secrets.Error
+	return errors.As(err, &e) && e.Code == secrets.CodeInvalid && e.Field == field
+}
+
 func TestHistoryKeepsTheLastMaxVersions(t *testing.T) {
 	ctx := context.Background()
-	_, svc, id := acme(t, testkit.Options{Config: service.Config{MaxVersions: 5}})
-	sec, err := svc.Create(ctx, id, service.CreateInput{Name: "API_KEY", Values: map[secrets.Environment]string{secrets.Production: "v1-aaaaaaaaaaaaaaaa"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, svc, id := acmeWith(t, testkit.Options{Config: service.Config{MaxVersions: 5}})
+	sec := mustCreate(t, svc, id, secrets.Layer{}, "API_KEY", map[secrets.Environment]string{secrets.Production: "v1-aaaaaaaaaaaaaaaa"})
 	for i := 2; i <= 12; i++ {
+		var err error
 		if sec, err = svc.Update(ctx, id, sec.ID, service.UpdateInput{Version: sec.Version, Description: ptr(strings.Repeat("x", i))}); err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +86,7 @@ func equal(a, b []int64) bool {
 
 func TestResolveUnwrapsAtMostOneKeyPerEnvironment(t *testing.T) {
 	ctx := context.Background()
-	k, writer, id := acme(t, testkit.Options{})
+	k, writer, id := acme(t)
 	layers := []secrets.Layer{secrets.Global, {App: "web"}, {App: "web", Machine: "web-1"}}
 	const n = 60
 	for i := 0; i < n; i++ {
@@ -110,15 +121,9 @@ func TestResolveUnwrapsAtMostOneKeyPerEnvironment(t *testing.T) {
 
 func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
 	ctx := context.Background()
-	k, svc, id := acme(t, testkit.Options{})
-	a, err := svc.Create(ctx, id, service.CreateInput{Name: "A", Values: map[secrets.Environment]string{secrets.Development: "the-value-of-a-0123456789"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := svc.Create(ctx, id, service.CreateInput{Name: "B", Values: map[secrets.Environment]string{secrets.Development: "the-value-of-b-0123456789"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, svc, id := acme(t)
+	a := mustCreate(t, svc, id, secrets.Layer{}, "A", map[secrets.Environment]string{secrets.Development: "the-value-of-a-0123456789"})
+	b := mustCreate(t, svc, id, secrets.Layer{}, "B", map[secrets.Environment]string{secrets.Development: "the-value-of-b-0123456789"})
 	// Someone with write access to the database copies A's ciphertext into B.
 	tampered := *b
 	tampered.Values = map[secrets.Environment]secrets.SealedValue{secrets.Development: a.Values[secrets.Development]}
@@ -126,7 +131,7 @@ func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
 	if err := k.Store.UpdateSecret(ctx, &tampered, b.Version); err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development})
+	_, err := svc.Resolve(ctx, id, service.ResolveInput{Environment: secrets.Development})
 	if got, want := secrets.ErrorCode(err), secrets.CodeInternal; got != want {
 		t.Fatalf("resolve after tampering: %v, want an internal error", err)
 	}
@@ -137,7 +142,7 @@ func TestACiphertextMovedInTheStoreFailsToResolve(t *testing.T) {
 
 func TestResolveIsAuditedWithNamesAndVersionsButNoValues(t *testing.T) {
 	ctx := context.Background()
-	k, svc, id := acme(t, testkit.Options{})
+	k, svc, id := acme(t)
 	if _, _, err := svc.SetValue(ctx, id, secrets.Global, "DB_URL", "postgres://u:hunter2hunter2@db/x", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +212,7 @@ func (failingAudit) AppendAudit(context.Context, *secrets.AuditRecord) error {
 
 func TestAResolveWhoseAuditCannotBeWrittenReturnsNoValues(t *testing.T) {
 	ctx := context.Background()
-	k, svc, id := acme(t, testkit.Options{})
+	k, svc, id := acme(t)
 	if _, _, err := svc.SetValue(ctx, id, secrets.Global, "TOKEN", "value-that-must-not-leave", secrets.Development); err != nil {
 		t.Fatal(err)
 	}
@@ -223,13 +228,11 @@ func TestAResolveWhoseAuditCannotBeWrittenReturnsNoValues(t *testing.T) {
 
 func TestAPrunedVersionASlowWriterPutBackIsNeitherListedNorRestored(t *testing.T) {
 	ctx := context.Background()
-	k, svc, id := acme(t, testkit.Options{Config: service.Config{MaxVersions: 3}})
-	sec, err := svc.Create(ctx, id, service.CreateInput{Name: "K", Values: map[secrets.Environment]string{secrets.Development: "v1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, svc, id := acmeWith(t, testkit.Options{Config: service.Config{MaxVersions: 3}})
+	sec := mustCreate(t, svc, id, secrets.Layer{}, "K", map[secrets.Environment]string{secrets.Development: "v1"})
 	v1 := sec
 	for i := 0; i < 5; i++ {
+		var err error
 		if sec, err = svc.Update(ctx, id, sec.ID, service.UpdateInput{Version: sec.Version, Description: ptr(fmt.Sprint(i))}); err != nil {
 			t.Fatal(err)
 		}
