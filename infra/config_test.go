@@ -121,36 +121,55 @@ func TestUnknownContextKeysAreTheMisspeltSettings(t *testing.T) {
 	}
 }
 
-func TestMissingFunctionCodeSaysToBuildIt(t *testing.T) {
-	dir := t.TempDir()
-	err := CheckAssets(dir)
-	if err == nil || !strings.Contains(err.Error(), "make lambdas") {
-		t.Fatalf("got %v", err)
-	}
-	if err := writePlaceholderZips(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckAssets(dir); err != nil {
-		t.Errorf("with every zip: %v", err)
+func TestUnbuiltAssetsSayWhatToRun(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fresh func(dir string) error // what the directory holds before a build
+		check func(dir string) error
+		say   []string
+		build func(dir string) error
+	}{
+		{
+			name:  "missing function code says to run make lambdas",
+			fresh: func(string) error { return nil },
+			check: CheckAssets, say: []string{"make lambdas"}, build: writePlaceholderZips,
+		},
+		{
+			name: "an unbuilt web UI says to run make web",
+			// What internal/webui/dist holds on a fresh clone.
+			fresh: func(dir string) error {
+				return os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("*\n!.gitignore\n"), 0o644)
+			},
+			check: CheckUIAssets, say: []string{"make web", "uiAssetDir"}, build: writePlaceholderUI,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := tc.fresh(dir); err != nil {
+				t.Fatal(err)
+			}
+			err := tc.check(dir)
+			if err == nil || !containsAll(err.Error(), tc.say) {
+				t.Fatalf("got %v, want an error that says %q", err, tc.say)
+			}
+			if err := tc.build(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.check(dir); err != nil {
+				t.Errorf("once built: %v", err)
+			}
+		})
 	}
 }
 
-func TestAnUnbuiltWebUISaysToRunMakeWeb(t *testing.T) {
-	dir := t.TempDir()
-	// What internal/webui/dist holds on a fresh clone.
-	if err := os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("*\n!.gitignore\n"), 0o644); err != nil {
-		t.Fatal(err)
+// containsAll reports whether s contains every one of subs.
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
 	}
-	err := CheckUIAssets(dir)
-	if err == nil || !strings.Contains(err.Error(), "make web") || !strings.Contains(err.Error(), "uiAssetDir") {
-		t.Fatalf("got %v, want an error that says to run make web", err)
-	}
-	if err := writePlaceholderUI(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckUIAssets(dir); err != nil {
-		t.Errorf("with index.html: %v", err)
-	}
+	return true
 }
 
 func TestTheDefaultUIDirectoryIsWhereMakeWebBuilds(t *testing.T) {

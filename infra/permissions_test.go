@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -115,9 +114,13 @@ func (r *recordingDynamo) Query(ctx context.Context, in *dynamodb.QueryInput, o 
 	return r.api.Query(ctx, in, o...)
 }
 
-// recordingKMS is the KMS client of one function.
+// recordingKMS is the KMS client of one function: the data key's calls and
+// the identity key's.
 type recordingKMS struct {
-	api   kmskeys.API
+	api interface {
+		kmskeys.API
+		kmskeys.MacAPI
+	}
 	fn    string
 	calls *calls
 }
@@ -132,19 +135,12 @@ func (r *recordingKMS) Decrypt(ctx context.Context, in *kms.DecryptInput, o ...f
 	return r.api.Decrypt(ctx, in, o...)
 }
 
-// recordingMAC is the identity-key client of one function (local-kms).
-type recordingMAC struct {
-	api   kmskeys.MacAPI
-	fn    string
-	calls *calls
-}
-
-func (r *recordingMAC) GenerateMac(ctx context.Context, in *kms.GenerateMacInput, o ...func(*kms.Options)) (*kms.GenerateMacOutput, error) {
+func (r *recordingKMS) GenerateMac(ctx context.Context, in *kms.GenerateMacInput, o ...func(*kms.Options)) (*kms.GenerateMacOutput, error) {
 	r.calls.add(r.fn, call{"kms:GenerateMac", "identity-key", ""})
 	return r.api.GenerateMac(ctx, in, o...)
 }
 
-func (r *recordingMAC) VerifyMac(ctx context.Context, in *kms.VerifyMacInput, o ...func(*kms.Options)) (*kms.VerifyMacOutput, error) {
+func (r *recordingKMS) VerifyMac(ctx context.Context, in *kms.VerifyMacInput, o ...func(*kms.Options)) (*kms.VerifyMacOutput, error) {
 	r.calls.add(r.fn, call{"kms:VerifyMac", "identity-key", ""})
 	return r.api.VerifyMac(ctx, in, o...)
 }
@@ -255,7 +251,7 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 			IdentityKeyID: identityKey, AuthorizerCacheTTL: time.Minute}
 		var ids lambdaapp.IdentityMAC
 		if lambdaapp.UsesIdentityKey(httpapi.Function(fn)) {
-			ids = kmskeys.NewMAC(&recordingMAC{api: kmsClient, fn: fn, calls: rec}, identityKey)
+			ids = kmskeys.NewMAC(&recordingKMS{api: kmsClient, fn: fn, calls: rec}, identityKey)
 		}
 		return lambdaapp.New(httpapi.Function(fn), store, wrapper, ids, cfg, logger)
 	}
@@ -399,8 +395,8 @@ func TestTheGrantsAreExactlyTheCallsTheFunctionsMake(t *testing.T) {
 				unused = append(unused, fmt.Sprint(c))
 			}
 		}
-		sort.Strings(denied)
-		sort.Strings(unused)
+		slices.Sort(denied)
+		slices.Sort(unused)
 		if len(denied) > 0 {
 			t.Errorf("%s makes calls its role does not allow: %v", fn, denied)
 		}

@@ -26,30 +26,25 @@ import (
 
 // testProps configures every optional feature, so that the tests see all
 // of it: direct resolve invokers, alarm e-mail, a custom domain, CORS,
-// reserved concurrency.
+// reserved concurrency. The rest are the defaults, but for a shorter cache
+// and history and a longer log retention than a stage nobody configured.
 func testProps(assetDir, uiAssetDir string) SecretsStackProps {
-	return SecretsStackProps{
-		Stage:            "test",
-		LogRetentionDays: 90,
-		KeyCacheTTL:      2 * time.Minute,
-		KeyCacheSize:     500,
-		KeepVersions:     10,
-		RemovalPolicy:    RemovalRetain,
-		ResolveInvokerRoleARNs: []string{
-			"arn:aws:iam::111111111111:role/web-prod",
-			"arn:aws:iam::222222222222:role/batch/worker",
-		},
-		AlarmEmail:          "ops@example.com",
-		CustomDomain:        &CustomDomain{Name: "secrets.example.com", CertificateARN: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"},
-		RotationSchedule:    "rate(5 minutes)",
-		UIOrigin:            "https://secrets.example.com",
-		AssetDir:            assetDir,
-		UIAssetDir:          uiAssetDir,
-		ReservedConcurrency: 5,
-		ThrottleRateLimit:   50,
-		ThrottleBurstLimit:  100,
-		AuthorizerCacheTTL:  60 * time.Second,
+	p := DefaultProps()
+	p.Stage = "test"
+	p.LogRetentionDays = 90
+	p.KeyCacheTTL = 2 * time.Minute
+	p.KeyCacheSize = 500
+	p.KeepVersions = 10
+	p.ResolveInvokerRoleARNs = []string{
+		"arn:aws:iam::111111111111:role/web-prod",
+		"arn:aws:iam::222222222222:role/batch/worker",
 	}
+	p.AlarmEmail = "ops@example.com"
+	p.CustomDomain = &CustomDomain{Name: "secrets.example.com", CertificateARN: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"}
+	p.UIOrigin = "https://secrets.example.com"
+	p.AssetDir, p.UIAssetDir = assetDir, uiAssetDir
+	p.ReservedConcurrency = 5
+	return p
 }
 
 // synthesized is the stack under test, synthesized once, with the AWS

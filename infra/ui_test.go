@@ -45,34 +45,32 @@ func origin(tb testing.TB, cfg map[string]any, id any) map[string]any {
 	return nil
 }
 
+// privateBucket matches a retained S3 bucket closed to the public and
+// encrypted, with the given object ownership and the properties props.
+func privateBucket(ownership string, props map[string]any) map[string]any {
+	props["PublicAccessBlockConfiguration"] = map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true}
+	props["BucketEncryption"] = map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}}}}
+	props["OwnershipControls"] = map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": ownership}}}
+	return map[string]any{
+		// CloudFormation cannot delete a bucket that holds objects.
+		"DeletionPolicy": "Retain",
+		"Properties":     assertions.Match_ObjectLike(&props),
+	}
+}
+
 func TestTheUIBucketIsPrivateEncryptedAndReadOnlyByTheDistribution(t *testing.T) {
 	s := stackUnderTest(t)
 	bucket, logs, dist := s.logicalID(t, "UiBucket"), s.logicalID(t, "AccessLogs"), s.logicalID(t, "UiDistribution")
-	blockAll := map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true}
-	sse := map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}}}}
-	s.hasResource(t, "UI bucket", "AWS::S3::Bucket", map[string]any{
-		// CloudFormation cannot delete a bucket that holds objects.
-		"DeletionPolicy": "Retain",
-		"Properties": assertions.Match_ObjectLike(&map[string]any{
-			"PublicAccessBlockConfiguration": blockAll,
-			"BucketEncryption":               sse,
-			"OwnershipControls":              map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}}},
-			"LoggingConfiguration":           map[string]any{"DestinationBucketName": map[string]any{"Ref": logs}, "LogFilePrefix": "s3/ui/"},
-			"WebsiteConfiguration":           assertions.Match_Absent(),
-		}),
-	})
-	s.hasResource(t, "access-log bucket", "AWS::S3::Bucket", map[string]any{
-		"DeletionPolicy": "Retain",
-		"Properties": assertions.Match_ObjectLike(&map[string]any{
-			"PublicAccessBlockConfiguration": blockAll,
-			"BucketEncryption":               sse,
-			// CloudFront's standard logs are delivered with an ACL.
-			"OwnershipControls": map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerPreferred"}}},
-			"LifecycleConfiguration": map[string]any{"Rules": []any{map[string]any{
-				"ExpirationInDays": 90, "AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1}, "Status": "Enabled",
-			}}},
-		}),
-	})
+	s.hasResource(t, "UI bucket", "AWS::S3::Bucket", privateBucket("BucketOwnerEnforced", map[string]any{
+		"LoggingConfiguration": map[string]any{"DestinationBucketName": map[string]any{"Ref": logs}, "LogFilePrefix": "s3/ui/"},
+		"WebsiteConfiguration": assertions.Match_Absent(),
+	}))
+	// CloudFront's standard logs are delivered with an ACL.
+	s.hasResource(t, "access-log bucket", "AWS::S3::Bucket", privateBucket("BucketOwnerPreferred", map[string]any{
+		"LifecycleConfiguration": map[string]any{"Rules": []any{map[string]any{
+			"ExpirationInDays": 90, "AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1}, "Status": "Enabled",
+		}}},
+	}))
 
 	// Each bucket's policy: TLS 1.2 or later only, and one grant.
 	allows := map[string][]map[string]any{}

@@ -1,28 +1,25 @@
 package bench_test
 
 import (
-	"crypto/rand"
 	"net/http"
-	"path/filepath"
 	"testing"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/zwrm/secrets/internal/boltstore"
 	"github.com/zwrm/secrets/internal/dynalite"
 	"github.com/zwrm/secrets/internal/dynamostore"
 	"github.com/zwrm/secrets/internal/kmskeys"
-	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/localkms"
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 // stack is one backend's store and key wrapper, with the counters the
 // benchmark reads.
 type stack struct {
 	store   secrets.Store
-	wrapper *countingWrapper
+	wrapper *testkit.CountingKeys
 	// On DynamoDB only: calls at the store's seam, the DynamoDB client's
 	// wire, and the KMS client's.
 	ddb  *countingAPI
@@ -32,7 +29,7 @@ type stack struct {
 
 // reset zeroes the counters.
 func (s *stack) reset() {
-	s.wrapper.unwraps.Store(0)
+	s.wrapper.Unwrapped.Store(0)
 	if s.ddb != nil {
 		s.ddb.reset()
 		s.wire.reset()
@@ -53,22 +50,13 @@ var backends = []backend{
 	{"dynamodb", startDynamo},
 }
 
-// startEmbedded is `zwrm dev`: bbolt and a local master key.
+// startEmbedded is `zwrm dev`: bbolt and a local master key, as the test
+// kit builds them.
 func startEmbedded(*testing.B) func(b *testing.B) *stack {
 	return func(b *testing.B) *stack {
 		b.Helper()
-		store, err := boltstore.Open(filepath.Join(b.TempDir(), "db"), boltstore.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { store.Close() })
-		master := make([]byte, 32)
-		rand.Read(master)
-		w, err := localkey.New(master)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return &stack{store: store, wrapper: &countingWrapper{KeyWrapper: w}}
+		k := testkit.New(b, testkit.Options{})
+		return &stack{store: k.Store, wrapper: k.Keys}
 	}
 }
 
@@ -89,7 +77,7 @@ func startDynamo(b *testing.B) func(b *testing.B) *stack {
 		api := &countingAPI{api: client}
 		return &stack{
 			store:   dynamostore.New(api, srv.NewTable(b)),
-			wrapper: &countingWrapper{KeyWrapper: kmskeys.New(kmsClient, keyARN)},
+			wrapper: testkit.NewCountingKeys(kmskeys.New(kmsClient, keyARN)),
 			ddb:     api, wire: wire, kms: kmsCalls,
 		}
 	}

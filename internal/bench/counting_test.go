@@ -10,20 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/zwrm/secrets/internal/dynamostore"
-	"github.com/zwrm/secrets/internal/secrets"
 )
-
-// countingWrapper counts data-key unwraps at the key-wrapping seam, for
-// either backend (a local unwrap or a KMS Decrypt).
-type countingWrapper struct {
-	secrets.KeyWrapper
-	unwraps atomic.Int64
-}
-
-func (c *countingWrapper) Unwrap(ctx context.Context, w []byte, ec secrets.EncryptionContext) ([]byte, error) {
-	c.unwraps.Add(1)
-	return c.KeyWrapper.Unwrap(ctx, w, ec)
-}
 
 // ddbCounts are the DynamoDB calls the store made, by operation.
 type ddbCounts struct {

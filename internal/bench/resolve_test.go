@@ -249,7 +249,7 @@ func (s *stack) report(b *testing.B, lat []time.Duration, respBytes int) {
 	b.ReportMetric(float64(percentile(lat, 50).Microseconds()), "p50-µs")
 	b.ReportMetric(float64(percentile(lat, 99).Microseconds()), "p99-µs")
 	b.ReportMetric(float64(respBytes), "resp-bytes")
-	b.ReportMetric(perOp(s.wrapper.unwraps.Load()), "unwraps/op")
+	b.ReportMetric(perOp(s.wrapper.Unwrapped.Load()), "unwraps/op")
 	if s.kms != nil {
 		b.ReportMetric(perOp(int64(s.kms.Count(localkms.OpDecrypt, localkms.OpGenerateDataKey))), "kms-calls/op")
 	}

@@ -88,27 +88,21 @@ func TestCiphertextIsBoundToItsBinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	moved := map[string]envelope.Binding{}
-	id := base
-	id.Org = "other"
-	moved["another org"] = id
-	id = base
-	id.Layer = secrets.Global
-	moved["another layer"] = id
-	id = base
-	id.Layer = secrets.Layer{App: "web", Machine: "m1"}
-	moved["a machine of the same app"] = id
-	id = base
-	id.Name = "STRIPE_KEY2"
-	moved["another name"] = id
-	id = base
-	id.Environment = secrets.Staging
-	moved["another environment"] = id
-	id = base
-	id.Version = 4
-	moved["another version"] = id
-	id = base
-	id.SecretID = "5f0c6a1e-0000-4000-8000-000000000001"
-	moved["another secret of the same name (a deleted one's successor)"] = id
+	for name, move := range map[string]func(*envelope.Binding){
+		"another org":               func(b *envelope.Binding) { b.Org = "other" },
+		"another layer":             func(b *envelope.Binding) { b.Layer = secrets.Global },
+		"a machine of the same app": func(b *envelope.Binding) { b.Layer = secrets.Layer{App: "web", Machine: "m1"} },
+		"another name":              func(b *envelope.Binding) { b.Name = "STRIPE_KEY2" },
+		"another environment":       func(b *envelope.Binding) { b.Environment = secrets.Staging },
+		"another version":           func(b *envelope.Binding) { b.Version = 4 },
+		"another secret of the same name (a deleted one's successor)": func(b *envelope.Binding) {
+			b.SecretID = "5f0c6a1e-0000-4000-8000-000000000001"
+		},
+	} {
+		id := base
+		move(&id)
+		moved[name] = id
+	}
 	// Make sure the other org and environment have keys, so that the
 	// failure is the binding and not a missing key.
 	for _, other := range moved {
@@ -210,6 +204,20 @@ func TestDataKeyUnwrapsAreBoundedAndCached(t *testing.T) {
 	}
 }
 
+// inParallel calls f(0) to f(n-1), each in a goroutine of its own, and
+// waits for them all.
+func inParallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
 func TestConcurrentColdCallersShareOneUnwrap(t *testing.T) {
 	ctx := context.Background()
 	w := newWrapper(t)
@@ -220,17 +228,11 @@ func TestConcurrentColdCallersShareOneUnwrap(t *testing.T) {
 	}
 	w.Unwrapped.Store(0)
 	reader := envelope.New(w, keys, envelope.Options{})
-	var wg sync.WaitGroup
-	for i := 0; i < 32; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := reader.Open(ctx, base, ct); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	inParallel(32, func(int) {
+		if _, err := reader.Open(ctx, base, ct); err != nil {
+			t.Error(err)
+		}
+	})
 	if got, want := w.Unwrapped.Load(), int64(1); got != want {
 		t.Fatalf("32 concurrent cold opens unwrapped %d times, want %d", got, want)
 	}
@@ -241,20 +243,14 @@ func TestConcurrentFirstWritersAgreeOnOneDataKey(t *testing.T) {
 	w := newWrapper(t)
 	keys := &memKeys{}
 	// Separate sealers stand for separate processes racing to create the key.
-	var wg sync.WaitGroup
 	cts := make([][]byte, 8)
-	for i := range cts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var err error
-			cts[i], err = envelope.New(w, keys, envelope.Options{}).Seal(ctx, base, []byte("v"))
-			if err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	inParallel(len(cts), func(i int) {
+		var err error
+		cts[i], err = envelope.New(w, keys, envelope.Options{}).Seal(ctx, base, []byte("v"))
+		if err != nil {
+			t.Error(err)
+		}
+	})
 	reader := envelope.New(w, keys, envelope.Options{})
 	for i, ct := range cts {
 		if _, err := reader.Open(ctx, base, ct); err != nil {

@@ -6,7 +6,8 @@
 // e.g. a role that may decrypt staging keys but not production ones.
 //
 // MAC (mac.go) signs and checks messages with a KMS HMAC key: the
-// authorizer's identities on AWS.
+// authorizer's identities on AWS. Both name the few KMS calls they make in
+// kmsapi.go.
 package kmskeys
 
 import (
@@ -27,14 +28,6 @@ import (
 
 // dataKeySize is the size of an AES-256 data key, what the envelope needs.
 const dataKeySize = 32
-
-// API is the part of the KMS client the wrapper uses; *kms.Client has it.
-type API interface {
-	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, optFns ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error)
-	Decrypt(ctx context.Context, in *kms.DecryptInput, optFns ...func(*kms.Options)) (*kms.DecryptOutput, error)
-}
-
-var _ API = (*kms.Client)(nil)
 
 // Wrapper is a secrets.KeyWrapper under one KMS key.
 type Wrapper struct {

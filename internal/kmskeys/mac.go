@@ -17,15 +17,6 @@ import (
 // VerifyMac (4096 bytes).
 const MaxMACMessage = 4096
 
-// MacAPI is the part of the KMS client the MAC adapter uses; *kms.Client
-// has it.
-type MacAPI interface {
-	GenerateMac(ctx context.Context, in *kms.GenerateMacInput, optFns ...func(*kms.Options)) (*kms.GenerateMacOutput, error)
-	VerifyMac(ctx context.Context, in *kms.VerifyMacInput, optFns ...func(*kms.Options)) (*kms.VerifyMacOutput, error)
-}
-
-var _ MacAPI = (*kms.Client)(nil)
-
 // MAC makes and checks HMAC-SHA-256 codes under one KMS HMAC key (key spec
 // HMAC_256, key usage GENERATE_VERIFY_MAC). The key never leaves KMS: who
 // may sign and who may only check is a matter of IAM (kms:GenerateMac,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 func TestLoadOrCreateMakesAnOwnerOnlyKeyAndReusesIt(t *testing.T) {
@@ -18,11 +19,7 @@ func TestLoadOrCreateMakesAnOwnerOnlyKeyAndReusesIt(t *testing.T) {
 	if err != nil || !created {
 		t.Fatalf("first LoadOrCreate: created=%v err=%v", created, err)
 	}
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := info.Mode().Perm(), os.FileMode(0o600); got != want {
+	if got, want := testkit.Perm(t, path), os.FileMode(0o600); got != want {
 		t.Fatalf("mode = %v, want %v", got, want)
 	}
 	ctx := context.Background()
