@@ -18,8 +18,7 @@ import (
 // Identity: /v1/me and tokens.
 
 func TestMe(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	member := e.mintUser(t, super, "ann@acme.test", "Ann", "member")
 	svc := e.mintService(t, super, "web-deployer", "web", "", "production")
 
@@ -55,8 +54,7 @@ func TestMe(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 
 	r := e.do(t, "POST", "/v1/tokens", super, map[string]any{"kind": "user", "subject": "ann@acme.test", "name": "Ann", "role": "member"})
 	wantStatus(t, r, http.StatusCreated)
@@ -147,8 +145,7 @@ func TestTokens(t *testing.T) {
 }
 
 func TestIAMTokens(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	const (
 		role    = "arn:aws:iam::123456789012:role/web-prod"
 		session = "arn:aws:sts::123456789012:assumed-role/web-prod/i-0abc1234"
@@ -293,8 +290,7 @@ func auditAll(tb testing.TB, e *env, token string, limit int) (records []auditJS
 }
 
 func TestAudit(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	ann := e.mint(t, super, map[string]any{"kind": "user", "subject": "ann@acme.test", "name": "Ann", "role": "member"})
 	sec := e.createSecret(t, ann.Token, map[string]any{"name": "API_KEY", "values": map[string]string{"development": "audited-value-1"}})
 	wantStatus(t, e.do(t, "PATCH", "/v1/secrets/"+sec.ID, ann.Token, map[string]any{"version": 1, "values": map[string]any{"development": "audited-value-2"}}), 200)
@@ -383,8 +379,7 @@ func TestAudit(t *testing.T) {
 }
 
 func TestLayers(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	r := e.do(t, "GET", "/v1/layers", super, nil)
 	wantStatus(t, r, http.StatusOK)
 	if got, want := strings.TrimSpace(string(r.Body)), `{"layers":[]}`; got != want {
@@ -401,8 +396,7 @@ func TestLayers(t *testing.T) {
 }
 
 func TestOrgSettings(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	r := e.do(t, "GET", "/v1/org", super, nil)
 	wantStatus(t, r, http.StatusOK)
 	org := object(t, r)

@@ -150,8 +150,7 @@ func TestValuesWithNULAreRefused(t *testing.T) {
 
 // TestMasksRevealLittle: masks follow the rule for every new value.
 func TestMasksRevealLittle(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	for value, want := range map[string]string{
 		"sk_live_51H8xyzQWERTYRgA1": "sk_live_***RgA1",
 		"Winter-2024-pass":          "***pass",

@@ -9,13 +9,14 @@ import (
 
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 // ---------------------------------------------------------------------------
 // Rotation policies.
 
 func TestRotationPolicies(t *testing.T) {
-	c := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
 	e := newEnvWithClock(t, c)
 	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
 	sec := e.createSecret(t, super, map[string]any{"name": "DB_PASSWORD", "app": "web",
