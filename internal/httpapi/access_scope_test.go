@@ -9,7 +9,6 @@ import (
 
 	"github.com/zwrm/secrets/internal/httpapi"
 	"github.com/zwrm/secrets/internal/secrets"
-	"github.com/zwrm/secrets/internal/testkit"
 )
 
 func TestOtherOrgsSecretsAreAbsent(t *testing.T) {
@@ -237,7 +236,7 @@ func TestAdminsCannotOutrankThemselves(t *testing.T) {
 // TestIAMPrincipalsResolveWithinTheirScope calls the IAM resolve as the IAM
 // principals an admin registered, and as others.
 func TestIAMPrincipalsResolveWithinTheirScope(t *testing.T) {
-	c := testkit.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
+	c := newClock()
 	e := newEnvWithClock(t, c)
 	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
 	other := e.bootstrap(t, "globex", "root@globex.test", "Gus")

@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zwrm/secrets/internal/service"
-	"github.com/zwrm/secrets/internal/testkit"
 )
 
 // ---------------------------------------------------------------------------
@@ -147,7 +146,7 @@ func TestValidationErrors(t *testing.T) {
 }
 
 func TestUnauthorized(t *testing.T) {
-	c := testkit.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
+	c := newClock()
 	e := newEnvWithClock(t, c)
 	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
 	revoked := e.mint(t, super, map[string]any{"kind": "user", "subject": "r@acme.test", "name": "R", "role": "admin"})

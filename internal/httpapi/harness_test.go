@@ -84,6 +84,12 @@ func newAcme(tb testing.TB) (*env, string) {
 	return e, e.bootstrap(tb, "acme", "root@acme.test", "Root")
 }
 
+// newClock is a clock for newEnvWithClock that a test moves by hand,
+// standing at noon UTC on 1 January 2030 until then.
+func newClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
+}
+
 // newEnvWithClock builds the whole stack; the service reads c for the time
 // when c is not nil.
 func newEnvWithClock(tb testing.TB, c *testkit.Clock) *env {
