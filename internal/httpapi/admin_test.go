@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -428,15 +427,15 @@ func TestOrgSettings(t *testing.T) {
 	}
 	r = e.do(t, "GET", "/v1/audit?limit=1", super, nil)
 	wantStatus(t, r, http.StatusOK)
-	var page struct {
+	page := decode[struct {
 		Records []struct {
 			Action, Detail string
 			Time           time.Time
 			ExpiresAt      time.Time `json:"expires_at"`
 		} `json:"records"`
-	}
-	if err := json.Unmarshal(r.Body, &page); err != nil || len(page.Records) != 1 {
-		t.Fatalf("audit page: %v %s", err, r.Body)
+	}](t, r)
+	if len(page.Records) != 1 {
+		t.Fatalf("audit page: %s", r.Body)
 	}
 	// Shortening the retention keeps its own record for the old one.
 	if rec := page.Records[0]; rec.Detail != "audit_retention_days: 400→90" || !rec.ExpiresAt.Equal(rec.Time.Add(400*24*time.Hour).Truncate(time.Second)) {
