@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -304,13 +305,9 @@ func object(tb testing.TB, r response) map[string]any {
 	return decode[map[string]any](tb, r)
 }
 
-func keysOf(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+// keysOf returns m's keys in order.
+func keysOf[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // wantKeys checks that m has exactly the keys want.
@@ -515,6 +512,17 @@ func race(n int, f func(i int)) {
 	}
 	close(start)
 	wg.Wait()
+}
+
+// listTokens returns the answer of GET /v1/tokens and its tokens, each as
+// the JSON object it is.
+func (e *env) listTokens(tb testing.TB, token string) (response, []map[string]any) {
+	tb.Helper()
+	r := e.do(tb, "GET", "/v1/tokens", token, nil)
+	wantStatus(tb, r, http.StatusOK)
+	return r, decode[struct {
+		Tokens []map[string]any `json:"tokens"`
+	}](tb, r).Tokens
 }
 
 // resolve returns the values of POST /v1/resolve.
