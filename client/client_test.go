@@ -62,6 +62,13 @@ func newStack(t *testing.T) *stack {
 	return s
 }
 
+// newStackClient builds the stack and a client of its first user.
+func newStackClient(t *testing.T) (*stack, *client.Client) {
+	t.Helper()
+	s := newStack(t)
+	return s, s.client(t, s.token)
+}
+
 func (s *stack) client(t *testing.T, token string, opts ...client.Option) *client.Client {
 	t.Helper()
 	c, err := client.New(s.url, token, opts...)
@@ -82,9 +89,8 @@ func must[T any](t *testing.T) func(T, error) T {
 }
 
 func TestEveryRouteHasAMethod(t *testing.T) {
-	s := newStack(t)
+	s, c := newStackClient(t)
 	ctx := context.Background()
-	c := s.client(t, s.token)
 	web := secrets.Layer{App: "web"}
 	machine := secrets.Layer{App: "web", Machine: "web-1"}
 
@@ -226,9 +232,8 @@ func TestEveryRouteHasAMethod(t *testing.T) {
 }
 
 func TestErrorsCarryTheAPIsCodeMessageFieldAndStatus(t *testing.T) {
-	s := newStack(t)
+	s, c := newStackClient(t)
 	ctx := context.Background()
-	c := s.client(t, s.token)
 	member := must[*client.Token](t)(c.CreateToken(ctx, client.CreateTokenRequest{Kind: secrets.TokenUser, Name: "Bob", Subject: "bob@acme.test", Role: secrets.RoleMember}))
 	must[*client.LayerSecret](t)(func() (*client.LayerSecret, error) {
 		ls, _, err := c.SetLayerSecret(ctx, secrets.Global, "ANNS", "anns-value", "")

@@ -12,9 +12,8 @@ import (
 )
 
 func TestEffectiveExplainsAResolveWithMasksOnly(t *testing.T) {
-	s := newStack(t)
+	_, c := newStackClient(t)
 	ctx := context.Background()
-	c := s.client(t, s.token)
 	web, machine := secrets.Layer{App: "web"}, secrets.Layer{App: "web", Machine: "web-1"}
 	for _, set := range []struct {
 		layer secrets.Layer

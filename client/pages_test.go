@@ -15,9 +15,8 @@ import (
 )
 
 func TestPagesOfTheListsAndEffective(t *testing.T) {
-	s := newStack(t)
+	_, c := newStackClient(t)
 	ctx := context.Background()
-	c := s.client(t, s.token)
 	web := secrets.Layer{App: "web"}
 	var names []string
 	for i := range 5 {

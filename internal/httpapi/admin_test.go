@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -18,8 +17,7 @@ import (
 // Identity: /v1/me and tokens.
 
 func TestMe(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	member := e.mintUser(t, super, "ann@acme.test", "Ann", "member")
 	svc := e.mintService(t, super, "web-deployer", "web", "", "production")
 
@@ -55,8 +53,7 @@ func TestMe(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 
 	r := e.do(t, "POST", "/v1/tokens", super, map[string]any{"kind": "user", "subject": "ann@acme.test", "name": "Ann", "role": "member"})
 	wantStatus(t, r, http.StatusCreated)
@@ -89,16 +86,12 @@ func TestTokens(t *testing.T) {
 	})
 
 	t.Run("the list holds every token but never a token itself", func(t *testing.T) {
-		r := e.do(t, "GET", "/v1/tokens", super, nil)
-		wantStatus(t, r, http.StatusOK)
-		list := decode[struct {
-			Tokens []map[string]any `json:"tokens"`
-		}](t, r)
-		if got, want := len(list.Tokens), 3; got != want {
+		r, tokens := e.listTokens(t, super)
+		if got, want := len(tokens), 3; got != want {
 			t.Fatalf("listed %d tokens, want %d (bootstrap, user, service)", got, want)
 		}
 		ids := map[any]bool{}
-		for _, tk := range list.Tokens {
+		for _, tk := range tokens {
 			if _, ok := tk["token"]; ok {
 				t.Errorf("a listed token has its token: %v", tk["id"])
 			}
@@ -147,8 +140,7 @@ func TestTokens(t *testing.T) {
 }
 
 func TestIAMTokens(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	const (
 		role    = "arn:aws:iam::123456789012:role/web-prod"
 		session = "arn:aws:sts::123456789012:assumed-role/web-prod/i-0abc1234"
@@ -197,13 +189,9 @@ func TestIAMTokens(t *testing.T) {
 		}
 	})
 	t.Run("the list shows the principal and never a token", func(t *testing.T) {
-		r := e.do(t, "GET", "/v1/tokens", super, nil)
-		wantStatus(t, r, http.StatusOK)
-		list := decode[struct {
-			Tokens []map[string]any `json:"tokens"`
-		}](t, r)
+		r, tokens := e.listTokens(t, super)
 		found := false
-		for _, tk := range list.Tokens {
+		for _, tk := range tokens {
 			if _, ok := tk["token"]; ok {
 				t.Errorf("a listed token has its token: %v", tk["id"])
 			}
@@ -293,8 +281,7 @@ func auditAll(tb testing.TB, e *env, token string, limit int) (records []auditJS
 }
 
 func TestAudit(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	ann := e.mint(t, super, map[string]any{"kind": "user", "subject": "ann@acme.test", "name": "Ann", "role": "member"})
 	sec := e.createSecret(t, ann.Token, map[string]any{"name": "API_KEY", "values": map[string]string{"development": "audited-value-1"}})
 	wantStatus(t, e.do(t, "PATCH", "/v1/secrets/"+sec.ID, ann.Token, map[string]any{"version": 1, "values": map[string]any{"development": "audited-value-2"}}), 200)
@@ -383,8 +370,7 @@ func TestAudit(t *testing.T) {
 }
 
 func TestLayers(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	r := e.do(t, "GET", "/v1/layers", super, nil)
 	wantStatus(t, r, http.StatusOK)
 	if got, want := strings.TrimSpace(string(r.Body)), `{"layers":[]}`; got != want {
@@ -401,8 +387,7 @@ func TestLayers(t *testing.T) {
 }
 
 func TestOrgSettings(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	r := e.do(t, "GET", "/v1/org", super, nil)
 	wantStatus(t, r, http.StatusOK)
 	org := object(t, r)
@@ -434,15 +419,15 @@ func TestOrgSettings(t *testing.T) {
 	}
 	r = e.do(t, "GET", "/v1/audit?limit=1", super, nil)
 	wantStatus(t, r, http.StatusOK)
-	var page struct {
+	page := decode[struct {
 		Records []struct {
 			Action, Detail string
 			Time           time.Time
 			ExpiresAt      time.Time `json:"expires_at"`
 		} `json:"records"`
-	}
-	if err := json.Unmarshal(r.Body, &page); err != nil || len(page.Records) != 1 {
-		t.Fatalf("audit page: %v %s", err, r.Body)
+	}](t, r)
+	if len(page.Records) != 1 {
+		t.Fatalf("audit page: %s", r.Body)
 	}
 	// Shortening the retention keeps its own record for the old one.
 	if rec := page.Records[0]; rec.Detail != "audit_retention_days: 400→90" || !rec.ExpiresAt.Equal(rec.Time.Add(400*24*time.Hour).Truncate(time.Second)) {

@@ -2,18 +2,11 @@ package httpapi_test
 
 import (
 	"context"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/zwrm/secrets/internal/boltstore"
-	"github.com/zwrm/secrets/internal/httpapi"
-	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
-	"github.com/zwrm/secrets/internal/service"
 )
 
 // stuckAudit is a store whose audit appends, once stuck, never finish:
@@ -35,22 +28,12 @@ func (s *stuckAudit) AppendAudit(ctx context.Context, r *secrets.AuditRecord) er
 // answering, a resolve answers 503 unavailable within the request's
 // timeout, and hands out no value.
 func TestARequestIsAnsweredWithinItsTimeout(t *testing.T) {
-	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = bolt.Close() })
-	store := &stuckAudit{Store: bolt}
-	w, err := localkey.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.DiscardHandler)
-	svc := service.New(store, w, service.Config{Logger: quiet})
+	var store *stuckAudit
 	const timeout = 300 * time.Millisecond
-	srv := httptest.NewServer(httpapi.New(svc, httpapi.Options{Logger: quiet, Timeout: timeout}))
-	t.Cleanup(srv.Close)
-	e := &env{srv: srv, svc: svc}
+	e := buildEnv(t, envOptions{bearerOnly: true, timeout: timeout, store: func(s secrets.Store) secrets.Store {
+		store = &stuckAudit{Store: s}
+		return store
+	}})
 	token := e.bootstrap(t, "acme", "ann@acme.test", "Ann")
 	e.createSecret(t, token, map[string]any{"name": "DB_PASSWORD", "values": map[string]string{"development": "hunter2-hunter2"}})
 

@@ -106,8 +106,7 @@ func TestDecodeBodyAcceptsWhatClientsSend(t *testing.T) {
 
 func TestStrictRequestsThroughTheHandler(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	for _, tt := range []struct {
 		body, field string
 	}{
@@ -126,8 +125,7 @@ func TestStrictRequestsThroughTheHandler(t *testing.T) {
 
 func TestErrorsNeverEchoAToken(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)

@@ -15,8 +15,7 @@ import (
 // Error paths.
 
 func TestValidationErrors(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	sec := e.createSecret(t, super, map[string]any{"name": "EXISTING", "values": map[string]string{"development": "d"}})
 	patch := "/v1/secrets/" + sec.ID
 	rotation := patch + "/rotation"
@@ -147,7 +146,7 @@ func TestValidationErrors(t *testing.T) {
 }
 
 func TestUnauthorized(t *testing.T) {
-	c := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
+	c := newClock()
 	e := newEnvWithClock(t, c)
 	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
 	revoked := e.mint(t, super, map[string]any{"kind": "user", "subject": "r@acme.test", "name": "R", "role": "admin"})
@@ -211,8 +210,7 @@ func TestUnauthorized(t *testing.T) {
 }
 
 func TestForbiddenNamesTheOwner(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	ann := e.mintUser(t, super, "ann@acme.test", "Ann Owner", "member")
 	bob := e.mintUser(t, super, "bob@acme.test", "Bob", "member")
 	sec := e.createSecret(t, ann, map[string]any{"name": "ANNS", "values": map[string]string{"development": "a"}})
@@ -246,8 +244,7 @@ func TestForbiddenNamesTheOwner(t *testing.T) {
 }
 
 func TestNotFound(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	absent := uuid.NewString()
 	unrotated := e.createSecret(t, super, map[string]any{"name": "UNROTATED"})
 	policy := map[string]any{"every": "30d", "environments": []string{"production"}}
@@ -283,8 +280,7 @@ func TestNotFound(t *testing.T) {
 }
 
 func TestMethodNotAllowed(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	id := "8f0c6a4e-2b1d-4c3e-9f7a-5d6b8e9c0a1b" // fixed, so that subtest names are stable
 	for _, tc := range []struct {
 		method, path, allow string
@@ -314,8 +310,7 @@ func TestMethodNotAllowed(t *testing.T) {
 }
 
 func TestConflicts(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	sec := e.createSecret(t, super, map[string]any{"name": "STRIPE_API_KEY", "values": map[string]string{"development": "x"}})
 
 	t.Run("a duplicate name is 409 saying the name is taken in this organization", func(t *testing.T) {
@@ -343,8 +338,7 @@ func TestConflicts(t *testing.T) {
 }
 
 func TestBodyLimits(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	sec := e.createSecret(t, super, map[string]any{"name": "A"})
 	huge := `{"name":"B","description":"` + strings.Repeat("x", 256<<10) + `"}`
 
@@ -399,8 +393,7 @@ func TestBodyLimits(t *testing.T) {
 // TestEveryResponseIsNoStore lists answers of every kind; do checks
 // Cache-Control on each, and this test checks that the list was answered.
 func TestEveryResponseIsNoStore(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	for _, tc := range []struct {
 		method, path string
 		token        string

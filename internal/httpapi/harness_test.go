@@ -4,14 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -21,9 +20,9 @@ import (
 
 	"github.com/zwrm/secrets/internal/boltstore"
 	"github.com/zwrm/secrets/internal/httpapi"
-	"github.com/zwrm/secrets/internal/localkey"
 	"github.com/zwrm/secrets/internal/secrets"
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 // ---------------------------------------------------------------------------
@@ -39,8 +38,8 @@ type env struct {
 	svc   *service.Service
 	store *boltstore.Store
 	path  string // the database file
-	logs  *syncBuffer
-	clock *clock // nil on the real clock
+	logs  *testkit.SyncBuffer
+	clock *testkit.Clock // nil on the real clock
 
 	mu        sync.Mutex
 	exchanges []exchange
@@ -51,43 +50,6 @@ type exchange struct {
 	method, path string
 	status       int
 	body         []byte
-}
-
-// syncBuffer is a log sink that the server's goroutines may write to while
-// a test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-// clock is a service clock that a test moves by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // principalHeader carries an IAM caller's principal ARN in tests; see
@@ -115,51 +77,64 @@ func newEnv(tb testing.TB) *env {
 	return newEnvWithClock(tb, nil)
 }
 
+// newAcme builds the whole stack with one organization, acme, and returns
+// the token of its first superadmin, root@acme.test: where most tests start.
+func newAcme(tb testing.TB) (*env, string) {
+	tb.Helper()
+	e := newEnv(tb)
+	return e, e.bootstrap(tb, "acme", "root@acme.test", "Root")
+}
+
+// newClock is a clock for newEnvWithClock that a test moves by hand,
+// standing at noon UTC on 1 January 2030 until then.
+func newClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
+}
+
 // newEnvWithClock builds the whole stack; the service reads c for the time
 // when c is not nil.
-func newEnvWithClock(tb testing.TB, c *clock) *env {
+func newEnvWithClock(tb testing.TB, c *testkit.Clock) *env {
 	tb.Helper()
-	return buildEnv(tb, c, true)
+	return buildEnv(tb, envOptions{clock: c})
 }
 
 // newBearerOnlyEnv builds the whole stack without an IAM authenticator, as
 // the local server runs: no API Gateway verifies SigV4 in front of it.
 func newBearerOnlyEnv(tb testing.TB) *env {
 	tb.Helper()
-	return buildEnv(tb, nil, false)
+	return buildEnv(tb, envOptions{bearerOnly: true})
 }
 
-func buildEnv(tb testing.TB, c *clock, withIAM bool) *env {
+// envOptions vary the stack; the zero value is newEnv's.
+type envOptions struct {
+	clock      *testkit.Clock // the service's time; nil is the real clock
+	bearerOnly bool           // no IAM authenticator
+	timeout    time.Duration  // each request's deadline; 0 is none
+	// store, when set, wraps the store the service uses (to hold up or
+	// fail its calls); env.store stays the embedded store beneath.
+	store func(secrets.Store) secrets.Store
+}
+
+// buildEnv builds the stack of the test kit, with the one HTTP handler in
+// front of it and a log that keeps every level.
+func buildEnv(tb testing.TB, o envOptions) *env {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "db")
-	store, err := boltstore.Open(path, boltstore.Options{Timeout: time.Second})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { _ = store.Close() })
-	master := make([]byte, 32)
-	if _, err := rand.Read(master); err != nil {
-		tb.Fatal(err)
-	}
-	wrapper, err := localkey.New(master)
-	if err != nil {
-		tb.Fatalf("local key: %v", err)
-	}
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := service.Config{Logger: logger}
-	if c != nil {
-		cfg.Now = c.Now
+	k := testkit.New(tb, testkit.Options{Config: cfg, Clock: o.clock, Store: boltstore.Options{Timeout: time.Second}})
+	svc := k.Service
+	if o.store != nil {
+		svc = k.ServiceOver(o.store(k.Store), cfg)
 	}
-	svc := service.New(store, wrapper, cfg)
-	opts := httpapi.Options{Logger: logger}
-	if withIAM {
+	opts := httpapi.Options{Logger: logger, Timeout: o.timeout}
+	if !o.bearerOnly {
 		opts.IAM = headerIAM{svc}
 	}
 	h := httpapi.New(svc, opts)
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
-	return &env{srv: srv, h: h, svc: svc, store: store, path: path, logs: logs, clock: c}
+	return &env{srv: srv, h: h, svc: svc, store: k.Store, path: k.Path, logs: logs, clock: o.clock}
 }
 
 // response is an answer as the client received it.
@@ -330,13 +305,9 @@ func object(tb testing.TB, r response) map[string]any {
 	return decode[map[string]any](tb, r)
 }
 
-func keysOf(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+// keysOf returns m's keys in order.
+func keysOf[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // wantKeys checks that m has exactly the keys want.
@@ -509,6 +480,51 @@ func (e *env) getSecret(tb testing.TB, token, id string) secretJSON {
 	return decode[secretJSON](tb, r)
 }
 
+// versionNumbers returns the versions GET /v1/secrets/{id}/versions lists,
+// newest first.
+func (e *env) versionNumbers(tb testing.TB, token, id string) []int64 {
+	tb.Helper()
+	r := e.do(tb, "GET", "/v1/secrets/"+id+"/versions", token, nil)
+	wantStatus(tb, r, http.StatusOK)
+	var out []int64
+	for _, v := range decode[struct {
+		Versions []struct {
+			Version int64 `json:"version"`
+		} `json:"versions"`
+	}](tb, r).Versions {
+		out = append(out, v.Version)
+	}
+	return out
+}
+
+// race runs f(0) to f(n-1) in n goroutines let go at the same moment, and
+// waits for them all.
+func race(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			f(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
+
+// listTokens returns the answer of GET /v1/tokens and its tokens, each as
+// the JSON object it is.
+func (e *env) listTokens(tb testing.TB, token string) (response, []map[string]any) {
+	tb.Helper()
+	r := e.do(tb, "GET", "/v1/tokens", token, nil)
+	wantStatus(tb, r, http.StatusOK)
+	return r, decode[struct {
+		Tokens []map[string]any `json:"tokens"`
+	}](tb, r).Tokens
+}
+
 // resolve returns the values of POST /v1/resolve.
 func (e *env) resolve(tb testing.TB, token string, body map[string]any) map[string]string {
 	tb.Helper()
@@ -516,9 +532,33 @@ func (e *env) resolve(tb testing.TB, token string, body map[string]any) map[stri
 	if r.Status != http.StatusOK {
 		tb.Fatalf("resolve %v: %s", body, r)
 	}
+	return resolved(tb, r)
+}
+
+// resolved decodes the values of a POST /v1/resolve answer.
+func resolved(tb testing.TB, r response) map[string]string {
+	tb.Helper()
 	return decode[struct {
 		Secrets map[string]string `json:"secrets"`
 	}](tb, r).Secrets
+}
+
+// wantResolve checks a POST /v1/resolve answer: the values want or, when
+// want is nil, the refusal of this kind of token, showing no production
+// value (the access tests' production values all hold "prd").
+func wantResolve(tb testing.TB, r response, kind string, want map[string]string) {
+	tb.Helper()
+	if want == nil {
+		wantError(tb, r, http.StatusForbidden, "forbidden", "this "+kind+" token may not resolve")
+		if strings.Contains(string(r.Body), "prd") {
+			tb.Errorf("a refused resolve shows values: %s", r.Body)
+		}
+		return
+	}
+	wantStatus(tb, r, http.StatusOK)
+	if got := resolved(tb, r); !mapsEqual(got, want) {
+		tb.Errorf("secrets = %v, want %v", got, want)
+	}
 }
 
 // logLines returns the JSON lines logged so far.

@@ -19,8 +19,7 @@ func TestLayerSecretsKeepSeed000sContract(t *testing.T) {
 		{"machine", "/v1/apps/web/machines/vm-1/secrets"},
 	} {
 		t.Run("the "+tc.layer+" layer", func(t *testing.T) {
-			e := newEnv(t)
-			token := e.bootstrap(t, "acme", "root@acme.test", "Root")
+			e, token := newAcme(t)
 
 			r := e.do(t, "POST", tc.base, token, map[string]string{"name": "DATADOG_API_KEY", "value": "your-key-here"})
 			wantStatus(t, r, http.StatusCreated)
@@ -75,8 +74,7 @@ func TestLayerSecretsKeepSeed000sContract(t *testing.T) {
 }
 
 func TestLayerSecretsStayInTheirLayer(t *testing.T) {
-	e := newEnv(t)
-	token := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, token := newAcme(t)
 	for _, base := range []string{"/v1/org/secrets", "/v1/apps/web/secrets", "/v1/apps/web/machines/m1/secrets", "/v1/apps/api/secrets"} {
 		wantStatus(t, e.do(t, "POST", base, token, map[string]string{"name": "SHARED", "value": "v-" + base}), http.StatusCreated)
 	}
@@ -126,8 +124,7 @@ type layerSecretJSON struct {
 }
 
 func TestLayerSecretEnvironment(t *testing.T) {
-	e := newEnv(t)
-	token := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, token := newAcme(t)
 
 	t.Run("without an environment the value is set for all three", func(t *testing.T) {
 		wantStatus(t, e.do(t, "POST", "/v1/org/secrets", token, map[string]string{"name": "ALL", "value": "v"}), http.StatusCreated)
@@ -190,8 +187,7 @@ func findRow(tb testing.TB, e *env, token, app, name string) secretJSON {
 // Resolve.
 
 func TestResolvePrecedence(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	wantStatus(t, e.do(t, "PATCH", "/v1/org", super, map[string]any{"user_resolve_environments": []string{"development", "staging", "production"}}), 200)
 
 	// DB_URL: global has all three; the app overrides development only;

@@ -59,10 +59,9 @@ func auditRecordOf(r *secrets.AuditRecord) wire.AuditRecord {
 		out.Layer = &wire.Layer{App: r.Layer.App, Machine: r.Layer.Machine}
 	}
 	if r.Secrets != nil {
-		out.Secrets = make([]wire.AuditEntry, 0, len(r.Secrets))
-		for _, e := range r.Secrets {
-			out.Secrets = append(out.Secrets, wire.AuditEntry{Name: e.Name, Layer: e.Layer, Version: e.Version})
-		}
+		out.Secrets = mapAll(r.Secrets, func(e secrets.AuditEntry) wire.AuditEntry {
+			return wire.AuditEntry{Name: e.Name, Layer: e.Layer, Version: e.Version}
+		})
 	}
 	return out
 }
@@ -79,14 +78,20 @@ func orgOf(o *secrets.Org) wire.Org {
 	return out
 }
 
+// mapAll maps each of in with f into a slice that is never nil, so that an
+// empty list is [] in JSON, not null.
+func mapAll[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, 0, len(in))
+	for _, v := range in {
+		out = append(out, f(v))
+	}
+	return out
+}
+
 // envStrings are environments as the service's inputs take them.
 func envStrings(envs []secrets.Environment) []string {
 	if envs == nil {
 		return nil
 	}
-	out := make([]string, len(envs))
-	for i, e := range envs {
-		out[i] = string(e)
-	}
-	return out
+	return mapAll(envs, func(e secrets.Environment) string { return string(e) })
 }

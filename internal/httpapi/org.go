@@ -23,11 +23,7 @@ func (a *api) listAudit(w http.ResponseWriter, r *http.Request, id secrets.Ident
 	if err != nil {
 		return err
 	}
-	out := wire.AuditPage{NextCursor: next, Records: make([]wire.AuditRecord, 0, len(records))}
-	for _, rec := range records {
-		out.Records = append(out.Records, auditRecordOf(rec))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, wire.AuditPage{NextCursor: next, Records: mapAll(records, auditRecordOf)})
 	return nil
 }
 

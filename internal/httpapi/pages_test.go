@@ -114,8 +114,7 @@ func followPages(t *testing.T, e *env, token, path, limit string) pageStats {
 }
 
 func TestListsAnswerInPagesOfAtMostOneMiB(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	big := secrets.Layer{App: "big"}
 	bigNames := numbered("SECRET_", 10000)
 	seedSecrets(t, e, "acme", big, "the database password of the billing service", bigNames)
@@ -170,8 +169,7 @@ func TestListsAnswerInPagesOfAtMostOneMiB(t *testing.T) {
 }
 
 func TestPagesHoldTheirPlaceWhileSecretsComeAndGo(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	names := numbered("S", 30)
 	for _, name := range names {
 		r := e.do(t, "POST", "/v1/secrets", super, map[string]any{"name": name, "app": "web", "values": map[string]string{"production": "value-of-" + name}})
@@ -231,8 +229,7 @@ func TestPagesHoldTheirPlaceWhileSecretsComeAndGo(t *testing.T) {
 }
 
 func TestPageParametersAreChecked(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	wantStatus(t, e.do(t, "POST", "/v1/apps/web/secrets", super, map[string]string{"name": "ONE", "value": "value-one"}), 201)
 	paths := []string{"/v1/secrets?app=web", "/v1/org/secrets?", "/v1/apps/web/secrets?", "/v1/apps/web/machines/m1/secrets?",
 		"/v1/effective?environment=production&app=web"}

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -144,14 +143,13 @@ func TestValuesWithNULAreRefused(t *testing.T) {
 		t.Errorf("a refused update changed the secret: version %d", got.Version)
 	}
 	if got := e.resolve(t, ids.super, map[string]any{"environment": "development", "app": "web", "machine": "m1"}); len(got) != 1 {
-		t.Errorf("refused writes left values: %v", keysOfStrings(got))
+		t.Errorf("refused writes left values: %v", keysOf(got))
 	}
 }
 
 // TestMasksRevealLittle: masks follow the rule for every new value.
 func TestMasksRevealLittle(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	for value, want := range map[string]string{
 		"sk_live_51H8xyzQWERTYRgA1": "sk_live_***RgA1",
 		"Winter-2024-pass":          "***pass",
@@ -164,15 +162,6 @@ func TestMasksRevealLittle(t *testing.T) {
 			t.Errorf("mask of %q = %v, want %q", value, got, want)
 		}
 	}
-}
-
-func keysOfStrings(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // auditOf returns the org's whole audit trail.

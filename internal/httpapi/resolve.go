@@ -57,15 +57,13 @@ func (a *api) getEffective(w http.ResponseWriter, r *http.Request, id secrets.Id
 
 func effectiveOf(env secrets.Environment, page *service.EffectivePage) wire.Effective {
 	layer := page.Layer
-	out := wire.Effective{Environment: env, App: wire.Optional(layer.App), Machine: wire.Optional(layer.Machine),
-		Secrets: make([]wire.EffectiveSecret, 0, len(page.Entries)), NextCursor: page.NextCursor}
-	for _, e := range page.Entries {
-		s := wire.EffectiveSecret{Name: e.Name, ID: e.ID, Layer: e.Layer.Kind(), Version: e.Version, Mask: e.Mask, Owner: principalOf(e.Owner),
-			Overrides: make([]wire.EffectiveOverride, 0, len(e.Overrides))}
-		for _, o := range e.Overrides {
-			s.Overrides = append(s.Overrides, wire.EffectiveOverride{Layer: o.Layer.Kind(), Version: o.Version, Owner: principalOf(o.Owner)})
-		}
-		out.Secrets = append(out.Secrets, s)
-	}
-	return out
+	return wire.Effective{Environment: env, App: wire.Optional(layer.App), Machine: wire.Optional(layer.Machine),
+		Secrets: mapAll(page.Entries, effectiveSecretOf), NextCursor: page.NextCursor}
+}
+
+func effectiveSecretOf(e service.EffectiveEntry) wire.EffectiveSecret {
+	return wire.EffectiveSecret{Name: e.Name, ID: e.ID, Layer: e.Layer.Kind(), Version: e.Version, Mask: e.Mask, Owner: principalOf(e.Owner),
+		Overrides: mapAll(e.Overrides, func(o service.EffectiveOverride) wire.EffectiveOverride {
+			return wire.EffectiveOverride{Layer: o.Layer.Kind(), Version: o.Version, Owner: principalOf(o.Owner)}
+		})}
 }

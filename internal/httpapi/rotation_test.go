@@ -15,7 +15,7 @@ import (
 // Rotation policies.
 
 func TestRotationPolicies(t *testing.T) {
-	c := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
+	c := newClock()
 	e := newEnvWithClock(t, c)
 	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
 	sec := e.createSecret(t, super, map[string]any{"name": "DB_PASSWORD", "app": "web",

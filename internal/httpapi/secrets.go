@@ -81,11 +81,9 @@ func (a *api) listLayers(w http.ResponseWriter, r *http.Request, id secrets.Iden
 	if err != nil {
 		return err
 	}
-	out := wire.LayerList{Layers: make([]wire.LayerEntry, 0, len(layers))}
-	for _, l := range layers {
-		out.Layers = append(out.Layers, wire.LayerEntry{App: l.App, Machine: wire.Optional(l.Machine)})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, wire.LayerList{Layers: mapAll(layers, func(l secrets.Layer) wire.LayerEntry {
+		return wire.LayerEntry{App: l.App, Machine: wire.Optional(l.Machine)}
+	})})
 	return nil
 }
 
@@ -113,11 +111,7 @@ func listPage[T any](a *api, r *http.Request, id secrets.Identity, layer secrets
 	if err != nil {
 		return nil, "", err
 	}
-	rows := make([]T, 0, len(list))
-	for _, s := range list {
-		rows = append(rows, row(s))
-	}
-	return fitPage(rows, next, name)
+	return fitPage(mapAll(list, row), next, name)
 }
 
 func (a *api) createSecret(w http.ResponseWriter, r *http.Request, id secrets.Identity) error {

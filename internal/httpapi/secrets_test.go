@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -19,8 +18,7 @@ import (
 // The grid's API.
 
 func TestGridSecrets(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	ann := e.mintUser(t, super, "ann@acme.test", "Ann", "member")
 	bob := e.mintUser(t, super, "bob@acme.test", "Bob", "member")
 	cat := e.mintUser(t, super, "cat@acme.test", "Cat", "admin")
@@ -205,8 +203,7 @@ func showMasks(m map[string]*string) string {
 }
 
 func TestVersionsAndRestore(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	sec := e.createSecret(t, super, map[string]any{"name": "DB_PASSWORD", "description": "first",
 		"values": map[string]string{"development": "dev-password-one"}})
 	wantStatus(t, e.do(t, "PATCH", "/v1/secrets/"+sec.ID, super, map[string]any{"version": 1, "values": map[string]any{"development": "dev-password-two-is-long"}, "description": "second"}), 200)
@@ -296,23 +293,16 @@ func TestVersionsAndRestore(t *testing.T) {
 }
 
 func TestVersionsAreKeptUpToTheLimit(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	for i := 0; i < 23; i++ {
 		e.do(t, "POST", "/v1/org/secrets", super, map[string]string{"name": "ROTATED", "value": fmt.Sprint("value-", i)})
 	}
 	row := findRow(t, e, super, "", "ROTATED")
-	r := e.do(t, "GET", "/v1/secrets/"+row.ID+"/versions", super, nil)
-	wantStatus(t, r, http.StatusOK)
-	v := decode[struct {
-		Versions []struct {
-			Version int64 `json:"version"`
-		} `json:"versions"`
-	}](t, r)
-	if got, want := len(v.Versions), 20; got != want {
+	v := e.versionNumbers(t, super, row.ID)
+	if got, want := len(v), 20; got != want {
 		t.Fatalf("kept %d versions, want %d", got, want)
 	}
-	if got, want := v.Versions[19].Version, int64(4); got != want {
+	if got, want := v[19], int64(4); got != want {
 		t.Errorf("oldest kept version = %d, want %d", got, want)
 	}
 	wantError(t, e.do(t, "POST", "/v1/secrets/"+row.ID+"/versions/3/restore", super, nil), http.StatusNotFound, "not_found", "no longer kept")
@@ -322,29 +312,19 @@ func TestVersionsAreKeptUpToTheLimit(t *testing.T) {
 // Concurrency through HTTP.
 
 func TestConcurrentSetsOfOneNameAllSucceed(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	const n = 100
 	type result struct {
 		status  int
 		version int64
 	}
 	results := make([]result, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			r := e.do(t, "POST", "/v1/org/secrets", super, map[string]string{"name": "RACED", "value": fmt.Sprintf("value-%02d", i)})
-			var v layerSecretJSON
-			_ = json.Unmarshal(r.Body, &v)
-			results[i] = result{r.Status, v.Version}
-		}()
-	}
-	close(start)
-	wg.Wait()
+	race(n, func(i int) {
+		r := e.do(t, "POST", "/v1/org/secrets", super, map[string]string{"name": "RACED", "value": fmt.Sprintf("value-%02d", i)})
+		var v layerSecretJSON
+		_ = json.Unmarshal(r.Body, &v)
+		results[i] = result{r.Status, v.Version}
+	})
 
 	created := 0
 	var versions []int64
@@ -377,16 +357,7 @@ func TestConcurrentSetsOfOneNameAllSucceed(t *testing.T) {
 	}
 
 	row := findRow(t, e, super, "", "RACED")
-	r = e.do(t, "GET", "/v1/secrets/"+row.ID+"/versions", super, nil)
-	wantStatus(t, r, http.StatusOK)
-	var history []int64
-	for _, v := range decode[struct {
-		Versions []struct {
-			Version int64 `json:"version"`
-		} `json:"versions"`
-	}](t, r).Versions {
-		history = append(history, v.Version)
-	}
+	history := e.versionNumbers(t, super, row.ID)
 	want := make([]int64, 20) // the versions kept
 	for i := range want {
 		want[i] = int64(n - i)
@@ -397,24 +368,13 @@ func TestConcurrentSetsOfOneNameAllSucceed(t *testing.T) {
 }
 
 func TestConcurrentPatchesWithOneVersion(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	sec := e.createSecret(t, super, map[string]any{"name": "CONTENDED", "values": map[string]string{"development": "v0"}})
 	const n = 10
 	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			r := e.do(t, "PATCH", "/v1/secrets/"+sec.ID, super, map[string]any{"version": 1, "description": fmt.Sprint("writer ", i)})
-			statuses[i] = r.Status
-		}()
-	}
-	close(start)
-	wg.Wait()
+	race(n, func(i int) {
+		statuses[i] = e.do(t, "PATCH", "/v1/secrets/"+sec.ID, super, map[string]any{"version": 1, "description": fmt.Sprint("writer ", i)}).Status
+	})
 	ok, conflict := 0, 0
 	for i, s := range statuses {
 		switch s {

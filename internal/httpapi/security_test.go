@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zwrm/secrets/internal/service"
+	"github.com/zwrm/secrets/internal/testkit"
 )
 
 // plain returns the i-th distinctive plaintext of the security tests. Its
@@ -190,7 +191,7 @@ func scenario(t *testing.T, e *env) (values, tokens []string) {
 // other response (rotation's show masks only), the log, the audit records
 // and the database file.
 func TestNoPlaintextLeaves(t *testing.T) {
-	e := newEnvWithClock(t, &clock{t: time.Now()})
+	e := newEnvWithClock(t, testkit.NewClock(time.Now()))
 	values, tokens := scenario(t, e)
 	e.stop() // every access log line is written once the handlers return
 
@@ -292,8 +293,7 @@ func TestNoPlaintextLeaves(t *testing.T) {
 // TestValidationErrorsNeverEchoValues sends values in requests that are
 // refused, and checks that no error message quotes them.
 func TestValidationErrorsNeverEchoValues(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	sec := e.createSecret(t, super, map[string]any{"name": "S", "values": map[string]string{"development": "x"}})
 	patch := "/v1/secrets/" + sec.ID
 	v := plain(0)

@@ -18,8 +18,7 @@ import (
 // status and shape the API table promises, then reads the access log to
 // prove that each route of httpapi.Routes() served at least one success.
 func TestEveryRouteAnswersItsHappyPath(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	layerKeys := []string{"name", "version", "created_at", "updated_at"}
 	rowKeys := []string{"id", "name", "description", "app", "machine", "environments", "owner", "created_at", "updated_at", "version"}
 
@@ -159,8 +158,7 @@ func TestEveryRouteAnswersItsHappyPath(t *testing.T) {
 // Request ids and internal errors.
 
 func TestRequestIDs(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 
 	t.Run("a plain X-Request-Id is kept, answered and audited", func(t *testing.T) {
 		r := e.do(t, "POST", "/v1/org/secrets", super, map[string]string{"name": "A", "value": "v"}, "X-Request-Id", "req-123.abc_DEF")
@@ -197,8 +195,7 @@ func TestRequestIDs(t *testing.T) {
 // the client gets "internal error" and the request id, never the cause; the
 // log gets the cause with that request id.
 func TestInternalErrorsHideTheirCause(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	if err := e.store.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -256,8 +253,7 @@ func TestHeadAndUncleanPaths(t *testing.T) {
 }
 
 func TestABodyThatIsNotUTF8IsRefusedNotRewritten(t *testing.T) {
-	e := newEnv(t)
-	super := e.bootstrap(t, "acme", "root@acme.test", "Root")
+	e, super := newAcme(t)
 	body := "{\"name\":\"LATIN1\",\"value\":\"caf\xe9-pass\"}"
 	wantError(t, e.do(t, "POST", "/v1/org/secrets", super, body), http.StatusBadRequest, "invalid", "UTF-8")
 	r := e.do(t, "GET", "/v1/org/secrets", super, nil)

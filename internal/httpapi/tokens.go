@@ -29,11 +29,7 @@ func (a *api) listTokens(w http.ResponseWriter, r *http.Request, id secrets.Iden
 	if err != nil {
 		return err
 	}
-	out := wire.TokenList{Tokens: make([]wire.Token, 0, len(list))}
-	for _, t := range list {
-		out.Tokens = append(out.Tokens, tokenOf(t))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, wire.TokenList{Tokens: mapAll(list, tokenOf)})
 	return nil
 }
 

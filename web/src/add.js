@@ -1,6 +1,6 @@
 // The Add secret dialog.
 import { api } from './api.js';
-import { $, fieldError, message, Modal, toast } from './dom.js';
+import { $, element, fieldError, message, Modal, toast } from './dom.js';
 import { lockInput, lockReason, writable } from './policy.js';
 
 export const ENVIRONMENTS = /** @type {const} */ (['development', 'staging', 'production']);
@@ -18,6 +18,27 @@ export function nameProblem(v) {
 }
 
 /**
+ * valueInput is the input for one environment's value, then its policy note
+ * and its error: the Add dialog's and the edit view's alike. describedBy
+ * names what else describes the input, before the note and the error.
+ * @returns {[HTMLElement, HTMLElement[]]}
+ */
+export function valueInput(id, describedBy = '') {
+  const notes = `${id}-policy ${id}-error`;
+  return [
+    element('input', { id, type: 'password', autocomplete: 'new-password', spellcheck: 'false', 'aria-describedby': describedBy ? `${describedBy} ${notes}` : notes }),
+    [element('p', { id: `${id}-policy`, class: 'policy-note', hidden: true }), element('p', { id: `${id}-error`, class: 'field-error', hidden: true })],
+  ];
+}
+
+/** valueField is the Add dialog's field for one environment's value. */
+function valueField(env) {
+  const id = `add-value-${env}`;
+  const [input, notes] = valueInput(id);
+  return element('div', { class: 'field' }, element('label', { for: id }, ENV_LABEL[env]), input, ...notes);
+}
+
+/**
  * @param {import('./main.js').App} app
  */
 export function addDialog(app) {
@@ -26,6 +47,7 @@ export function addDialog(app) {
   const desc = /** @type {HTMLTextAreaElement} */ ($('add-description'));
   const submit = /** @type {HTMLButtonElement} */ ($('add-submit'));
   const modal = new Modal(/** @type {HTMLDialogElement} */ ($('add-dialog')), { onClose: reset });
+  $('add-values').append(...ENVIRONMENTS.map(valueField));
 
   function reset() {
     form.reset(); // values never linger in the page

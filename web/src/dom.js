@@ -7,6 +7,21 @@ export function $(id) {
   return el;
 }
 
+/**
+ * element builds an element: attributes by name (true for a bare one such as
+ * hidden), then children, strings going in as text.
+ * @param {string} tag
+ * @param {Record<string, string | true>} [attrs]
+ * @param {...(Node | string)} children
+ * @returns {HTMLElement}
+ */
+export function element(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v === true ? '' : v);
+  node.append(...children);
+  return node;
+}
+
 export function show(el, on = true) {
   el.hidden = !on;
 }

@@ -2,11 +2,24 @@
 // sent, a conflict on a stale version, read-only for those who may not
 // modify it, version history and restore, and the delete confirmation.
 import { api } from './api.js';
-import { ENV_LABEL, ENVIRONMENTS } from './add.js';
-import { $, fieldError, formatTime, message, Modal, toast } from './dom.js';
+import { ENV_LABEL, ENVIRONMENTS, valueInput } from './add.js';
+import { $, element, fieldError, formatTime, message, Modal, toast } from './dom.js';
 import { lockInput, lockReason, writable } from './policy.js';
 
 const CONFIRM_WORD = 'delete';
+
+/** envRow is the edit view's row for one environment: its mask, a new value, and Clear. */
+function envRow(env) {
+  const id = `edit-value-${env}`;
+  const mask = `edit-mask-${env}`;
+  const [input, notes] = valueInput(id, mask);
+  return element('div', { class: 'env-row', 'data-env': env },
+    element('label', { for: id }, `${ENV_LABEL[env]} value`),
+    element('p', { class: 'mask', id: mask }),
+    element('div', { class: 'env-input' }, input,
+      element('button', { type: 'button', class: 'btn btn-small env-clear', 'data-env': env, 'aria-pressed': 'false', 'aria-label': `Clear the ${ENV_LABEL[env]} value` }, 'Clear')),
+    ...notes);
+}
 
 /**
  * @param {import('./main.js').App} app
@@ -20,6 +33,7 @@ export function editView(app) {
   const history = /** @type {HTMLDetailsElement} */ ($('history'));
   const input = (env) => /** @type {HTMLInputElement} */ ($(`edit-value-${env}`));
   const clearButton = (env) => /** @type {HTMLButtonElement} */ (form.querySelector(`.env-clear[data-env="${env}"]`));
+  $('edit-env-rows').append(...ENVIRONMENTS.map(envRow));
 
   /** @type {any} the secret as last read: a detail with masks, never values */
   let cur = null;
