@@ -7,10 +7,11 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
-// Data keys: org, environment, generation → dataKeyRecord.
+// Data keys: org, environment, generation → records.DataKey.
 
 func dataKeyKey(org string, env secrets.Environment, generation int) ([]byte, error) {
 	return keyOf(org, string(env), strconv.Itoa(generation))
@@ -20,7 +21,7 @@ func dataKeyKey(org string, env secrets.Environment, generation int) ([]byte, er
 func (s *Store) CreateDataKey(ctx context.Context, k *secrets.DataKey) error {
 	key, err := dataKeyKey(k.Org, k.Environment, k.Generation)
 	if err == nil {
-		err = s.update(ctx, func(tx *bolt.Tx) error { return insert(tx, bucketDataKeys, key, fromDataKey(k)) })
+		err = s.update(ctx, func(tx *bolt.Tx) error { return insert(tx, bucketDataKeys, key, records.FromDataKey(k)) })
 	}
 	if err != nil {
 		return fmt.Errorf("create %s data key %d: %w", k.Environment, k.Generation, err)
@@ -35,9 +36,9 @@ func (s *Store) GetDataKey(ctx context.Context, org string, env secrets.Environm
 		err = secrets.ErrNotFound // no key can be stored there
 		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
 	}
-	r, err := lookup[dataKeyRecord](ctx, s, bucketDataKeys, key)
+	r, err := lookup[records.DataKey](ctx, s, bucketDataKeys, key)
 	if err != nil {
 		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
 	}
-	return r.dataKey(), nil
+	return r.Domain(), nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -16,7 +17,7 @@ func (s *Store) CreateDataKey(ctx context.Context, dk *secrets.DataKey) error {
 	k, err := dataKeyKey(dk.Org, dk.Environment, dk.Generation)
 	var item map[string]types.AttributeValue
 	if err == nil {
-		item, err = encodeItem(fromDataKey(dk), typeDataKey, k, nil)
+		item, err = encodeItem(records.FromDataKey(dk), typeDataKey, k, nil)
 	}
 	if err == nil {
 		err = s.create(ctx, item)
@@ -35,7 +36,7 @@ func (s *Store) GetDataKey(ctx context.Context, org string, env secrets.Environm
 	if err != nil {
 		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, notFoundIfInvalid(err))
 	}
-	dk, err := getDecoded(ctx, s, k, decodeWith((*dataKeyRecord).dataKey))
+	dk, err := getDecoded(ctx, s, k, decodeWith((*records.DataKey).Domain))
 	if err != nil {
 		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
 	}
