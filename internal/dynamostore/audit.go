@@ -76,14 +76,7 @@ func decodeAudit(item map[string]types.AttributeValue) (*secrets.AuditRecord, er
 // AppendAudit implements secrets.AuditLog. The log is append-only: a
 // record id already taken is refused (ErrExists), never overwritten.
 func (s *Store) AppendAudit(ctx context.Context, r *secrets.AuditRecord) error {
-	item, err := auditItem(r)
-	if err == nil {
-		err = s.create(ctx, item)
-	}
-	if err != nil {
-		return fmt.Errorf("append audit record %s: %w", r.ID, err)
-	}
-	return nil
+	return createFrom(ctx, s, r, auditItem, "append audit record %s", r.ID)
 }
 
 // ListAudit implements secrets.AuditLog: one Query backwards from the

@@ -304,6 +304,22 @@ func secretItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
 	return encodeItem(records.FromSecret(s), typeSecret, k, extra)
 }
 
+func orgItem(o *secrets.Org) (map[string]types.AttributeValue, error) {
+	k, err := orgKey(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	return encodeItem(records.FromOrg(o), typeOrg, k, orgIndex(o.ID))
+}
+
+func dataKeyItem(dk *secrets.DataKey) (map[string]types.AttributeValue, error) {
+	k, err := dataKeyKey(dk.Org, dk.Environment, dk.Generation)
+	if err != nil {
+		return nil, err
+	}
+	return encodeItem(records.FromDataKey(dk), typeDataKey, k, nil)
+}
+
 func versionItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
 	k, err := versionKey(s.Org, s.ID, s.Version)
 	if err != nil {

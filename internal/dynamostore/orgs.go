@@ -19,18 +19,7 @@ import (
 
 // CreateOrg implements secrets.OrgStore.
 func (s *Store) CreateOrg(ctx context.Context, o *secrets.Org) error {
-	k, err := orgKey(o.ID)
-	var item map[string]types.AttributeValue
-	if err == nil {
-		item, err = encodeItem(records.FromOrg(o), typeOrg, k, orgIndex(o.ID))
-	}
-	if err == nil {
-		err = s.create(ctx, item)
-	}
-	if err != nil {
-		return fmt.Errorf("create org %s: %w", o.ID, err)
-	}
-	return nil
+	return createFrom(ctx, s, o, orgItem, "create org %s", o.ID)
 }
 
 // orgIndex lists an org in GSI2's orgs partition, where the rotation sweep

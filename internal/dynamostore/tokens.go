@@ -18,14 +18,7 @@ import (
 
 // CreateToken implements secrets.TokenStore.
 func (s *Store) CreateToken(ctx context.Context, t *secrets.Token) error {
-	item, err := tokenItem(t)
-	if err == nil {
-		err = s.create(ctx, item)
-	}
-	if err != nil {
-		return fmt.Errorf("create token %s: %w", t.ID, err)
-	}
-	return nil
+	return createFrom(ctx, s, t, tokenItem, "create token %s", t.ID)
 }
 
 // GetToken implements secrets.TokenStore: one strongly consistent GetItem,
