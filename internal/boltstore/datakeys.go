@@ -13,13 +13,13 @@ import (
 
 // Data keys: org, environment, generation → records.DataKey.
 
-func dataKeyKey(org string, env secrets.Environment, generation int) ([]byte, error) {
-	return keyOf(org, string(env), strconv.Itoa(generation))
+func dataKeyParts(org string, env secrets.Environment, generation int) []string {
+	return []string{org, string(env), strconv.Itoa(generation)}
 }
 
 // CreateDataKey implements secrets.DataKeyStore.
 func (s *Store) CreateDataKey(ctx context.Context, k *secrets.DataKey) error {
-	key, err := dataKeyKey(k.Org, k.Environment, k.Generation)
+	key, err := keyOf(dataKeyParts(k.Org, k.Environment, k.Generation)...)
 	if err == nil {
 		err = s.update(ctx, func(tx *bolt.Tx) error { return insert(tx, bucketDataKeys, key, records.FromDataKey(k)) })
 	}
@@ -31,14 +31,9 @@ func (s *Store) CreateDataKey(ctx context.Context, k *secrets.DataKey) error {
 
 // GetDataKey implements secrets.DataKeyStore.
 func (s *Store) GetDataKey(ctx context.Context, org string, env secrets.Environment, generation int) (*secrets.DataKey, error) {
-	key, err := dataKeyKey(org, env, generation)
-	if err != nil {
-		err = secrets.ErrNotFound // no key can be stored there
-		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
-	}
-	r, err := lookup[records.DataKey](ctx, s, bucketDataKeys, key)
+	k, err := lookup(ctx, s, bucketDataKeys, (*records.DataKey).Domain, dataKeyParts(org, env, generation)...)
 	if err != nil {
 		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
 	}
-	return r.Domain(), nil
+	return k, nil
 }

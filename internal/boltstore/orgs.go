@@ -26,15 +26,11 @@ func (s *Store) CreateOrg(ctx context.Context, o *secrets.Org) error {
 
 // GetOrg implements secrets.OrgStore.
 func (s *Store) GetOrg(ctx context.Context, id string) (*secrets.Org, error) {
-	key, err := lookupKey(id)
-	var r *records.Org
-	if err == nil {
-		r, err = lookup[records.Org](ctx, s, bucketOrgs, key)
-	}
+	o, err := lookup(ctx, s, bucketOrgs, (*records.Org).Domain, id)
 	if err != nil {
 		return nil, fmt.Errorf("get org %s: %w", id, err)
 	}
-	return r.Domain(), nil
+	return o, nil
 }
 
 // PutOrgSettings implements secrets.OrgStore.

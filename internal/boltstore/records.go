@@ -50,19 +50,26 @@ func put[R records.Record](b *bolt.Bucket, key []byte, r *R) error {
 	return b.Put(key, data)
 }
 
-// lookup reads the record at key in bucket; ErrNotFound if there is none.
-func lookup[R records.Record](ctx context.Context, s *Store, bucket, key []byte) (*R, error) {
+// lookup reads the record at the key of parts in bucket and returns it
+// as domain makes it; ErrNotFound if there is none (or can be none).
+func lookup[R records.Record, T any](ctx context.Context, s *Store, bucket []byte, domain func(*R) *T, parts ...string) (*T, error) {
+	key, err := lookupKey(parts...)
+	if err != nil {
+		return nil, err
+	}
 	var r *R
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err = s.view(ctx, func(tx *bolt.Tx) error {
 		var ok bool
-		var err error
 		r, ok, err = get[R](tx.Bucket(bucket), key)
 		if err == nil && !ok {
 			err = secrets.ErrNotFound
 		}
 		return err
 	})
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	return domain(r), nil
 }
 
 // insert stores r at key in bucket if nothing is there; ErrExists if

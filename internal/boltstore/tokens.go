@@ -38,15 +38,11 @@ func (s *Store) CreateToken(ctx context.Context, t *secrets.Token) error {
 
 // GetToken implements secrets.TokenStore.
 func (s *Store) GetToken(ctx context.Context, id string) (*secrets.Token, error) {
-	key, err := lookupKey(id)
-	var r *records.Token
-	if err == nil {
-		r, err = lookup[records.Token](ctx, s, bucketTokens, key)
-	}
+	t, err := lookup(ctx, s, bucketTokens, (*records.Token).Domain, id)
 	if err != nil {
 		return nil, fmt.Errorf("get token %s: %w", id, err)
 	}
-	return r.Domain(), nil
+	return t, nil
 }
 
 // ListTokens implements secrets.TokenStore. An org has few tokens, so they
