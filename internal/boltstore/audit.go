@@ -8,6 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -94,7 +95,7 @@ func (s *Store) DeleteExpiredAudit(ctx context.Context, now time.Time) (int, err
 func indexAuditExpiry(tx *bolt.Tx) error {
 	retention := map[string]int{}
 	return tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
-		r, err := decode[auditRecord](k, v)
+		r, err := decode[records.Audit](k, v)
 		if err != nil {
 			return fmt.Errorf("index the expiry of audit record: %w", err)
 		}
@@ -102,10 +103,10 @@ func indexAuditExpiry(tx *bolt.Tx) error {
 		if at.IsZero() {
 			days, ok := retention[r.Org]
 			if !ok {
-				o := &orgRecord{}
+				o := &records.Org{}
 				key, err := keyOf(r.Org)
 				if err == nil {
-					if stored, ok, gerr := get[orgRecord](tx.Bucket(bucketOrgs), key); ok {
+					if stored, ok, gerr := get[records.Org](tx.Bucket(bucketOrgs), key); ok {
 						o = stored
 					} else {
 						err = gerr
@@ -114,7 +115,7 @@ func indexAuditExpiry(tx *bolt.Tx) error {
 				if err != nil {
 					return fmt.Errorf("index the expiry of audit record %q: %w", k, err)
 				}
-				days = o.org().AuditRetention()
+				days = o.Domain().AuditRetention()
 				retention[r.Org] = days
 			}
 			at = r.Time.AddDate(0, 0, days)
@@ -132,7 +133,7 @@ func (s *Store) AppendAudit(ctx context.Context, r *secrets.AuditRecord) error {
 	if err != nil {
 		return fmt.Errorf("append audit record %s: %w", r.ID, err)
 	}
-	data, err := encode(fromAudit(r))
+	data, err := encode(records.FromAudit(r))
 	if err != nil {
 		return fmt.Errorf("append audit record %s: encode: %w", r.ID, err)
 	}
@@ -181,11 +182,11 @@ func (s *Store) ListAudit(ctx context.Context, org, cursor string, limit int) ([
 				break
 			}
 			last = k
-			r, err := decode[auditRecord](k, v)
+			r, err := decode[records.Audit](k, v)
 			if err != nil {
 				return err
 			}
-			list = append(list, r.audit())
+			list = append(list, r.Domain())
 		}
 		return nil
 	})

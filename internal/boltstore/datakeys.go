@@ -7,20 +7,21 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
-// Data keys: org, environment, generation → dataKeyRecord.
+// Data keys: org, environment, generation → records.DataKey.
 
-func dataKeyKey(org string, env secrets.Environment, generation int) ([]byte, error) {
-	return keyOf(org, string(env), strconv.Itoa(generation))
+func dataKeyParts(org string, env secrets.Environment, generation int) []string {
+	return []string{org, string(env), strconv.Itoa(generation)}
 }
 
 // CreateDataKey implements secrets.DataKeyStore.
 func (s *Store) CreateDataKey(ctx context.Context, k *secrets.DataKey) error {
-	key, err := dataKeyKey(k.Org, k.Environment, k.Generation)
+	key, err := keyOf(dataKeyParts(k.Org, k.Environment, k.Generation)...)
 	if err == nil {
-		err = s.update(ctx, func(tx *bolt.Tx) error { return insert(tx, bucketDataKeys, key, fromDataKey(k)) })
+		err = s.update(ctx, func(tx *bolt.Tx) error { return insert(tx, bucketDataKeys, key, records.FromDataKey(k)) })
 	}
 	if err != nil {
 		return fmt.Errorf("create %s data key %d: %w", k.Environment, k.Generation, err)
@@ -30,14 +31,9 @@ func (s *Store) CreateDataKey(ctx context.Context, k *secrets.DataKey) error {
 
 // GetDataKey implements secrets.DataKeyStore.
 func (s *Store) GetDataKey(ctx context.Context, org string, env secrets.Environment, generation int) (*secrets.DataKey, error) {
-	key, err := dataKeyKey(org, env, generation)
-	if err != nil {
-		err = secrets.ErrNotFound // no key can be stored there
-		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
-	}
-	r, err := lookup[dataKeyRecord](ctx, s, bucketDataKeys, key)
+	k, err := lookup(ctx, s, bucketDataKeys, (*records.DataKey).Domain, dataKeyParts(org, env, generation)...)
 	if err != nil {
 		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
 	}
-	return r.dataKey(), nil
+	return k, nil
 }

@@ -102,6 +102,3 @@ func Load(s *Store, entries []Entry) error {
 		return nil
 	})
 }
-
-// RecordTypes are the types the store encodes.
-var RecordTypes = []any{orgRecord{}, secretRecord{}, tokenRecord{}, dataKeyRecord{}, auditRecord{}}

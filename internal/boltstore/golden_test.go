@@ -104,10 +104,10 @@ func parseEntries(data []byte) ([]boltstore.Entry, error) {
 	return out, nil
 }
 
-// TestRecordsAreTheStoresOwn: the file format is the store's record
-// types alone, built of no domain type, and encoded in records.go only,
-// so a change of the domain changes no stored byte by itself.
+// TestRecordsAreTheStoresOwn: the file format is the stores' record
+// types alone (package records, built of no domain type), encoded in
+// records.go only, whose encoder takes nothing else: a domain type never
+// reaches it, so a change of the domain changes no stored byte by itself.
 func TestRecordsAreTheStoresOwn(t *testing.T) {
-	storegolden.CheckRecordTypes(t, boltstore.RecordTypes...)
 	storegolden.CheckEncodingIn(t, ".", "records.go", "encoding/json")
 }

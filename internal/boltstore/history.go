@@ -8,6 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -31,7 +32,7 @@ func (s *Store) PutVersion(ctx context.Context, sec *secrets.Secret) error {
 		if b.Get(key) != nil {
 			return nil
 		}
-		return put(b, key, fromSecret(sec))
+		return put(b, key, records.FromSecret(sec))
 	})
 	if err != nil {
 		return fmt.Errorf("put version %d of secret %s: %w", sec.Version, sec.ID, err)

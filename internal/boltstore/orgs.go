@@ -6,16 +6,17 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
-// Orgs: id → orgRecord.
+// Orgs: id → records.Org.
 
 // CreateOrg implements secrets.OrgStore.
 func (s *Store) CreateOrg(ctx context.Context, o *secrets.Org) error {
 	key, err := keyOf(o.ID)
 	if err == nil {
-		err = s.update(ctx, func(tx *bolt.Tx) error { return insert(tx, bucketOrgs, key, fromOrg(o)) })
+		err = s.update(ctx, func(tx *bolt.Tx) error { return insert(tx, bucketOrgs, key, records.FromOrg(o)) })
 	}
 	if err != nil {
 		return fmt.Errorf("create org %s: %w", o.ID, err)
@@ -25,15 +26,11 @@ func (s *Store) CreateOrg(ctx context.Context, o *secrets.Org) error {
 
 // GetOrg implements secrets.OrgStore.
 func (s *Store) GetOrg(ctx context.Context, id string) (*secrets.Org, error) {
-	key, err := lookupKey(id)
-	var r *orgRecord
-	if err == nil {
-		r, err = lookup[orgRecord](ctx, s, bucketOrgs, key)
-	}
+	o, err := lookup(ctx, s, bucketOrgs, (*records.Org).Domain, id)
 	if err != nil {
 		return nil, fmt.Errorf("get org %s: %w", id, err)
 	}
-	return r.org(), nil
+	return o, nil
 }
 
 // PutOrgSettings implements secrets.OrgStore.
@@ -47,7 +44,7 @@ func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org, expected int
 	}
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOrgs)
-		stored, ok, err := get[orgRecord](b, key)
+		stored, ok, err := get[records.Org](b, key)
 		if err != nil {
 			return err
 		}
@@ -57,7 +54,7 @@ func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org, expected int
 		if stored.SettingsVersion != expected {
 			return fmt.Errorf("stored settings version %d, expected %d: %w", stored.SettingsVersion, expected, secrets.ErrStale)
 		}
-		next := fromOrg(o)
+		next := records.FromOrg(o)
 		next.CreatedAt = stored.CreatedAt
 		return put(b, key, next)
 	})

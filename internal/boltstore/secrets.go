@@ -11,6 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -52,11 +53,11 @@ func decodeVersion(key, data []byte) (*secrets.Secret, error) {
 // decodeSecret decodes a secret record and checks that it names the place
 // its key names.
 func decodeSecret(key, data []byte, at secrets.Place) (*secrets.Secret, error) {
-	r, err := decode[secretRecord](key, data)
+	r, err := decode[records.Secret](key, data)
 	if err != nil {
 		return nil, err
 	}
-	sec := r.secret()
+	sec := r.Domain()
 	if err := at.Check(sec, fmt.Sprintf("%q", key)); err != nil {
 		return nil, err
 	}
@@ -101,7 +102,7 @@ func (s *Store) CreateSecret(ctx context.Context, sec *secrets.Secret) error {
 		if ids.Get(idKey) != nil {
 			return fmt.Errorf("id %s: %w", sec.ID, secrets.ErrExists)
 		}
-		if err := put(heads, head, fromSecret(sec)); err != nil {
+		if err := put(heads, head, records.FromSecret(sec)); err != nil {
 			return err
 		}
 		if err := indexRotation(tx, nil, sec); err != nil {
@@ -162,7 +163,7 @@ func (s *Store) UpdateSecret(ctx context.Context, sec *secrets.Secret, expected 
 		if err := indexRotation(tx, stored, sec); err != nil {
 			return err
 		}
-		return put(tx.Bucket(bucketSecrets), head, fromSecret(sec))
+		return put(tx.Bucket(bucketSecrets), head, records.FromSecret(sec))
 	})
 	if err != nil {
 		return fmt.Errorf("update secret %s: %w", sec.ID, err)

@@ -9,10 +9,11 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
-// Tokens: id → tokenRecord, and the org index: org, id → nothing.
+// Tokens: id → records.Token, and the org index: org, id → nothing.
 
 // CreateToken implements secrets.TokenStore.
 func (s *Store) CreateToken(ctx context.Context, t *secrets.Token) error {
@@ -23,7 +24,7 @@ func (s *Store) CreateToken(ctx context.Context, t *secrets.Token) error {
 	}
 	if err == nil {
 		err = s.update(ctx, func(tx *bolt.Tx) error {
-			if err := insert(tx, bucketTokens, key, fromToken(t)); err != nil {
+			if err := insert(tx, bucketTokens, key, records.FromToken(t)); err != nil {
 				return err
 			}
 			return tx.Bucket(bucketOrgTokens).Put(orgKey, nil)
@@ -37,15 +38,11 @@ func (s *Store) CreateToken(ctx context.Context, t *secrets.Token) error {
 
 // GetToken implements secrets.TokenStore.
 func (s *Store) GetToken(ctx context.Context, id string) (*secrets.Token, error) {
-	key, err := lookupKey(id)
-	var r *tokenRecord
-	if err == nil {
-		r, err = lookup[tokenRecord](ctx, s, bucketTokens, key)
-	}
+	t, err := lookup(ctx, s, bucketTokens, (*records.Token).Domain, id)
 	if err != nil {
 		return nil, fmt.Errorf("get token %s: %w", id, err)
 	}
-	return r.token(), nil
+	return t, nil
 }
 
 // ListTokens implements secrets.TokenStore. An org has few tokens, so they
@@ -59,14 +56,14 @@ func (s *Store) ListTokens(ctx context.Context, org string) ([]*secrets.Token, e
 	err = s.view(ctx, func(tx *bolt.Tx) error {
 		tokens := tx.Bucket(bucketTokens)
 		return scan(tx.Bucket(bucketOrgTokens), prefix, func(k, _ []byte) error {
-			r, ok, err := get[tokenRecord](tokens, k[len(prefix):])
+			r, ok, err := get[records.Token](tokens, k[len(prefix):])
 			if err != nil {
 				return err
 			}
 			if !ok {
 				return fmt.Errorf("org index names a missing token %q", k[len(prefix):])
 			}
-			list = append(list, r.token())
+			list = append(list, r.Domain())
 			return nil
 		})
 	})
@@ -87,7 +84,7 @@ func (s *Store) RevokeToken(ctx context.Context, org, id string, at time.Time) e
 	key, err := lookupKey(id)
 	if err == nil {
 		err = s.update(ctx, func(tx *bolt.Tx) error {
-			return changeToken(tx, key, org, func(stored *tokenRecord) (*tokenRecord, error) {
+			return changeToken(tx, key, org, func(stored *records.Token) (*records.Token, error) {
 				if stored.RevokedAt != nil {
 					return nil, nil
 				}
@@ -107,12 +104,12 @@ func (s *Store) ReplaceRevokedToken(ctx context.Context, t *secrets.Token) error
 	key, err := keyOf(t.ID)
 	if err == nil {
 		err = s.update(ctx, func(tx *bolt.Tx) error {
-			return changeToken(tx, key, t.Org, func(stored *tokenRecord) (*tokenRecord, error) {
+			return changeToken(tx, key, t.Org, func(stored *records.Token) (*records.Token, error) {
 				if stored.RevokedAt == nil {
 					return nil, secrets.ErrExists
 				}
 				// Same org and id: the org index entry stays as it is.
-				return fromToken(t), nil
+				return records.FromToken(t), nil
 			})
 		})
 	}
@@ -124,9 +121,9 @@ func (s *Store) ReplaceRevokedToken(ctx context.Context, t *secrets.Token) error
 
 // changeToken replaces org's token at key with what change makes of it
 // (nothing if it makes nil); ErrNotFound if org has no token there.
-func changeToken(tx *bolt.Tx, key []byte, org string, change func(*tokenRecord) (*tokenRecord, error)) error {
+func changeToken(tx *bolt.Tx, key []byte, org string, change func(*records.Token) (*records.Token, error)) error {
 	b := tx.Bucket(bucketTokens)
-	stored, ok, err := get[tokenRecord](b, key)
+	stored, ok, err := get[records.Token](b, key)
 	if err != nil {
 		return err
 	}

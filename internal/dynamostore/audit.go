@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -21,10 +22,6 @@ import (
 // it; the stack enables TTL on it. DynamoDB deletes expired items within a
 // few days, so readers leave out what has expired (AuditRecord.Expired).
 const AttrTTL = "ExpiresAt"
-
-// attrExpiresAt is the record's own expiry, which an audit item holds as
-// AttrTTL instead.
-const attrExpiresAt = "expires_at"
 
 // Audit manifests: PK "M#org" SK "day#hash#part". A manifest is cut into
 // parts of at most manifestPartBytes, each an item of its own, so that
@@ -54,11 +51,10 @@ func auditItem(r *secrets.AuditRecord) (map[string]types.AttributeValue, error) 
 	if err != nil {
 		return nil, err
 	}
-	item, err := encodeItem(fromAudit(r), typeAudit, key{pk, r.ID}, nil)
+	item, err := encodeItem(records.FromAudit(r), typeAudit, key{pk, r.ID}, nil)
 	if err != nil {
 		return nil, err
 	}
-	delete(item, attrExpiresAt)
 	if !r.ExpiresAt.IsZero() {
 		item[AttrTTL] = num(r.ExpiresAt.Unix())
 	}
@@ -66,11 +62,11 @@ func auditItem(r *secrets.AuditRecord) (map[string]types.AttributeValue, error) 
 }
 
 func decodeAudit(item map[string]types.AttributeValue) (*secrets.AuditRecord, error) {
-	rec, err := decodeItem[auditRecord](item)
+	rec, err := decodeItem[records.Audit](item)
 	if err != nil {
 		return nil, err
 	}
-	r := rec.audit()
+	r := rec.Domain()
 	if ttl := numberAttr(item, AttrTTL); ttl != 0 {
 		r.ExpiresAt = time.Unix(ttl, 0).UTC()
 	}
@@ -80,14 +76,7 @@ func decodeAudit(item map[string]types.AttributeValue) (*secrets.AuditRecord, er
 // AppendAudit implements secrets.AuditLog. The log is append-only: a
 // record id already taken is refused (ErrExists), never overwritten.
 func (s *Store) AppendAudit(ctx context.Context, r *secrets.AuditRecord) error {
-	item, err := auditItem(r)
-	if err == nil {
-		err = s.create(ctx, item)
-	}
-	if err != nil {
-		return fmt.Errorf("append audit record %s: %w", r.ID, err)
-	}
-	return nil
+	return createFrom(ctx, s, r, auditItem, "append audit record %s", r.ID)
 }
 
 // ListAudit implements secrets.AuditLog: one Query backwards from the

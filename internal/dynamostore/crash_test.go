@@ -124,6 +124,21 @@ func (c *crashCase) update(value string, version int64) error {
 	return err
 }
 
+// createUpdated creates TARGET with first, then updates it to second.
+func (c *crashCase) createUpdated(first, second string) {
+	c.t.Helper()
+	c.create(first)
+	if err := c.update(second, 1); err != nil {
+		c.t.Fatalf("setup: update: %v", err)
+	}
+}
+
+// setByName sets TARGET to "new" in development, by name.
+func (c *crashCase) setByName() error {
+	_, _, err := c.svc.SetValue(c.ctx, c.root, secrets.Global, target, "new", secrets.Development)
+	return err
+}
+
 // crashOp is a multi-write operation: what it needs first, the operation,
 // and the values of TARGET in development a reader may see after it
 // stopped anywhere ("" for no secret) and after it was repeated.
@@ -150,36 +165,17 @@ var crashOps = []crashOp{
 	}, before: "", after: "new", repeats: truthfulConflict},
 	{name: "update", setup: func(c *crashCase) { c.create("old") }, run: func(c *crashCase) error { return c.update("new", 1) },
 		before: "old", after: "new", repeats: truthfulConflict},
-	{name: "set-by-name", setup: func(c *crashCase) { c.create("old") }, run: func(c *crashCase) error {
-		_, _, err := c.svc.SetValue(c.ctx, c.root, secrets.Global, target, "new", secrets.Development)
-		return err
-	}, before: "old", after: "new", repeats: succeeds},
-	{name: "set-by-name-new", setup: func(*crashCase) {}, run: func(c *crashCase) error {
-		_, _, err := c.svc.SetValue(c.ctx, c.root, secrets.Global, target, "new", secrets.Development)
-		return err
-	}, before: "", after: "new", repeats: succeeds},
-	{name: "restore", setup: func(c *crashCase) {
-		c.create("new")
-		if err := c.update("old", 1); err != nil {
-			c.t.Fatalf("setup: update: %v", err)
-		}
-	}, run: func(c *crashCase) error {
+	{name: "set-by-name", setup: func(c *crashCase) { c.create("old") }, run: (*crashCase).setByName,
+		before: "old", after: "new", repeats: succeeds},
+	{name: "set-by-name-new", setup: func(*crashCase) {}, run: (*crashCase).setByName,
+		before: "", after: "new", repeats: succeeds},
+	{name: "restore", setup: func(c *crashCase) { c.createUpdated("new", "old") }, run: func(c *crashCase) error {
 		_, err := c.svc.Restore(c.ctx, c.root, c.id, 1)
 		return err
 	}, before: "old", after: "new", repeats: succeeds},
-	{name: "delete", setup: func(c *crashCase) {
-		c.create("old")
-		if err := c.update("older", 1); err != nil {
-			c.t.Fatalf("setup: update: %v", err)
-		}
-	}, run: func(c *crashCase) error { return c.svc.Delete(c.ctx, c.root, c.id) },
+	{name: "delete", setup: func(c *crashCase) { c.createUpdated("old", "older") }, run: func(c *crashCase) error { return c.svc.Delete(c.ctx, c.root, c.id) },
 		before: "older", after: "", repeats: truthfulNotFound},
-	{name: "delete-by-name", setup: func(c *crashCase) {
-		c.create("old")
-		if err := c.update("older", 1); err != nil {
-			c.t.Fatalf("setup: update: %v", err)
-		}
-	}, run: func(c *crashCase) error { return c.svc.DeleteByName(c.ctx, c.root, secrets.Global, target) },
+	{name: "delete-by-name", setup: func(c *crashCase) { c.createUpdated("old", "older") }, run: func(c *crashCase) error { return c.svc.DeleteByName(c.ctx, c.root, secrets.Global, target) },
 		before: "older", after: "", repeats: truthfulNotFound},
 	{name: "rotation", setup: func(c *crashCase) {
 		c.create("old")

@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -13,18 +12,7 @@ import (
 
 // CreateDataKey implements secrets.DataKeyStore.
 func (s *Store) CreateDataKey(ctx context.Context, dk *secrets.DataKey) error {
-	k, err := dataKeyKey(dk.Org, dk.Environment, dk.Generation)
-	var item map[string]types.AttributeValue
-	if err == nil {
-		item, err = encodeItem(fromDataKey(dk), typeDataKey, k, nil)
-	}
-	if err == nil {
-		err = s.create(ctx, item)
-	}
-	if err != nil {
-		return fmt.Errorf("create %s data key %d: %w", dk.Environment, dk.Generation, err)
-	}
-	return nil
+	return createFrom(ctx, s, dk, dataKeyItem, "create %s data key %d", dk.Environment, dk.Generation)
 }
 
 // GetDataKey implements secrets.DataKeyStore: one GetItem, strongly
@@ -35,7 +23,7 @@ func (s *Store) GetDataKey(ctx context.Context, org string, env secrets.Environm
 	if err != nil {
 		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, notFoundIfInvalid(err))
 	}
-	dk, err := getDecoded(ctx, s, k, decodeWith((*dataKeyRecord).dataKey))
+	dk, err := getDecoded(ctx, s, k, decodeWith((*records.DataKey).Domain))
 	if err != nil {
 		return nil, fmt.Errorf("get %s data key %d: %w", env, generation, err)
 	}

@@ -21,9 +21,10 @@
 //     little: ListLayers, ListTokens, ListDueRotations, FinishDeleteByName
 //     and SweepLeftovers.
 //
-// Each item holds the store's own record of its kind (records.go), encoded
-// with attributevalue under snake_case names, so an item reads like the
-// embedded store's JSON, plus the key attributes below.
+// Each item holds the stores' record of its kind (package records, the
+// embedded store's too), encoded with attributevalue under snake_case
+// names (records.go), so an item reads like the embedded store's JSON,
+// plus the key attributes below.
 package dynamostore
 
 import (

@@ -47,50 +47,36 @@ func (f *fakeAPI) record(op string) {
 	f.calls = append(f.calls, op)
 }
 
-func unexpected(t *testing.T, op string) error {
-	t.Helper()
-	t.Errorf("unexpected %s call", op)
-	return errors.New("unexpected " + op)
+// answer records a call of op and answers it with fn; a call the test
+// gave no answer for fails it.
+func answer[In, Out any](f *fakeAPI, op string, fn func(*In) (*Out, error), in *In) (*Out, error) {
+	f.record(op)
+	if fn == nil {
+		f.t.Helper()
+		f.t.Errorf("unexpected %s call", op)
+		return nil, errors.New("unexpected " + op)
+	}
+	return fn(in)
 }
 
 func (f *fakeAPI) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	f.record("GetItem")
-	if f.getItem == nil {
-		return nil, unexpected(f.t, "GetItem")
-	}
-	return f.getItem(in)
+	return answer(f, "GetItem", f.getItem, in)
 }
 
 func (f *fakeAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	f.record("PutItem")
-	if f.putItem == nil {
-		return nil, unexpected(f.t, "PutItem")
-	}
-	return f.putItem(in)
+	return answer(f, "PutItem", f.putItem, in)
 }
 
 func (f *fakeAPI) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	f.record("UpdateItem")
-	if f.updateItem == nil {
-		return nil, unexpected(f.t, "UpdateItem")
-	}
-	return f.updateItem(in)
+	return answer(f, "UpdateItem", f.updateItem, in)
 }
 
 func (f *fakeAPI) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	f.record("DeleteItem")
-	if f.deleteItem == nil {
-		return nil, unexpected(f.t, "DeleteItem")
-	}
-	return f.deleteItem(in)
+	return answer(f, "DeleteItem", f.deleteItem, in)
 }
 
 func (f *fakeAPI) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	f.record("Query")
-	if f.query == nil {
-		return nil, unexpected(f.t, "Query")
-	}
-	return f.query(in)
+	return answer(f, "Query", f.query, in)
 }
 
 // failAll answers every operation with err.

@@ -210,3 +210,12 @@ func (a attrJSON) value() types.AttributeValue {
 	}
 	return &types.AttributeValueMemberB{Value: a.B}
 }
+
+// TestRecordsAreTheStoresOwn: an item's attributes beside its keys are
+// the stores' record types alone (package records, built of no domain
+// type), encoded in records.go only, whose encoder takes nothing else: a
+// domain type never reaches it, so a change of the domain changes no
+// stored attribute by itself.
+func TestRecordsAreTheStoresOwn(t *testing.T) {
+	storegolden.CheckEncodingIn(t, ".", "records.go", "github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue")
+}

@@ -22,14 +22,8 @@ func (s *Store) PutVersion(ctx context.Context, sec *secrets.Secret) error {
 	if err != nil {
 		return fmt.Errorf("put version %d of secret %s: %w", sec.Version, sec.ID, err)
 	}
-	cond := "attribute_not_exists(#pk)"
-	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.table),
-		Item:                     item,
-		ConditionExpression:      aws.String(cond),
-		ExpressionAttributeNames: exprNames(cond),
-	})
-	if failed, _ := conditionFailed(err); failed {
+	failed, _, err := s.putIfAbsent(ctx, item, "")
+	if failed {
 		return nil // versions are immutable: the first one stays
 	}
 	if err != nil {

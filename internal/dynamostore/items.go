@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -252,11 +253,11 @@ func decodeSecret(item map[string]types.AttributeValue, at secrets.Place) (*secr
 	if typ := stringAttr(item, AttrType); typ != typeSecret && typ != typeVersion {
 		return nil, secrets.Internalf(nil, "integrity error: the item at %s/%s is a %q, not a secret", k.pk, k.sk, typ)
 	}
-	r, err := decodeItem[secretRecord](item)
+	r, err := decodeItem[records.Secret](item)
 	if err != nil {
 		return nil, err
 	}
-	sec := r.secret()
+	sec := r.Domain()
 	if err := at.Check(sec, k.pk+"/"+k.sk); err != nil {
 		return nil, err
 	}
@@ -300,7 +301,23 @@ func secretItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
 	if s.Rotation != nil {
 		extra[AttrGSI2PK], extra[AttrGSI2SK] = rotationPK(s.Org), rotationSK(s)
 	}
-	return encodeItem(fromSecret(s), typeSecret, k, extra)
+	return encodeItem(records.FromSecret(s), typeSecret, k, extra)
+}
+
+func orgItem(o *secrets.Org) (map[string]types.AttributeValue, error) {
+	k, err := orgKey(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	return encodeItem(records.FromOrg(o), typeOrg, k, orgIndex(o.ID))
+}
+
+func dataKeyItem(dk *secrets.DataKey) (map[string]types.AttributeValue, error) {
+	k, err := dataKeyKey(dk.Org, dk.Environment, dk.Generation)
+	if err != nil {
+		return nil, err
+	}
+	return encodeItem(records.FromDataKey(dk), typeDataKey, k, nil)
 }
 
 func versionItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
@@ -309,7 +326,7 @@ func versionItem(s *secrets.Secret) (map[string]types.AttributeValue, error) {
 		return nil, err
 	}
 	// No index keys: history is never listed by layer or due time.
-	return encodeItem(fromSecret(s), typeVersion, k, nil)
+	return encodeItem(records.FromSecret(s), typeVersion, k, nil)
 }
 
 func tokenItem(t *secrets.Token) (map[string]types.AttributeValue, error) {
@@ -320,7 +337,7 @@ func tokenItem(t *secrets.Token) (map[string]types.AttributeValue, error) {
 	if err := checkParts(t.Org); err != nil {
 		return nil, err
 	}
-	return encodeItem(fromToken(t), typeToken, k, map[string]string{
+	return encodeItem(records.FromToken(t), typeToken, k, map[string]string{
 		AttrGSI2PK: tokensPK(t.Org),
 		AttrGSI2SK: join(timeSK(t.CreatedAt), t.ID),
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -18,18 +19,7 @@ import (
 
 // CreateOrg implements secrets.OrgStore.
 func (s *Store) CreateOrg(ctx context.Context, o *secrets.Org) error {
-	k, err := orgKey(o.ID)
-	var item map[string]types.AttributeValue
-	if err == nil {
-		item, err = encodeItem(fromOrg(o), typeOrg, k, orgIndex(o.ID))
-	}
-	if err == nil {
-		err = s.create(ctx, item)
-	}
-	if err != nil {
-		return fmt.Errorf("create org %s: %w", o.ID, err)
-	}
-	return nil
+	return createFrom(ctx, s, o, orgItem, "create org %s", o.ID)
 }
 
 // orgIndex lists an org in GSI2's orgs partition, where the rotation sweep
@@ -44,7 +34,7 @@ func (s *Store) GetOrg(ctx context.Context, id string) (*secrets.Org, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get org %s: %w", id, notFoundIfInvalid(err))
 	}
-	o, err := getDecoded(ctx, s, k, decodeWith((*orgRecord).org))
+	o, err := getDecoded(ctx, s, k, decodeWith((*records.Org).Domain))
 	if err != nil {
 		return nil, fmt.Errorf("get org %s: %w", id, err)
 	}
@@ -66,10 +56,10 @@ func sameSettings(stored, written map[string]types.AttributeValue) bool {
 }
 
 // orgSettings are the attributes of an org item that PutOrgSettings
-// replaces: every field of orgRecord but its id and creation time.
+// replaces: every field of records.Org but its id and creation time.
 var orgSettings = sync.OnceValue(func() []string {
 	var out []string
-	t := reflect.TypeFor[orgRecord]()
+	t := reflect.TypeFor[records.Org]()
 	for f := range t.Fields() {
 		name, _, _ := strings.Cut(f.Tag.Get("dynamodbav"), ",")
 		if name == "" || name == "-" || name == "id" || name == "created_at" {
@@ -91,7 +81,7 @@ func (s *Store) PutOrgSettings(ctx context.Context, o *secrets.Org, expected int
 	if err != nil {
 		return fmt.Errorf("put settings of org %s: %w", o.ID, notFoundIfInvalid(err))
 	}
-	encoded, err := encodeItem(fromOrg(o), typeOrg, k, nil)
+	encoded, err := encodeItem(records.FromOrg(o), typeOrg, k, nil)
 	if err != nil {
 		return fmt.Errorf("put settings of org %s: %w", o.ID, err)
 	}

@@ -59,50 +59,40 @@ func TestAPageReadsOnlyItsItems(t *testing.T) {
 		}
 	}
 
-	t.Run("a page asks for its limit and reads no more", func(t *testing.T) {
-		api := &shortAnswersAPI{API: client, max: 1000}
-		got, err := dynamostore.New(api, table).ListSecretsAfter(ctx, org, []secrets.Layer{layer}, "S09", 5)
-		if err != nil {
-			t.Fatalf("ListSecretsAfter: %v", err)
-		}
-		if g, w := names(got[0]), []string{"S10", "S11", "S12", "S13", "S14"}; !slices.Equal(g, w) {
-			t.Errorf("page = %v, want %v", g, w)
-		}
-		if g, w := api.limits, []int32{5}; !slices.Equal(g, w) {
-			t.Errorf("Query limits = %v, want %v", g, w)
-		}
-		if g, w := api.read, 5; g != w {
-			t.Errorf("items read = %d, want %d", g, w)
-		}
-	})
-
-	t.Run("a short answer is followed until the page is full, and no further", func(t *testing.T) {
-		api := &shortAnswersAPI{API: client, max: 2}
-		got, err := dynamostore.New(api, table).ListSecretsAfter(ctx, org, []secrets.Layer{layer}, "", 5)
-		if err != nil {
-			t.Fatalf("ListSecretsAfter: %v", err)
-		}
-		if g, w := names(got[0]), []string{"S00", "S01", "S02", "S03", "S04"}; !slices.Equal(g, w) {
-			t.Errorf("page = %v, want %v", g, w)
-		}
-		if g, w := api.limits, []int32{5, 3, 1}; !slices.Equal(g, w) {
-			t.Errorf("Query limits = %v, want %v: each asks only for what the page still lacks", g, w)
-		}
-		if g, w := api.read, 5; g != w {
-			t.Errorf("items read = %d, want %d", g, w)
-		}
-	})
-
-	t.Run("the last page stops at the end of the layer", func(t *testing.T) {
-		api := &shortAnswersAPI{API: client, max: 2}
-		got, err := dynamostore.New(api, table).ListSecretsAfter(ctx, org, []secrets.Layer{layer}, "S36", 10)
-		if err != nil {
-			t.Fatalf("ListSecretsAfter: %v", err)
-		}
-		if g, w := names(got[0]), []string{"S37", "S38", "S39"}; !slices.Equal(g, w) {
-			t.Errorf("page = %v, want %v", g, w)
-		}
-	})
+	for _, c := range []struct {
+		name       string
+		max        int // items a Query answers at most
+		after      string
+		limit      int
+		want       []string
+		wantLimits []int32 // the Limit of each Query; nil: not checked
+		whyLimits  string
+		wantRead   int // items read; 0: not checked
+	}{
+		{name: "a page asks for its limit and reads no more", max: 1000, after: "S09", limit: 5,
+			want: []string{"S10", "S11", "S12", "S13", "S14"}, wantLimits: []int32{5}, wantRead: 5},
+		{name: "a short answer is followed until the page is full, and no further", max: 2, limit: 5,
+			want: []string{"S00", "S01", "S02", "S03", "S04"}, wantLimits: []int32{5, 3, 1}, whyLimits: ": each asks only for what the page still lacks", wantRead: 5},
+		{name: "the last page stops at the end of the layer", max: 2, after: "S36", limit: 10,
+			want: []string{"S37", "S38", "S39"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			api := &shortAnswersAPI{API: client, max: c.max}
+			got, err := dynamostore.New(api, table).ListSecretsAfter(ctx, org, []secrets.Layer{layer}, c.after, c.limit)
+			if err != nil {
+				t.Fatalf("ListSecretsAfter: %v", err)
+			}
+			if g, w := names(got[0]), c.want; !slices.Equal(g, w) {
+				t.Errorf("page = %v, want %v", g, w)
+			}
+			if g, w := api.limits, c.wantLimits; w != nil && !slices.Equal(g, w) {
+				t.Errorf("Query limits = %v, want %v%s", g, w, c.whyLimits)
+			}
+			if g, w := api.read, c.wantRead; w != 0 && g != w {
+				t.Errorf("items read = %d, want %d", g, w)
+			}
+		})
+	}
 }
 
 func names(list []*secrets.Secret) []string {

@@ -123,19 +123,24 @@ func (s *Store) create(ctx context.Context, item map[string]types.AttributeValue
 	return secrets.ErrExists
 }
 
+// createFrom creates the item toItem makes of v; an error starts with
+// what (a format, with args) was being created.
+func createFrom[T any](ctx context.Context, s *Store, v *T, toItem func(*T) (map[string]types.AttributeValue, error), what string, args ...any) error {
+	item, err := toItem(v)
+	if err == nil {
+		err = s.create(ctx, item)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", fmt.Sprintf(what, args...), err)
+	}
+	return nil
+}
+
 // putNew puts item if no item has its key. It reports whether the key was
 // taken and, if it was, the item there (nil if gone since). An error is
 // the put's own: the item may or may not have been written.
 func (s *Store) putNew(ctx context.Context, item map[string]types.AttributeValue) (taken bool, old map[string]types.AttributeValue, err error) {
-	cond := "attribute_not_exists(#pk)"
-	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            exprNames(cond),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	failed, old := conditionFailed(err)
+	failed, old, err := s.putIfAbsent(ctx, item, types.ReturnValuesOnConditionCheckFailureAllOld)
 	if !failed {
 		return false, nil, storeErr(err)
 	}
@@ -145,6 +150,22 @@ func (s *Store) putNew(ctx context.Context, item map[string]types.AttributeValue
 		}
 	}
 	return true, old, nil
+}
+
+// putIfAbsent is one PutItem of item on the condition that no item has
+// its key. It reports whether the condition failed and, if returnOld asks
+// for it, the item that failed it; err is the call's own, untranslated.
+func (s *Store) putIfAbsent(ctx context.Context, item map[string]types.AttributeValue, returnOld types.ReturnValuesOnConditionCheckFailure) (failed bool, old map[string]types.AttributeValue, err error) {
+	cond := "attribute_not_exists(#pk)"
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(s.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            exprNames(cond),
+		ReturnValuesOnConditionCheckFailure: returnOld,
+	})
+	failed, old = conditionFailed(err)
+	return failed, old, err
 }
 
 // getDecoded reads the item at k (strongly consistent) and decodes it

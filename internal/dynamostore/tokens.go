@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/zwrm/secrets/internal/records"
 	"github.com/zwrm/secrets/internal/secrets"
 )
 
@@ -17,14 +18,7 @@ import (
 
 // CreateToken implements secrets.TokenStore.
 func (s *Store) CreateToken(ctx context.Context, t *secrets.Token) error {
-	item, err := tokenItem(t)
-	if err == nil {
-		err = s.create(ctx, item)
-	}
-	if err != nil {
-		return fmt.Errorf("create token %s: %w", t.ID, err)
-	}
-	return nil
+	return createFrom(ctx, s, t, tokenItem, "create token %s", t.ID)
 }
 
 // GetToken implements secrets.TokenStore: one strongly consistent GetItem,
@@ -34,7 +28,7 @@ func (s *Store) GetToken(ctx context.Context, id string) (*secrets.Token, error)
 	if err != nil {
 		return nil, fmt.Errorf("get token %s: %w", id, notFoundIfInvalid(err))
 	}
-	t, err := getDecoded(ctx, s, k, decodeWith((*tokenRecord).token))
+	t, err := getDecoded(ctx, s, k, decodeWith((*records.Token).Domain))
 	if err != nil {
 		return nil, fmt.Errorf("get token %s: %w", id, err)
 	}
@@ -55,7 +49,7 @@ func (s *Store) ListTokens(ctx context.Context, org string) ([]*secrets.Token, e
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ExpressionAttributeNames:  map[string]string{"#pk": AttrGSI2PK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(tokensPK(org))},
-	}, decodeWith((*tokenRecord).token))
+	}, decodeWith((*records.Token).Domain))
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}

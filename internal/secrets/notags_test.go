@@ -10,9 +10,9 @@ import (
 )
 
 // TestTheDomainCarriesNoTags: the domain's structs have no field tags.
-// Each format is someone else's: the API's is internal/wire's, each
-// store's is its own records', so renaming a domain field changes none of
-// them unnoticed.
+// Each format is someone else's: the API's is internal/wire's, the
+// stores' is internal/records', so renaming a domain field changes none
+// of them unnoticed.
 func TestTheDomainCarriesNoTags(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
