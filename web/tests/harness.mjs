@@ -22,7 +22,7 @@ export const inCI = !!process.env.CI && !['0', 'false', 'no'].includes(process.e
 export async function missing() {
   const lacks = [];
   if (!existsSync(chromiumPath)) lacks.push(`Chromium at ${chromiumPath} (apt-get install chromium)`);
-  const pkgs = ['playwright-core', 'esbuild', 'ag-grid-community'].filter((pkg) => {
+  const pkgs = ['playwright-core', 'esbuild', 'ag-grid-community', 'axe-core'].filter((pkg) => {
     try {
       import.meta.resolve(pkg); // resolves without loading; throws when not installed
       return false;
@@ -158,4 +158,25 @@ export class Harness {
     this.server = null;
     if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * expectAccessible runs axe-core on the page as it is now and fails on any
+ * serious or critical violation, naming the rule and the elements. label
+ * says which screen and state was checked.
+ * @param {import('playwright-core').Page} page
+ * @param {string} label
+ */
+export async function expectAccessible(page, label) {
+  const source = await readFile(join(webDir, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => typeof globalThis.axe === 'object'))) {
+    await page.evaluate(source); // through the debugger protocol: the page's CSP allows no inline script
+  }
+  const result = await page.evaluate(async () => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
+    [],
+    `accessibility of ${label}`,
+  );
 }

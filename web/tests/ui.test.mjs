@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { browserSuite, repoDir, start } from './harness.mjs';
+import { browserSuite, expectAccessible, repoDir, start } from './harness.mjs';
 
 await browserSuite('the secrets grid in Chromium', suite);
 
@@ -132,6 +132,7 @@ function suite() {
       // A new organization: the empty state says what to do.
       await page.locator('#empty').waitFor();
       assert.match(await page.locator('#empty').innerText(), /Add secret/);
+      await expectAccessible(page, 'the empty grid');
     });
 
     await t.test('adds a secret with two of three values and shows Yes/No right', async () => {
