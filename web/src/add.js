@@ -18,24 +18,48 @@ export function nameProblem(v) {
 }
 
 /**
- * valueInput is the input for one environment's value, then its policy note
- * and its error: the Add dialog's and the edit view's alike. describedBy
- * names what else describes the input, before the note and the error.
- * @returns {[HTMLElement, HTMLElement[]]}
+ * valueInput is the field for one environment's value, its Show toggle, then
+ * its policy note and its error: the Add dialog's and the edit view's alike.
+ * A textarea, so a value keeps its lines and tabs exactly as typed or pasted
+ * (a PEM key, a JSON document); masked by CSS while it is not focused,
+ * unless Show is pressed. describedBy names what else describes the field,
+ * before the note and the error.
+ * @returns {[HTMLTextAreaElement, HTMLButtonElement, HTMLElement[]]}
  */
-export function valueInput(id, describedBy = '') {
+export function valueInput(id, env, describedBy = '') {
   const notes = `${id}-policy ${id}-error`;
-  return [
-    element('input', { id, type: 'password', autocomplete: 'new-password', spellcheck: 'false', 'aria-describedby': describedBy ? `${describedBy} ${notes}` : notes }),
-    [element('p', { id: `${id}-policy`, class: 'policy-note', hidden: true }), element('p', { id: `${id}-error`, class: 'field-error', hidden: true })],
-  ];
+  const input = /** @type {HTMLTextAreaElement} */ (element('textarea', {
+    id, class: 'secret-value', rows: '2', autocomplete: 'off', autocapitalize: 'off', autocorrect: 'off', spellcheck: 'false',
+    wrap: 'soft', 'data-env': env, 'aria-describedby': describedBy ? `${describedBy} ${notes}` : notes,
+  }));
+  const show = /** @type {HTMLButtonElement} */ (element('button', {
+    type: 'button', class: 'btn btn-small value-show', 'aria-pressed': 'false', 'aria-controls': id, 'aria-label': `Show ${ENV_LABEL[env]} value`,
+  }, 'Show'));
+  show.addEventListener('click', () => reveal(input, show, show.getAttribute('aria-pressed') !== 'true'));
+  return [input, show,
+    [element('p', { id: `${id}-policy`, class: 'policy-note', hidden: true }), element('p', { id: `${id}-error`, class: 'field-error', hidden: true })]];
+}
+
+/** reveal shows (or masks again) what was typed in a value field. */
+export function reveal(input, show, on) {
+  input.classList.toggle('revealed', on);
+  show.setAttribute('aria-pressed', String(on));
+}
+
+/** maskAll masks every value field under root again (when a dialog closes or a secret is read anew). */
+export function maskAll(root) {
+  for (const b of root.querySelectorAll('.value-show')) {
+    const input = document.getElementById(b.getAttribute('aria-controls') || '');
+    if (input) reveal(input, b, false);
+  }
 }
 
 /** valueField is the Add dialog's field for one environment's value. */
 function valueField(env) {
   const id = `add-value-${env}`;
-  const [input, notes] = valueInput(id);
-  return element('div', { class: 'field' }, element('label', { for: id }, ENV_LABEL[env]), input, ...notes);
+  const [input, show, notes] = valueInput(id, env);
+  return element('div', { class: 'field value-field' },
+    element('div', { class: 'value-head' }, element('label', { for: id }, `${ENV_LABEL[env]} value`), show), input, ...notes);
 }
 
 /**
@@ -51,6 +75,7 @@ export function addDialog(app) {
 
   function reset() {
     form.reset(); // values never linger in the page
+    maskAll(form);
     for (const id of ['add-name', 'add-description', ...ENVIRONMENTS.map((e) => `add-value-${e}`)]) fieldError(id, '');
     message($('add-error'), '');
     submit.disabled = false;
@@ -72,7 +97,7 @@ export function addDialog(app) {
     }
     const values = {};
     for (const env of ENVIRONMENTS) {
-      const input = /** @type {HTMLInputElement} */ ($(`add-value-${env}`));
+      const input = /** @type {HTMLTextAreaElement} */ ($(`add-value-${env}`));
       if (input.value !== '' && !input.disabled) values[env] = input.value;
     }
     const body = { name: name.value, description: desc.value, values };
@@ -104,7 +129,7 @@ export function addDialog(app) {
       $('add-layer').textContent = app.layerLabel(app.layer);
       // Environments the caller's role may not write (GET /v1/me says which) are locked, with the reason.
       for (const env of ENVIRONMENTS) {
-        lockInput(/** @type {HTMLInputElement} */ ($(`add-value-${env}`)), $(`add-value-${env}-policy`),
+        lockInput(/** @type {HTMLTextAreaElement} */ ($(`add-value-${env}`)), $(`add-value-${env}-policy`),
           writable(app.me?.writable_environments, env) ? '' : lockReason(app.org, env));
       }
       modal.show(name);

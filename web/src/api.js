@@ -32,10 +32,15 @@ export class ApiError extends Error {
     this.requestId = requestId;
   }
 
-  /** The message without the "field: " prefix the API puts in front of field errors. */
+  /**
+   * The message without the "field: " prefix the API puts in front of field
+   * errors (the message is sentence-cased, so "Name: the name …" too),
+   * itself sentence-cased: shown at the field, the prefix says nothing.
+   */
   get fieldMessage() {
     const prefix = this.field + ': ';
-    return this.field && this.message.startsWith(prefix) ? this.message.slice(prefix.length) : this.message;
+    if (!this.field || this.message.slice(0, prefix.length).toLowerCase() !== prefix.toLowerCase()) return this.message;
+    return sentence(this.message.slice(prefix.length));
   }
 }
 

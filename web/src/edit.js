@@ -2,9 +2,12 @@
 // sent, a conflict on a stale version, read-only for those who may not
 // modify it, version history and restore, and the delete confirmation.
 import { api } from './api.js';
-import { ENV_LABEL, ENVIRONMENTS, valueInput } from './add.js';
+import { ENV_LABEL, ENVIRONMENTS, maskAll, valueInput } from './add.js';
+import { copyName } from './copy.js';
 import { $, element, fieldError, formatTime, message, Modal, toast } from './dom.js';
+import { kindOf, labelOf } from './effective.js';
 import { lockInput, lockReason, writable } from './policy.js';
+import { rotationSection, rotationWarning } from './rotation.js';
 
 const CONFIRM_WORD = 'delete';
 
@@ -12,11 +15,11 @@ const CONFIRM_WORD = 'delete';
 function envRow(env) {
   const id = `edit-value-${env}`;
   const mask = `edit-mask-${env}`;
-  const [input, notes] = valueInput(id, mask);
+  const [input, show, notes] = valueInput(id, env, `${mask} edit-rotation-warning`);
   return element('div', { class: 'env-row', 'data-env': env },
     element('label', { for: id }, `${ENV_LABEL[env]} value`),
     element('p', { class: 'mask', id: mask }),
-    element('div', { class: 'env-input' }, input,
+    element('div', { class: 'env-input' }, input, show,
       element('button', { type: 'button', class: 'btn btn-small env-clear', 'data-env': env, 'aria-pressed': 'false', 'aria-label': `Clear the ${ENV_LABEL[env]} value` }, 'Clear')),
     ...notes);
 }
@@ -31,7 +34,7 @@ export function editView(app) {
   const save = /** @type {HTMLButtonElement} */ ($('edit-save'));
   const del = /** @type {HTMLButtonElement} */ ($('edit-delete'));
   const history = /** @type {HTMLDetailsElement} */ ($('history'));
-  const input = (env) => /** @type {HTMLInputElement} */ ($(`edit-value-${env}`));
+  const input = (env) => /** @type {HTMLTextAreaElement} */ ($(`edit-value-${env}`));
   const clearButton = (env) => /** @type {HTMLButtonElement} */ (form.querySelector(`.env-clear[data-env="${env}"]`));
   $('edit-env-rows').append(...ENVIRONMENTS.map(envRow));
 
@@ -47,6 +50,7 @@ export function editView(app) {
       message($('edit-inherited-banner'), '');
       cur = null;
       form.reset(); // typed values never linger in the page
+      maskAll(form);
       clearing = new Set();
       history.open = false;
     },
@@ -57,6 +61,9 @@ export function editView(app) {
     cur = d;
     clearing = new Set();
     $('edit-title-name').textContent = d.name;
+    $('edit-layer').textContent = labelOf({ app: d.app ?? '', machine: d.machine ?? '' }, kindOf({ app: d.app, machine: d.machine }));
+    $('edit-copy-name').setAttribute('aria-label', `Copy name ${d.name}`);
+    maskAll(form);
     /** @type {HTMLInputElement} */ ($('edit-id')).value = d.id;
     /** @type {HTMLInputElement} */ ($('edit-name')).value = d.name;
     desc.value = d.description;
@@ -81,7 +88,8 @@ export function editView(app) {
       // may not modify the secret at all, the owner banner says why.
       const locked = d.can_modify && !writable(d.writable_environments, env);
       lockInput(i, $(`edit-value-${env}-policy`), locked ? lockReason(app.org, env) : '');
-      i.placeholder = locked ? '' : mask != null ? 'Type a new value to replace it' : 'Type a value to set it';
+      // No invitation to type where typing is not allowed.
+      i.placeholder = locked || !d.can_modify ? '' : mask != null ? 'Type a new value to replace it' : 'Type a value to set it';
       const b = clearButton(env);
       b.hidden = mask == null;
       b.disabled = locked;
@@ -91,11 +99,7 @@ export function editView(app) {
       fieldError(`edit-value-${env}`, '');
     }
     fieldError('edit-description', '');
-    $('edit-version').textContent = String(d.version);
-    $('edit-owner').textContent = d.owner.name;
-    $('edit-owner').title = d.owner.subject;
-    $('edit-created').textContent = formatTime(d.created_at);
-    $('edit-updated').textContent = `${formatTime(d.updated_at)} by ${d.updated_by.name}`;
+    showMeta(d);
 
     const banner = $('edit-owner-banner');
     message(banner, d.can_modify ? '' : `Only ${d.owner.name} can modify this secret`);
@@ -106,6 +110,37 @@ export function editView(app) {
     refreshDirty();
     if (history.open) loadHistory();
   }
+
+  // showMeta shows what changes with every version but is not edited in the
+  // form: version, owner, times, the rotation policy and its warning.
+  function showMeta(d) {
+    $('edit-version').textContent = String(d.version);
+    $('edit-owner').textContent = d.owner.name;
+    $('edit-owner').title = d.owner.subject;
+    $('edit-created').textContent = formatTime(d.created_at);
+    $('edit-updated').textContent = `${formatTime(d.updated_at)} by ${d.updated_by.name}`;
+    message($('edit-rotation-warning'), rotationWarning(d.rotation));
+    for (const env of ENVIRONMENTS) {
+      $(`edit-mask-${env}`).closest('.env-row')?.classList.toggle('env-rotated', !!d.rotation?.environments.includes(env));
+    }
+    rotation.show(d);
+  }
+
+  // A rotation policy set or removed is a version of its own that changes
+  // neither the description nor a value: what was typed is kept, and the
+  // next save carries the new version.
+  const rotation = rotationSection({
+    current: () => cur,
+    saved: (d) => {
+      cur = d;
+      showMeta(d);
+      refreshDirty();
+      app.reload();
+      if (history.open) loadHistory();
+    },
+  });
+
+  $('edit-copy-name').addEventListener('click', () => cur && copyName(cur.name));
 
   /** changes is what the user changed: the PATCH body carries only these and the version. */
   function changes() {
@@ -183,8 +218,8 @@ export function editView(app) {
   function showError(err) {
     if (err.status === 401) return; // signed out already
     if (err.status === 409 && err.field === 'version') {
-      $('edit-conflict-text').textContent =
-        `Someone else changed this secret since you opened it. ${err.fieldMessage} Reload to see their change; what you typed here is discarded.`;
+      // The server's message says it all, once: which version is stale, the current one, and what to do.
+      $('edit-conflict-text').textContent = err.fieldMessage;
       $('edit-conflict').hidden = false;
       $('edit-reload').focus();
       return;

@@ -14,6 +14,7 @@ import {
 } from 'ag-grid-community';
 import 'ag-grid-community/styles/ag-grid.css';
 import 'ag-grid-community/styles/ag-theme-quartz.css';
+import { copyButton } from './copy.js';
 import { formatTime } from './dom.js';
 
 ModuleRegistry.registerModules([
@@ -69,7 +70,7 @@ export function secretsGrid(el, on) {
   const api = createGrid(el, {
     theme: 'legacy', // the bundled static CSS (ag-grid.css, ag-theme-quartz.css): no injected <style>, so the CSP needs no unsafe-inline
     columnDefs: [
-      { colId: 'name', field: 'name', headerName: 'Name', sort: 'asc', flex: 2, minWidth: 130, cellClass: 'mono', filter: 'agTextColumnFilter' },
+      { colId: 'name', field: 'name', headerName: 'Name', sort: 'asc', flex: 2, minWidth: 130, cellClass: 'mono', filter: 'agTextColumnFilter', cellRenderer: nameCell },
       sourceCol,
       { colId: 'description', field: 'description', headerName: 'Description', flex: 3, minWidth: 160, filter: 'agTextColumnFilter' },
       envCol('development', 'Dev'),
@@ -97,7 +98,14 @@ export function secretsGrid(el, on) {
     headerHeight: 44,
     animateRows: false,
     ensureDomOrder: true,
-    onRowClicked: (e) => e.data && on.open(e.data),
+    // Cell text can be selected and copied: a click that ends a selection,
+    // or that copies a name, does not open the row.
+    enableCellTextSelection: true,
+    onRowClicked: (e) => {
+      const target = /** @type {Element | null} */ (e.event?.target ?? null);
+      if (!e.data || target?.closest?.('.copy-name') || String(window.getSelection() ?? '') !== '') return;
+      on.open(e.data);
+    },
     onCellKeyDown: (e) => {
       const ev = /** @type {KeyboardEvent} */ (e.event);
       if (ev && ev.key === 'Enter' && e.data) {
@@ -142,6 +150,18 @@ export function secretsGrid(el, on) {
       return false;
     },
   };
+}
+
+// nameCell is a name and its copy button ("Copy name NAME").
+function nameCell(p) {
+  const wrap = document.createElement('span');
+  wrap.className = 'name-cell';
+  const text = document.createElement('span');
+  text.className = 'name-text';
+  text.textContent = p.value ?? '';
+  wrap.append(text);
+  if (p.value) wrap.append(copyButton(p.value));
+  return wrap;
 }
 
 // Date filter: compare a row's timestamp by calendar day.

@@ -41,6 +41,7 @@ let known = /** @type {Layer[]} */ ([]); // layers that hold secrets, from the s
 const typed = /** @type {Layer[]} */ ([]); // layers typed in this tab
 let loadSeq = 0;
 let inherited = 0; // rows of the grid inherited from lower layers
+let hiddenInherited = 0; // inherited rows left out while Show inherited is off
 let adder, editor;
 
 // ---- sign-in ----------------------------------------------------------
@@ -237,8 +238,11 @@ async function reload() {
     const [res, effective] = await Promise.all([api.list(layer), layer.app ? effectiveOf(layer) : null]);
     if (seq !== loadSeq) return; // a newer load (another layer) wins
     message($('global-error'), '');
-    const rows = effective ? layeredRows(layer, res.secrets, effective) : res.secrets;
+    const all = effective ? layeredRows(layer, res.secrets, effective) : res.secrets;
+    const rows = showInherited() ? all : all.filter((r) => r.origin !== 'inherited');
     inherited = rows.length - res.secrets.length;
+    hiddenInherited = all.length - rows.length;
+    show($('inherited-toggle'), !!effective);
     app.grid.set(rows, !!effective);
     const empty = res.secrets.length === 0;
     show($('empty'), empty);
@@ -247,7 +251,8 @@ async function reload() {
       $('empty-title').textContent = `No secrets at ${layer.app ? `the ${layerLabel(layer)}` : 'the Global'} layer yet`;
       $('empty-text').textContent = layer.app
         ? `Secrets you add here override global ones with the same name for ${layer.machine ? `machine ${layer.machine}` : `app ${layer.app}'s workloads`}.` +
-          (inherited ? ` The ${inherited} secret${inherited === 1 ? '' : 's'} it inherits ${inherited === 1 ? 'is' : 'are'} listed below.` : '')
+          (inherited ? ` The ${inherited} secret${inherited === 1 ? '' : 's'} it inherits ${inherited === 1 ? 'is' : 'are'} listed below.` : '') +
+          (hiddenInherited ? ` It inherits ${hiddenInherited} secret${hiddenInherited === 1 ? '' : 's'}: turn on Show inherited to list ${hiddenInherited === 1 ? 'it' : 'them'}.` : '')
         : 'Global secrets are shared by every app and machine of your organization. To start:';
     }
   } catch (err) {
@@ -280,11 +285,27 @@ function openRow(row) {
 
 function counted(shown, total) {
   const own = total - inherited;
-  $('count').textContent = total === 0 ? 'No secrets'
+  $('count').textContent = total === 0 ? (hiddenInherited ? `No secrets here, ${hiddenInherited} inherited hidden` : 'No secrets')
     : shown !== total ? `${shown} of ${total} secrets match`
       : inherited ? `${own} secret${own === 1 ? '' : 's'} here, ${inherited} inherited`
-        : `${total} secret${total === 1 ? '' : 's'}`;
+        : hiddenInherited ? `${own} secret${own === 1 ? '' : 's'} here, ${hiddenInherited} inherited hidden`
+          : `${total} secret${total === 1 ? '' : 's'}`;
 }
+
+// ---- Show inherited -------------------------------------------------------
+// At an app or machine, the rows inherited from lower layers can be hidden
+// to see only the layer's own; on by default, remembered in this tab.
+
+const INHERITED_KEY = 'zwrm.showInherited';
+const inheritedBox = /** @type {HTMLInputElement} */ ($('show-inherited'));
+inheritedBox.checked = sessionStorage.getItem(INHERITED_KEY) !== 'off';
+function showInherited() {
+  return inheritedBox.checked;
+}
+inheritedBox.addEventListener('change', () => {
+  sessionStorage.setItem(INHERITED_KEY, inheritedBox.checked ? 'on' : 'off');
+  reload();
+});
 
 $('quick-search').addEventListener('input', (e) => app.grid?.search(/** @type {HTMLInputElement} */ (e.target).value));
 

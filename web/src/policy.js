@@ -20,12 +20,14 @@ export function lockReason(org, env) {
 
 /**
  * lockInput disables (or enables) a value input and shows (or hides) the reason beside it.
- * @param {HTMLInputElement} input
+ * @param {HTMLInputElement | HTMLTextAreaElement} input
  * @param {HTMLElement} note
  * @param {string} reason '' when the input is writable
  */
 export function lockInput(input, note, reason) {
   input.disabled = !!reason;
+  const show = /** @type {HTMLButtonElement | null} */ (document.querySelector(`.value-show[aria-controls="${input.id}"]`));
+  if (show) show.disabled = !!reason;
   note.textContent = reason;
   note.hidden = !reason;
 }

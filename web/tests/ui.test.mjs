@@ -148,7 +148,14 @@ function suite() {
       await name.fill('STRIPE_API_KEY');
       assert.equal(await page.locator('#add-name-error').isHidden(), true);
       assert.equal(await name.getAttribute('aria-invalid'), null);
-      assert.equal(await page.locator('#add-value-development').getAttribute('type'), 'password');
+      // Each value is a multi-line field labelled with its environment, masked while not focused.
+      for (const env of ['Development', 'Staging', 'Production']) {
+        const field = page.locator('#add-dialog').getByLabel(`${env} value`, { exact: true });
+        assert.equal(await field.evaluate((e) => e.tagName), 'TEXTAREA');
+        assert.equal(await field.evaluate((e) => getComputedStyle(e).webkitTextSecurity), 'disc', `${env} is masked`);
+        assert.equal(await page.locator('#add-dialog').getByRole('button', { name: `Show ${env} value` }).getAttribute('aria-pressed'), 'false');
+      }
+      await expectAccessible(page, 'the add dialog');
       await page.locator('#add-description').fill('Stripe payments');
       await page.locator('#add-value-development').fill(V.dev);
       await page.locator('#add-value-production').fill(V.prod);
@@ -170,6 +177,7 @@ function suite() {
       const err = page.locator('#add-name-error');
       await err.waitFor();
       assert.match(await err.innerText(), /already taken in this organization/);
+      assert.match(await err.innerText(), /^The name STRIPE_API_KEY is already taken/, 'no redundant "Name:" in front');
       assert.doesNotMatch(await err.innerText(), /[{}]|"error"/);
       assert.equal(await page.locator('#add-name').getAttribute('aria-invalid'), 'true');
       // Escape closes the dialog and focus goes back to where it was.
@@ -223,6 +231,8 @@ function suite() {
       const text = await page.locator('body').innerText();
       for (const v of ALL_VALUES) assert.ok(!text.includes(v), 'no value on the page');
       assert.equal(await page.locator('#edit-save').isDisabled(), true, 'nothing to save before an edit');
+      assert.equal(await page.locator('#edit-layer').innerText(), 'global', 'the edit view names the layer');
+      await expectAccessible(page, 'the edit dialog of the owner');
       await shot(page, 'ui-edit.png');
     });
 
@@ -262,8 +272,11 @@ function suite() {
       assert.deepEqual(req.postDataJSON(), { version: 3, description: 'Changed in the first tab' });
       const conflict = page.locator('#edit-conflict');
       await conflict.waitFor();
-      assert.match(await conflict.innerText(), /Someone else changed this secret/);
-      assert.match(await conflict.innerText(), /version 3 is stale/);
+      // The server's message, once: which version is stale, the current one, what to do.
+      assert.match(await conflict.innerText(), /someone changed this secret/);
+      assert.match(await conflict.innerText(), /Version 3 is stale/);
+      assert.equal(await page.locator('#edit-conflict-text').innerText(),
+        'Version 3 is stale: someone changed this secret (it is now at version 4); reload it and apply your change again.');
       await page.locator('#edit-reload').click();
       await conflict.waitFor({ state: 'hidden' });
       assert.equal(await page.locator('#edit-version').innerText(), '4');
@@ -305,6 +318,12 @@ function suite() {
         '.env-clear[data-env="staging"]', '.env-clear[data-env="production"]', '#edit-save', '#edit-delete']) {
         assert.equal(await mpage.locator(sel).isDisabled(), true, `${sel} is disabled`);
       }
+      for (const env of ['development', 'staging', 'production']) {
+        assert.equal(await mpage.locator(`#edit-value-${env}`).getAttribute('placeholder') ?? '', '', 'no invitation to type in a disabled field');
+      }
+      assert.doesNotMatch(await mpage.locator('#edit-dialog').innerText(), /Type a new value/);
+      assert.equal(await mpage.locator('#rotation-controls').isHidden(), true, 'no rotation controls for who may not modify it');
+      await expectAccessible(mpage, 'the edit dialog of a secret the member does not own');
       await mpage.locator('#history summary').click();
       await mpage.locator('#history-body table').waitFor();
       const restores = mpage.locator('#history-body button');
