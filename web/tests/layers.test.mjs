@@ -6,7 +6,7 @@
 // with CI=true it fails instead.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { browserSuite, start } from './harness.mjs';
+import { browserSuite, expectAccessible, start } from './harness.mjs';
 
 await browserSuite('layers and write policy in Chromium', suite);
 
@@ -94,6 +94,27 @@ function suite() {
       assert.equal(await row(page, 'API_URL').count(), 1, 'one row per name');
     });
 
+    await t.test('Show inherited, on by default, hides and shows the inherited rows', async () => {
+      const toggle = page.getByRole('checkbox', { name: 'Show inherited' });
+      assert.equal(await toggle.isChecked(), true, 'on by default');
+      await expectAccessible(page, 'an app layer with inherited rows shown');
+      await toggle.uncheck();
+      await page.locator('#count').filter({ hasText: '1 secret here, 1 inherited hidden' }).waitFor();
+      await row(page, 'ONLY_GLOBAL').waitFor({ state: 'detached' });
+      assert.equal(await row(page, 'API_URL').count(), 1, 'the layer\'s own rows stay');
+      assert.match(await cell(page, 'API_URL', 'source').innerText(), /^overrides global\b/);
+      await expectAccessible(page, 'an app layer with inherited rows hidden');
+      await toggle.check();
+      await page.locator('#count').filter({ hasText: '1 secret here, 1 inherited' }).waitFor();
+      await row(page, 'ONLY_GLOBAL').waitFor();
+      // At global there is nothing to inherit: no toggle.
+      await page.locator('#layer-select').selectOption('g');
+      await page.locator('#count').filter({ hasText: /^2 secrets$/ }).waitFor();
+      assert.equal(await toggle.isHidden(), true);
+      await page.locator('#layer-select').selectOption('a:web');
+      await page.locator('#count').filter({ hasText: '1 secret here, 1 inherited' }).waitFor();
+    });
+
     await t.test('an app value for one environment only overrides global in that environment', async () => {
       await h.api('POST', '/v1/secrets', h.superadmin, { name: 'ONLY_GLOBAL', app: 'web', values: { development: 'x-dev-override-1234567890', production: 'x-prod-1234567890abcd' } });
       await page.locator('#layer-select').selectOption('g');
@@ -111,12 +132,14 @@ function suite() {
       await page.locator('#edit-dialog[open]').waitFor();
       assert.equal(await page.locator('#edit-name').inputValue(), 'ONLY_GLOBAL');
       assert.match(await page.locator('#edit-inherited-banner').innerText(), /not set at the app web layer: this is the global secret it inherits/);
+      assert.equal(await page.locator('#edit-layer').innerText(), 'global', 'the dialog names the layer of the secret it shows');
       await page.keyboard.press('Escape');
       await page.locator('#edit-dialog').waitFor({ state: 'hidden' });
       // Opening this layer's own row shows no such banner.
       await row(page, 'API_URL').locator('[col-id="name"]').click();
       await page.locator('#edit-dialog[open]').waitFor();
       assert.equal(await page.locator('#edit-inherited-banner').isHidden(), true);
+      assert.equal(await page.locator('#edit-layer').innerText(), 'app web');
       await page.keyboard.press('Escape');
     });
 
