@@ -423,6 +423,8 @@ function suite() {
       await page.locator('#add-name').fill('DATADOG_API_KEY');
       await page.locator('#add-value-production').fill(V.apiProd);
       await page.locator('#add-submit').click();
+      // The global DATADOG_API_KEY is listed as inherited already: wait for the dialog to close on the create.
+      await page.locator('#add-dialog').waitFor({ state: 'hidden' });
       await row(page, 'DATADOG_API_KEY').waitFor();
       const layers = await h.api('GET', '/v1/layers', users.owner.token);
       assert.deepEqual(layers.layers, [{ app: 'web', machine: 'web-1' }]);
