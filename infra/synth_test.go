@@ -227,8 +227,8 @@ func writePlaceholderZips(dir string) error {
 	return nil
 }
 
-// writePlaceholderUI stands in for `make web`: a page, a hashed asset, and
-// the .gitignore that internal/webui/dist keeps.
+// writePlaceholderUI stands in for `make web`: a page, a hashed asset with
+// its compressed copies, and the .gitignore that internal/webui/dist keeps.
 func writePlaceholderUI(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -237,6 +237,9 @@ func writePlaceholderUI(dir string) error {
 		"index.html":  `<!doctype html><script type="module" src="/app-TEST.js"></script>` + "\n",
 		"app-TEST.js": "console.log('placeholder')\n",
 		".gitignore":  "*\n!.gitignore\n",
+		// The build's compressed copies, which CloudFront makes itself.
+		"app-TEST.js.br": "brotli\n",
+		"app-TEST.js.gz": "gzip\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			return err

@@ -254,8 +254,12 @@ func newUIDeployment(stack awscdk.Stack, p SecretsStackProps, bucket awss3.Bucke
 		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 		Resources: &[]*string{logs.LogGroupArn()},
 	}))
+	// Without dist/.gitignore, which internal/webui never serves either, and
+	// without the build's compressed copies (NAME.br, NAME.gz), which zwrm
+	// dev serves by Accept-Encoding: here CloudFront compresses each file
+	// itself (Compress, and both encodings in the cache policy's key).
 	source := awss3deployment.Source_Asset(jsii.String(p.UIAssetDir), &awss3assets.AssetOptions{
-		Exclude: jsii.Strings(".*"), // dist/.gitignore, which internal/webui never serves either
+		Exclude: jsii.Strings(".*", "*.br", "*.gz"),
 	})
 	deploy := func(id, cacheControl string, include, exclude []string) awss3deployment.BucketDeployment {
 		props := &awss3deployment.BucketDeploymentProps{

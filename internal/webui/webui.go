@@ -12,8 +12,10 @@ import (
 	"errors"
 	"io/fs"
 	"maps"
+	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -78,16 +80,22 @@ func Mount(api, ui http.Handler) http.Handler {
 	})
 }
 
+// encodings are the compressed copies the build writes beside each file
+// (app-HASH.js.br, app-HASH.js.gz), in the order they are preferred.
+var encodings = []struct{ name, suffix string }{{"br", ".br"}, {"gzip", ".gz"}}
+
 // New serves the UI's files from fsys: index.html at /, and the other files
 // (content-hashed names) by name. Names starting with a dot are never served.
+// Where the build wrote a compressed copy beside a file (NAME.br, NAME.gz),
+// a client that accepts that encoding gets the copy; the copies are not
+// served under their own names.
 func New(fsys fs.FS) http.Handler {
-	index, err := fs.ReadFile(fsys, "index.html")
-	return &handler{fsys: fsys, index: index, built: err == nil}
+	_, err := fs.Stat(fsys, "index.html")
+	return &handler{fsys: fsys, built: err == nil}
 }
 
 type handler struct {
 	fsys  fs.FS
-	index []byte
 	built bool
 }
 
@@ -110,15 +118,20 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					"<code>make dev</code> does all three. The API is served under <code>/v1/</code> either way.")
 			return
 		}
-		hd.Set("Cache-Control", PageCacheControl)
-		http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(h.index))
+		h.serveFile(w, r, "index.html", PageCacheControl)
 		return
 	}
 	name := strings.TrimPrefix(p, "/")
-	if path.Clean(p) != p || !fs.ValidPath(name) || hidden(name) {
+	if path.Clean(p) != p || !fs.ValidPath(name) || hidden(name) || compressedCopy(name) {
 		notFound(w)
 		return
 	}
+	h.serveFile(w, r, name, AssetCacheControl)
+}
+
+// serveFile answers name, or its compressed copy in the best encoding the
+// client accepts, with the type of name and the given Cache-Control.
+func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, name, cacheControl string) {
 	body, err := fs.ReadFile(h.fsys, name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
@@ -128,8 +141,58 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusInternalServerError, "Internal error", "The file could not be read.")
 		return
 	}
-	hd.Set("Cache-Control", AssetCacheControl)
+	hd := w.Header()
+	hd.Set("Cache-Control", cacheControl)
+	if typ := mime.TypeByExtension(path.Ext(name)); typ != "" {
+		hd.Set("Content-Type", typ)
+	}
+	hd.Add("Vary", "Accept-Encoding")
+	accepted := acceptedEncodings(r.Header.Get("Accept-Encoding"))
+	for _, enc := range encodings {
+		if !accepted[enc.name] {
+			continue
+		}
+		if compressed, err := fs.ReadFile(h.fsys, name+enc.suffix); err == nil {
+			hd.Set("Content-Encoding", enc.name)
+			body = compressed
+			break
+		}
+	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
+}
+
+// compressedCopy says whether name is one of the compressed copies, which
+// are served only in place of their original.
+func compressedCopy(name string) bool {
+	for _, enc := range encodings {
+		if strings.HasSuffix(name, enc.suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptedEncodings reads an Accept-Encoding header: the codings it names
+// with a quality above zero ("br;q=0" refuses br). "*" is not expanded: a
+// client that sends only "*" gets the identity.
+func acceptedEncodings(header string) map[string]bool {
+	accepted := map[string]bool{}
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		q := 1.0
+		for _, param := range strings.Split(params, ";") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(param), "="); ok && strings.EqualFold(k, "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				}
+			}
+		}
+		if coding != "" && q > 0 {
+			accepted[coding] = true
+		}
+	}
+	return accepted
 }
 
 func hidden(name string) bool {

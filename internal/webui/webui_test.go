@@ -13,8 +13,18 @@ import (
 
 func get(t *testing.T, h http.Handler, method, target string) *http.Response {
 	t.Helper()
+	return getEncoded(t, h, method, target, "")
+}
+
+// getEncoded asks as a browser does that accepts these encodings.
+func getEncoded(t *testing.T, h http.Handler, method, target, acceptEncoding string) *http.Response {
+	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+	req := httptest.NewRequest(method, target, nil)
+	if acceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
+	h.ServeHTTP(rec, req)
 	return rec.Result()
 }
 
@@ -61,6 +71,11 @@ var built = fstest.MapFS{
 	"app-ABC.css":         {Data: []byte(`body{}`)},
 	".gitignore":          {Data: []byte("*\n")},
 	"sub/.hidden/file.js": {Data: []byte(`x`)},
+	// The build's compressed copies (stand-ins: the handler does not look inside).
+	"index.html.gz":  {Data: []byte("gzip of the page")},
+	"app-ABC.js.br":  {Data: []byte("brotli of the app")},
+	"app-ABC.js.gz":  {Data: []byte("gzip of the app")},
+	"app-ABC.css.gz": {Data: []byte("gzip of the styles")},
 }
 
 func TestBuiltUI(t *testing.T) {
@@ -111,8 +126,41 @@ func TestBuiltUI(t *testing.T) {
 		}
 	})
 
+	t.Run("a compressed copy is served in the best encoding the browser accepts", func(t *testing.T) {
+		for _, c := range []struct{ path, accept, encoding, body, typ, cache string }{
+			{"/app-ABC.js", "gzip, deflate, br, zstd", "br", "brotli of the app", "text/javascript", "immutable"},
+			{"/app-ABC.js", "gzip, deflate", "gzip", "gzip of the app", "text/javascript", "immutable"},
+			{"/app-ABC.js", "br;q=0, gzip;q=0.5", "gzip", "gzip of the app", "text/javascript", "immutable"},
+			{"/app-ABC.js", "", "", `console.log("app")`, "text/javascript", "immutable"},
+			{"/app-ABC.js", "identity", "", `console.log("app")`, "text/javascript", "immutable"},
+			{"/app-ABC.css", "br, gzip", "gzip", "gzip of the styles", "text/css", "immutable"},
+			{"/", "br, gzip", "gzip", "gzip of the page", "text/html", "no-store"},
+		} {
+			res := getEncoded(t, h, "GET", c.path, c.accept)
+			if got, want := res.StatusCode, 200; got != want {
+				t.Fatalf("%s (%q): status = %d, want %d", c.path, c.accept, got, want)
+			}
+			checkSecurityHeaders(t, res)
+			if got := res.Header.Get("Content-Encoding"); got != c.encoding {
+				t.Errorf("%s (%q): Content-Encoding = %q, want %q", c.path, c.accept, got, c.encoding)
+			}
+			if got := body(t, res); got != c.body {
+				t.Errorf("%s (%q): body = %q, want %q", c.path, c.accept, got, c.body)
+			}
+			if got := res.Header.Get("Content-Type"); !strings.HasPrefix(got, c.typ) {
+				t.Errorf("%s (%q): Content-Type = %q, want %s", c.path, c.accept, got, c.typ)
+			}
+			if got := res.Header.Get("Vary"); got != "Accept-Encoding" {
+				t.Errorf("%s (%q): Vary = %q, want Accept-Encoding", c.path, c.accept, got)
+			}
+			if got := res.Header.Get("Cache-Control"); !strings.Contains(got, c.cache) {
+				t.Errorf("%s (%q): Cache-Control = %q, want %s", c.path, c.accept, got, c.cache)
+			}
+		}
+	})
+
 	t.Run("unknown, hidden and unclean paths are not found", func(t *testing.T) {
-		for _, path := range []string{"/nope.js", "/.gitignore", "/sub/.hidden/file.js", "/sub/../app-ABC.js", "//app-ABC.js", "/app-ABC.js/"} {
+		for _, path := range []string{"/nope.js", "/app-ABC.js.br", "/app-ABC.js.gz", "/index.html.gz", "/.gitignore", "/sub/.hidden/file.js", "/sub/../app-ABC.js", "//app-ABC.js", "/app-ABC.js/"} {
 			res := get(t, h, "GET", path)
 			if got, want := res.StatusCode, 404; got != want {
 				t.Errorf("%s: status = %d, want %d", path, got, want)

@@ -3,11 +3,14 @@ import {
   CellStyleModule,
   ClientSideRowModelModule,
   ColumnApiModule,
+  ColumnAutoSizeModule,
   createGrid,
   DateFilterModule,
+  EventApiModule,
   ModuleRegistry,
   QuickFilterModule,
   RowApiModule,
+  RowAutoHeightModule,
   RowStyleModule,
   ScrollApiModule,
   TextFilterModule,
@@ -24,7 +27,10 @@ ModuleRegistry.registerModules([
   QuickFilterModule,
   CellStyleModule,
   ColumnApiModule,
+  ColumnAutoSizeModule,
+  EventApiModule,
   RowApiModule,
+  RowAutoHeightModule,
   RowStyleModule,
   ScrollApiModule,
 ]);
@@ -116,6 +122,8 @@ export function secretsGrid(el, on) {
     onModelUpdated: () => on.counted(api.getDisplayedRowCount(), total),
   });
 
+  uncut(api);
+
   const narrow = window.matchMedia('(max-width: 700px)');
   const fit = () => {
     api.setColumnsVisible(wide, !narrow.matches);
@@ -169,4 +177,28 @@ function compareDay(filterDate, cellValue) {
   if (!cellValue) return -1;
   const day = new Date(cellValue.getFullYear(), cellValue.getMonth(), cellValue.getDate()).getTime();
   return day < filterDate.getTime() ? -1 : day > filterDate.getTime() ? 1 : 0;
+}
+
+// ---- layout: no name, owner or heading is cut ----------------------------
+// A long name wraps onto more lines and its row grows to fit, rather than
+// ending in "…" (at 390 px above all); Owner is as wide as its longest name;
+// the Yes/No columns keep room for their headings and filter buttons, but on
+// a phone (where styles.css hides those buttons). Applied to the column
+// definitions as they are, so that the columns stay defined in one place above.
+const ENV_COLS = ['development', 'staging', 'production'];
+function uncut(api) {
+  const phone = window.matchMedia('(max-width: 700px)');
+  const fitDefs = () => api.setGridOption('columnDefs', api.getColumnDefs().map((d) => {
+    const id = /** @type {any} */ (d).colId;
+    if (id === 'name') return { ...d, wrapText: true, autoHeight: true };
+    if (ENV_COLS.includes(id)) return { ...d, minWidth: phone.matches ? 78 : 104 };
+    return d;
+  }));
+  fitDefs();
+  phone.addEventListener('change', fitDefs);
+  const fitOwner = () => {
+    if (api.getColumn('owner')?.isVisible()) api.autoSizeColumns(['owner']);
+  };
+  api.addEventListener('rowDataUpdated', fitOwner);
+  api.addEventListener('columnVisible', fitOwner);
 }

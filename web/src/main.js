@@ -8,6 +8,7 @@ import { editView } from './edit.js';
 import { ENVIRONMENTS } from './add.js';
 import { layeredRows } from './effective.js';
 import { secretsGrid } from './grid.js';
+import { themeControl } from './theme.js';
 
 /**
  * @typedef {{app: string, machine: string}} Layer
@@ -315,6 +316,10 @@ adder = addDialog(app);
 editor = editView(app);
 $('add-secret').addEventListener('click', () => adder.open());
 $('empty-add').addEventListener('click', () => adder.open());
+
+// ---- theme --------------------------------------------------------------
+
+themeControl(/** @type {HTMLSelectElement} */ ($('theme-select')));
 
 // ---- start --------------------------------------------------------------
 

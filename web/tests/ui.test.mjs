@@ -120,9 +120,10 @@ function suite() {
       assert.equal(await page.locator('#who-name').innerText(), 'Olivia Owner');
       assert.equal(await page.locator('#who-org').innerText(), 'dev');
       assert.equal(await page.locator('#who-role').innerText(), 'member');
-      const storage = await page.evaluate(() => ({ session: JSON.stringify(sessionStorage), local: localStorage.length, url: location.href, cookies: document.cookie }));
+      const storage = await page.evaluate(() => ({ session: JSON.stringify(sessionStorage), local: Object.entries(localStorage), url: location.href, cookies: document.cookie }));
       assert.ok(storage.session.includes(users.owner.token), 'the token is in sessionStorage');
-      assert.equal(storage.local, 0, 'nothing in localStorage');
+      assert.ok(storage.local.every(([, v]) => !v.includes(users.owner.token)), 'the token is not in localStorage');
+      assert.deepEqual(storage.local.map(([k]) => k).filter((k) => k !== 'zwrm.theme'), [], 'localStorage holds at most the theme');
       assert.ok(!storage.url.includes(users.owner.token), 'the token is not in the URL');
       assert.equal(storage.cookies, '');
       const unlabeled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
