@@ -5,9 +5,15 @@
 // filters narrow the records loaded so far, and say so.
 import { ENV_LABEL } from './add.js';
 import { pathOf, request } from './api.js';
-import { $, element, formatTime, message, show } from './dom.js';
+import { $, element, message, show } from './dom.js';
 
 const PAGE = 50;
+// To the second: many records can share a minute.
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const formatTime = (iso) => {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso || '') : timeFormat.format(d);
+};
 
 /** What each action did, as a person says it. */
 export const ACTIONS = {

@@ -93,8 +93,9 @@ export function settingsScreen(app) {
     message($('settings-error'), '');
     fieldError('settings-retention', '');
     const body = changes();
-    if ('audit_retention_days' in body && !(Number.isInteger(body.audit_retention_days) && body.audit_retention_days >= 1 && body.audit_retention_days <= 3650)) {
-      fieldError('settings-retention', 'Enter a whole number of days from 1 to 3650.');
+    // Only what is not a number is stopped here; the range is the server's to judge.
+    if ('audit_retention_days' in body && !Number.isInteger(body.audit_retention_days)) {
+      fieldError('settings-retention', 'Enter a whole number of days.');
       input('settings-retention').focus();
       return;
     }
