@@ -169,7 +169,6 @@ function suite() {
       await confirm.waitFor();
       assert.match(await confirm.innerText(), /cannot be undone/);
       await expectAccessible(page, 'the revoke confirmation');
-      await shot(page, 'ui-token-revoke.png');
       await confirm.getByRole('button', { name: 'Cancel' }).click();
       await confirm.waitFor({ state: 'hidden' });
       assert.match(await row.innerText(), /Active/);
@@ -217,7 +216,6 @@ function suite() {
       await page.getByLabel('Actor', { exact: true }).fill('ada@');
       assert.equal(await auditRows(page).count(), 4);
       await expectAccessible(page, 'the audit screen with filters');
-      await shot(page, 'ui-audit-filtered.png');
       await page.getByLabel('Actor', { exact: true }).fill('');
 
       // From a minute from now: nothing loaded is that new.
@@ -268,7 +266,6 @@ function suite() {
       assert.match(text, /Who may set, clear, restore or rotate a value/);
       assert.match(text, /How long audit records are kept/);
       await expectAccessible(page, 'the settings, read-only');
-      await shot(page, 'ui-settings-readonly.png');
       await page.context().close();
     });
 
@@ -307,6 +304,47 @@ function suite() {
       await expectAccessible(su, 'the settings, editable');
       await shot(su, 'ui-settings.png');
       await su.context().close();
+    });
+
+    await t.test('a user token needs a subject; an IAM token has no secret to show; the server\'s refusal is said once', async () => {
+      const p = await newPage();
+      await signIn(p, users.admin.token, '/#tokens');
+      await tokenRow(p, 'Ada Admin').waitFor();
+      await p.getByRole('button', { name: 'Create token' }).click();
+      const dialog = p.getByRole('dialog', { name: 'Create token' });
+      assert.deepEqual(await dialog.getByLabel('Role').locator('option').allInnerTexts(), ['Member', 'Admin'], 'not above the admin\'s own role');
+      await dialog.getByLabel('Name').fill('Ann');
+      await dialog.getByRole('button', { name: 'Create token' }).click();
+      await dialog.getByText('Enter a subject, such as an email address.').waitFor();
+      assert.equal(await dialog.getByLabel('Subject').getAttribute('aria-invalid'), 'true');
+
+      const arn = 'arn:aws:iam::123456789012:role/web-prod';
+      for (const attempt of [1, 2]) {
+        if (attempt === 2) {
+          await p.getByRole('button', { name: 'Create token' }).click();
+        }
+        await dialog.getByRole('radio', { name: /^IAM/ }).check();
+        await dialog.getByLabel('Name').fill('web prod role');
+        await dialog.getByLabel('IAM principal ARN').fill(arn);
+        await dialog.getByRole('button', { name: 'Create token' }).click();
+        if (attempt === 1) {
+          const created = p.getByRole('dialog', { name: 'Token created' });
+          await created.getByText(`An IAM token has no secret to copy: ${arn} signs its requests`).waitFor();
+          assert.equal(await created.getByRole('button', { name: 'Copy token' }).isVisible(), false);
+          await created.getByRole('button', { name: 'Done' }).click();
+          await tokenRow(p, 'web prod role').waitFor();
+          assert.match(await tokenRow(p, 'web prod role').innerText(), /IAM[\s\S]*Global · Development/);
+        }
+      }
+      // The same principal again: the server refuses, and says so once, at the field.
+      const refusal = dialog.locator('#token-arn-error');
+      await refusal.waitFor();
+      const said = (await refusal.innerText()).trim();
+      assert.match(said, /already registered/);
+      assert.equal(await dialog.getByLabel('IAM principal ARN').getAttribute('aria-invalid'), 'true');
+      assert.equal(await p.getByText(said).count(), 1, 'the refusal is said once');
+      await expectAccessible(p, 'the create-token dialog with a refusal');
+      await p.context().close();
     });
 
     await t.test('at 390 px the tables scroll sideways in a region the keyboard reaches', async () => {
