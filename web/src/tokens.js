@@ -105,7 +105,7 @@ export function tokensScreen(app) {
   }
 
   function clearErrors() {
-    message($('token-error'), '');
+    message($('token-create-error'), '');
     for (const id of Object.values(FIELD_INPUT)) fieldError(id, '');
   }
 
@@ -174,7 +174,7 @@ export function tokensScreen(app) {
         fieldError(input, err.fieldMessage);
         focusField(input);
       } else {
-        message($('token-error'), err.message);
+        message($('token-create-error'), err.message);
       }
     } finally {
       button.disabled = false;

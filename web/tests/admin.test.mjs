@@ -106,6 +106,11 @@ function suite() {
       const links = await nav(page).getByRole('link').allInnerTexts();
       assert.deepEqual(links, ['Secrets', 'Tokens', 'Audit', 'Settings']);
       assert.equal(await nav(page).getByRole('link', { name: 'Secrets' }).getAttribute('aria-current'), 'page');
+      const dup = await page.evaluate(() => {
+        const ids = [...document.querySelectorAll('[id]')].map((el) => el.id);
+        return ids.filter((id, i) => ids.indexOf(id) !== i);
+      });
+      assert.deepEqual(dup, [], 'every id on the page is unique');
     });
 
     await t.test('the Tokens screen lists the tokens with kind, role or scope, created, expires and status', async () => {
