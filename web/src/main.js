@@ -9,6 +9,10 @@ import { ENVIRONMENTS } from './add.js';
 import { layeredRows } from './effective.js';
 import { secretsGrid } from './grid.js';
 import { themeControl } from './theme.js';
+import { auditScreen } from './audit.js';
+import { navigation } from './nav.js';
+import { settingsScreen } from './settings.js';
+import { tokensScreen } from './tokens.js';
 
 /**
  * @typedef {{app: string, machine: string}} Layer
@@ -44,12 +48,14 @@ let loadSeq = 0;
 let inherited = 0; // rows of the grid inherited from lower layers
 let hiddenInherited = 0; // inherited rows left out while Show inherited is off
 let adder, editor;
+let screens; // the navigation between Secrets and the admin screens
 
 // ---- sign-in ----------------------------------------------------------
 
 function showSignIn(note) {
   adder?.close();
   editor?.close();
+  screens?.leave();
   app.me = null;
   app.org = null;
   app.grid?.set([]);
@@ -109,6 +115,7 @@ async function enter(me) {
   show($('who'), true);
   show($('signin-view'), false);
   show($('secrets-view'), true);
+  screens.enter(me);
   if (!app.grid) {
     app.grid = secretsGrid($('grid'), { open: openRow, counted });
   }
@@ -316,6 +323,7 @@ adder = addDialog(app);
 editor = editView(app);
 $('add-secret').addEventListener('click', () => adder.open());
 $('empty-add').addEventListener('click', () => adder.open());
+screens = navigation({ tokens: tokensScreen(app), audit: auditScreen(), settings: settingsScreen(app) });
 
 // ---- theme --------------------------------------------------------------
 

@@ -37,7 +37,8 @@ function suite() {
     await h.api('POST', '/v1/secrets', users.owner.token, { name: LONG, description: 'Stripe, EU account', values: { development: 'sk_test_0123456789abcdef', staging: 'sk_test_fedcba9876543210' } });
     await h.api('POST', '/v1/secrets', su, { name: 'DATABASE_URL', description: 'Primary Postgres', values: { development: 'postgres://dev-0123456789', production: 'postgres://prod-0123456789' } });
     await h.api('POST', '/v1/secrets', su, { name: 'SENTRY_DSN', description: 'Error reporting', values: { development: 'https://a@sentry.example/1', staging: 'https://b@sentry.example/1', production: 'https://c@sentry.example/1' } });
-    await h.api('POST', '/v1/secrets', users.admin.token, { name: 'DATADOG_API_KEY', description: 'Metrics and traces', values: { production: 'dd-0123456789abcdef' } });
+    const datadog = await h.api('POST', '/v1/secrets', users.admin.token, { name: 'DATADOG_API_KEY', description: 'Metrics and traces', values: { production: 'dd-0123456789abcdef' } });
+    await h.api('PUT', `/v1/secrets/${datadog.id}/rotation`, users.admin.token, { every: '30d', environments: ['production'] });
     await h.api('POST', '/v1/secrets', su, { name: 'DATABASE_URL', app: 'web', description: 'The web app\'s own database', values: { production: 'postgres://web-prod-0123456789' } });
     shots = process.env.UPDATE_SCREENSHOTS === '1' ? join(repoDir, 'docs') : await mkdtemp(join(tmpdir(), 'zwrm-shots-'));
     await mkdir(shots, { recursive: true });
@@ -224,6 +225,14 @@ const SCREENS = [
   { name: 'ui-effective.png', setup: (page) => atLayer(page, 'a:web', /here, \d+ inherited/) },
   { name: 'ui-dark.png', colorScheme: 'dark', setup: (page) => row(page, 'DATABASE_URL').waitFor() },
   { name: 'ui-phone.png', viewport: PHONE, setup: (page) => row(page, LONG).waitFor() },
+  {
+    name: 'ui-rotation.png',
+    setup: async (page) => {
+      await row(page, 'DATADOG_API_KEY').locator('[col-id="description"]').click();
+      await page.locator('#edit-rotation-warning').waitFor();
+      await page.locator('#rotation').scrollIntoViewIfNeeded();
+    },
+  },
 ];
 
 // settled waits until the grid has laid out its columns again (after a
