@@ -190,7 +190,7 @@ function uncut(api) {
   const phone = window.matchMedia('(max-width: 700px)');
   const fitDefs = () => api.setGridOption('columnDefs', api.getColumnDefs().map((d) => {
     const id = /** @type {any} */ (d).colId;
-    if (id === 'name') return { ...d, wrapText: true, autoHeight: true };
+    if (id === 'name' || id === 'source' || id === 'description') return { ...d, wrapText: true, autoHeight: true };
     if (ENV_COLS.includes(id)) return { ...d, minWidth: phone.matches ? 78 : 104 };
     return d;
   }));

@@ -79,9 +79,9 @@ function suite() {
     return 0.2126 * r + 0.7152 * g + 0.0722 * b < 128;
   });
 
-  /** cut lists the visible name and owner cells, and header labels, whose text does not fit. */
+  /** cut lists the visible name, layer, description, owner and created cells, and header labels, whose text does not fit. */
   const cut = (page) => page.evaluate(() => [...document.querySelectorAll(
-    '#grid .ag-cell[col-id="name"], #grid .ag-cell[col-id="owner"], #grid .ag-cell[col-id="created"], #grid .ag-header-cell-text')]
+    '#grid .ag-cell[col-id="name"], #grid .ag-cell[col-id="source"], #grid .ag-cell[col-id="description"], #grid .ag-cell[col-id="owner"], #grid .ag-cell[col-id="created"], #grid .ag-header-cell-text')]
     .filter((el) => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight + 1)
     .map((el) => `${el.closest('[col-id]')?.getAttribute('col-id')}: ${el.textContent} (${el.scrollWidth}x${el.scrollHeight} in ${el.clientWidth}x${el.clientHeight})`));
 
