@@ -98,12 +98,12 @@ func (a *app) resolveForRun(ctx context.Context, at atLayer, ff *fallbackFlags) 
 		return nil, err
 	}
 	var fb *fallbackFile
-	if !ff.off {
+	if !ff.off && (a.cacheDir != nil || ff.only) {
 		if fb, err = a.fallbackFile(t, at); err != nil && ff.only {
 			return nil, err
 		}
 		if err != nil {
-			fmt.Fprintf(a.stderr, "zwrm: warning: no offline fallback: %v\n", err)
+			fmt.Fprintf(a.stderr, "zwrm: warning: no offline fallback (--no-fallback turns this off): %v\n", err)
 		}
 	}
 	if ff.only {
@@ -123,7 +123,7 @@ func (a *app) resolveForRun(ctx context.Context, at atLayer, ff *fallbackFlags) 
 	case err == nil:
 		if fb != nil {
 			if werr := fb.write(t.token, res.Secrets, time.Now()); werr != nil {
-				fmt.Fprintf(a.stderr, "zwrm: warning: the offline fallback was not saved: %v\n", werr)
+				fmt.Fprintf(a.stderr, "zwrm: warning: the offline fallback was not saved (--no-fallback turns this off): %v\n", werr)
 			}
 		}
 		return res.Secrets, nil
@@ -176,8 +176,7 @@ type fallbackPayload struct {
 	Secrets    map[string]string `json:"secrets"`
 }
 
-// fallbackFile names the file for t and at; an app without a cache
-// directory has none.
+// fallbackFile names the file for t and at.
 func (a *app) fallbackFile(t *target, at atLayer) (*fallbackFile, error) {
 	if a.cacheDir == nil {
 		return nil, errors.New("no cache directory")

@@ -285,3 +285,25 @@ func TestFallbackAge(t *testing.T) {
 		}
 	}
 }
+
+func TestRunStillRunsWhenTheFallbackCannotBeSaved(t *testing.T) {
+	needSh(t)
+	_, c := serveCLI(t)
+	c.ok("org", "secrets", "set", "A=b")
+	if out := c.ok("run", "--env", "development", "--no-fallback", "--", "true"); out != "" || len(fallbackFiles(t, c)) != 0 {
+		t.Errorf("--no-fallback saved a fallback (%q)", out)
+	}
+	// A cache directory that cannot be written (a read-only home in a
+	// container): the command runs, and stderr says the fallback is off.
+	c.cacheDir = filepath.Join(t.TempDir(), "not-a-directory")
+	if err := os.WriteFile(c.cacheDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.run("run", "--env", "development", "--", "sh", "-c", `printf %s "$A"`)
+	if r.code != 0 || r.stdout != "b" || !strings.Contains(r.stderr, "the offline fallback was not saved (--no-fallback turns this off)") {
+		t.Errorf("run with an unwritable cache: %+v", r)
+	}
+	if r := c.run("run", "--env", "development", "--no-fallback", "--", "true"); r.code != 0 || r.stderr != "" {
+		t.Errorf("--no-fallback with an unwritable cache: %+v", r)
+	}
+}
