@@ -168,7 +168,7 @@ func TestTheDocsCommandsRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := append(os.Environ(),
-				"HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, ".config"),
+				"HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, ".config"), "XDG_CACHE_HOME="+filepath.Join(dir, ".cache"),
 				"PATH="+filepath.Join(dir, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"),
 				"ZWRM_ENDPOINT="+endpoint, "ZWRM_TEST_ENDPOINT="+endpoint, "ZWRM_PROFILE=", "ZWRM_API_TOKEN=")
 			if name == "README" {

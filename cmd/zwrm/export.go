@@ -33,7 +33,7 @@ value with a NUL byte, or a reserved name (PATH, IFS, LD_*, NODE_OPTIONS and the
 like, which change how programs start) that --allow-reserved does not name;
 json prints them all as data.
 
-Prefer zwrm run, which writes nothing to disk.`,
+Prefer zwrm run, which writes no plaintext to disk.`,
 		Example: `  zwrm export --env development --app web > .env
   eval "$(zwrm export --env development --format shell)"`,
 		Args: cobra.NoArgs,

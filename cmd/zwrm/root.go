@@ -36,6 +36,7 @@ type app struct {
 	getenv         func(string) string
 	environ        func() []string
 	configDir      func() (string, error)
+	cacheDir       func() (string, error) // where zwrm run keeps its offline fallback; nil: none
 	httpClient     *http.Client
 	// replaceProcess, when set, replaces zwrm with the command `zwrm run`
 	// runs (execve on unix); when nil, zwrm runs it as a child, relays
@@ -48,7 +49,7 @@ type app struct {
 
 func newApp() *app {
 	return &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ,
-		configDir: os.UserConfigDir, httpClient: &http.Client{Timeout: time.Minute}, replaceProcess: replaceProcess}
+		configDir: os.UserConfigDir, cacheDir: os.UserCacheDir, httpClient: &http.Client{Timeout: time.Minute}, replaceProcess: replaceProcess}
 }
 
 // execute runs the command line args and returns the exit code.

@@ -22,13 +22,14 @@ func newRun(a *app) *cobra.Command {
 	var override bool
 	var allowReserved []string
 	lf := &layerFlags{}
+	ff := &fallbackFlags{}
 	cmd := &cobra.Command{
 		Use:   "run --env ENV [--app APP] [--machine M] [--override] [--allow-reserved NAME] -- COMMAND [ARGS...]",
 		Short: "Run a command with the resolved secrets in its environment",
 		Long: `Resolve the secrets of an environment at a layer (the machine value, else the
 app value, else the global value) and run COMMAND with them added to its
-environment. Variables already set win, unless --override. Nothing is written
-to disk.
+environment. Variables already set win, unless --override. No plaintext is
+written to disk.
 
 zwrm refuses to start COMMAND when a secret's name cannot be a variable's or
 its value holds a NUL byte, and when a name is reserved (PATH, IFS, LD_*,
@@ -57,7 +58,7 @@ runs COMMAND as a child, relays interrupts to it and exits with its code.`,
 			if err != nil {
 				return err
 			}
-			values, err := a.resolveAt(cmd.Context(), at)
+			values, err := a.resolveForRun(cmd.Context(), at, ff)
 			if err != nil {
 				return err
 			}
@@ -75,6 +76,7 @@ runs COMMAND as a child, relays interrupts to it and exits with its code.`,
 	_ = cmd.MarkFlagRequired("env")
 	_ = cmd.RegisterFlagCompletionFunc("env", envCompletion)
 	lf.add(cmd)
+	ff.add(cmd)
 	return cmd
 }
 
