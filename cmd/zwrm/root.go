@@ -42,13 +42,23 @@ type app struct {
 	// signals to it and exits with its code.
 	replaceProcess func(path string, argv, env []string) error
 
-	profile string // --profile
-	output  string // --output
+	workDir        func() (string, error) // where .zwrm.yaml is looked for, upward
+
+	profile string        // --profile
+	output  string        // --output
+	timeout time.Duration // --timeout
+
+	// The nearest .zwrm.yaml, read once, and which flags took a default
+	// and from where (a variable's name or the file's path).
+	projectRead bool
+	proj        *project
+	projectErr  error
+	defaulted   map[string]string
 }
 
 func newApp() *app {
 	return &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ,
-		configDir: os.UserConfigDir, httpClient: &http.Client{Timeout: time.Minute}, replaceProcess: replaceProcess}
+		configDir: os.UserConfigDir, workDir: os.Getwd, httpClient: &http.Client{Timeout: time.Minute}, replaceProcess: replaceProcess}
 }
 
 // execute runs the command line args and returns the exit code.
@@ -89,16 +99,21 @@ allowed, 4 not found, 5 conflict; zwrm run exits with its command's code.`,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			switch a.output {
 			case "table", "json":
-				return nil
+			default:
+				return fmt.Errorf("--output must be table or json, not %q", a.output)
 			}
-			return fmt.Errorf("--output must be table or json, not %q", a.output)
+			if a.timeout <= 0 {
+				return fmt.Errorf("--timeout must be positive, e.g. 30s")
+			}
+			return a.applyDefaults(cmd)
 		},
 	}
 	root.PersistentFlags().StringVar(&a.profile, "profile", "", "profile to use (default $ZWRM_PROFILE, else \"default\")")
 	root.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion("table", "json"))
+	root.PersistentFlags().DurationVar(&a.timeout, "timeout", 30*time.Second, "give up on each API call after this long")
 	root.AddCommand(newDev(), newAdmin(),
-		newLogin(a), newLogout(a), newWhoami(a),
+		newSetup(a), newLogin(a), newLogout(a), newWhoami(a),
 		newOrg(a), newSecrets(a), newRun(a), newExport(a), newImport(a), newDiff(a),
 		newTokens(a), newAudit(a))
 	markRunErrors(root)

@@ -72,6 +72,7 @@ or starts with '@' has to come from stdin or a file.`,
 	}
 	cmd.Flags().StringVar(&envName, "env", "", "set only this environment: development, staging or production")
 	_ = cmd.RegisterFlagCompletionFunc("env", envCompletion)
+	cmd.Annotations = map[string]string{noEnvDefault: "true"}
 	lf.add(cmd)
 	return cmd
 }
