@@ -26,7 +26,7 @@ var projectKeys = []string{"app", "machine", "environment", "endpoint"}
 
 // project is a .zwrm.yaml and where it was found.
 type project struct {
-	path                                 string
+	path                                string
 	app, machine, environment, endpoint string
 }
 

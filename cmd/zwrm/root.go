@@ -42,7 +42,7 @@ type app struct {
 	// signals to it and exits with its code.
 	replaceProcess func(path string, argv, env []string) error
 
-	workDir        func() (string, error) // where .zwrm.yaml is looked for, upward
+	workDir func() (string, error) // where .zwrm.yaml is looked for, upward
 
 	profile string        // --profile
 	output  string        // --output
