@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,10 @@ echo. It is never taken as an argument, so it stays out of shell history.`,
 				return err
 			}
 			me, err := c.Me(cmd.Context())
+			var ne *client.NetworkError
+			if errors.As(err, &ne) {
+				return fmt.Errorf("cannot reach %s, nothing saved: %v", c.Endpoint(), ne.Err)
+			}
 			if err != nil {
 				return fmt.Errorf("the token was not accepted, nothing saved: %w", err)
 			}

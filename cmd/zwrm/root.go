@@ -115,7 +115,10 @@ allowed, 4 not found, 5 conflict; zwrm run exits with its command's code.`,
 	root.AddCommand(newDev(), newAdmin(),
 		newSetup(a), newLogin(a), newLogout(a), newWhoami(a),
 		newOrg(a), newSecrets(a), newRun(a), newExport(a), newImport(a), newDiff(a),
-		newTokens(a), newAudit(a))
+		newTokens(a), newAudit(a), newVersion(a))
+	root.Version = currentBuild().String()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(flagError)
 	markRunErrors(root)
 	return root
 }
@@ -124,8 +127,33 @@ allowed, 4 not found, 5 conflict; zwrm run exits with its command's code.`,
 // help; followed by an unknown word it is a usage error (cobra would
 // otherwise print the help and succeed).
 func group(use, short string) *cobra.Command {
-	return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+	return &cobra.Command{Use: use, Short: short, Args: unknownSubcommand, SuggestionsMinimumDistance: 2,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+}
+
+// unknownSubcommand refuses a word after a group that is none of its
+// commands, suggesting the nearest.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("\nDid you mean %q?", s[0])
+	}
+	return errors.New(msg)
+}
+
+// flagError reports a mistyped subcommand before the flags that follow
+// it: in "zwrm secrets lst --app web" the mistake is "lst", not --app,
+// which the group does not have but list does.
+func flagError(cmd *cobra.Command, err error) error {
+	if cmd.HasAvailableSubCommands() {
+		if err := unknownSubcommand(cmd, cmd.Flags().Args()); err != nil {
+			return err
+		}
+	}
+	return err
 }
 
 // runError marks an error that a command returned, as opposed to one cobra
