@@ -16,7 +16,10 @@ func TestSetupWritesProjectDefaultsThatCommandsBelowUse(t *testing.T) {
 	c.ok("secrets", "set", "--app", "web", "--machine", "web-1", "--env", "staging", "WHERE=web-1 staging")
 
 	t.Run("run without --env fails before setup", func(t *testing.T) {
-		c.fails(exitUsage, `required flag(s) "env" not set`, "run", "--", "sh", "-c", "true")
+		r := c.fails(exitUsage, `required flag(s) "env" not set`, "run", "--", "sh", "-c", "true")
+		if !strings.Contains(r.stderr, "zwrm setup --env ENV") {
+			t.Errorf("the refusal does not point at zwrm setup: %s", r.stderr)
+		}
 	})
 
 	out := c.ok("setup", "--app", "web", "--env", "dev")

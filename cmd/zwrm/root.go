@@ -73,6 +73,9 @@ func execute(ctx context.Context, a *app, args []string) int {
 		return exitOK
 	}
 	code := exitCode(err)
+	if strings.HasPrefix(err.Error(), `required flag(s) "env"`) {
+		err = fmt.Errorf("%w (or make one the default here: zwrm setup --env ENV)", err)
+	}
 	var st *exitStatus
 	if errors.As(err, &st) && st.err == nil {
 		return code // the command run by `zwrm run` said what it had to
