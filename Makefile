@@ -47,8 +47,12 @@ FUNCTIONS := set list delete resolve resolve-direct admin authorizer
 ## build: the zwrm binary in ./bin and a Lambda zip per function in ./dist
 build: bin/zwrm lambdas
 
+# The version, commit and build date zwrm --version prints.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 bin/zwrm: FORCE
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/zwrm ./cmd/zwrm
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)" -o bin/zwrm ./cmd/zwrm
 
 ## lambdas: dist/FUNCTION.zip for each function (linux/arm64, provided.al2023)
 lambdas:

@@ -232,8 +232,14 @@ func (c *Client) Me(ctx context.Context) (*Me, error) {
 // or /v1/apps/{app}/machines/{machine}/secrets). created reports whether
 // the secret is new (201) rather than updated (200).
 func (c *Client) SetLayerSecret(ctx context.Context, layer secrets.Layer, name, value string, env secrets.Environment) (s *LayerSecret, created bool, err error) {
-	in := wire.SetLayerSecretRequest{Name: name, Value: value, Environment: env}
-	if err := checkUTF8("value", value); err != nil {
+	return c.SetLayerSecretWith(ctx, layer, SetLayerSecretRequest{Name: name, Value: value, Environment: env})
+}
+
+// SetLayerSecretWith is SetLayerSecret with the whole request, such as
+// OnlyIfSame: without an environment, refuse (400, field only_if_same)
+// when the environments already hold different values.
+func (c *Client) SetLayerSecretWith(ctx context.Context, layer secrets.Layer, in SetLayerSecretRequest) (s *LayerSecret, created bool, err error) {
+	if err := checkUTF8("value", in.Value); err != nil {
 		return nil, false, err
 	}
 	var out LayerSecret

@@ -26,6 +26,8 @@ type (
 	// LayerSecret is a secret as the org, app and machine secrets API
 	// shows it: never a value.
 	LayerSecret = wire.LayerSecret
+	// SetLayerSecretRequest is what SetLayerSecretWith sends.
+	SetLayerSecretRequest = wire.SetLayerSecretRequest
 	// Environments says which environments hold a value.
 	Environments = wire.Environments
 	// Secret is a secret's metadata (a row of GET /v1/secrets): never a

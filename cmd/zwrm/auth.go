@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,10 @@ echo. It is never taken as an argument, so it stays out of shell history.`,
 				return err
 			}
 			me, err := c.Me(cmd.Context())
+			var ne *client.NetworkError
+			if errors.As(err, &ne) {
+				return fmt.Errorf("cannot reach %s, nothing saved: %v", c.Endpoint(), ne.Err)
+			}
 			if err != nil {
 				return fmt.Errorf("the token was not accepted, nothing saved: %w", err)
 			}
@@ -132,7 +137,7 @@ func newLogout(a *app) *cobra.Command {
 func newWhoami(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "whoami",
-		Short: "Show who the token in use belongs to",
+		Short: "Show who the token in use belongs to, and the project defaults in effect",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := a.target()
@@ -153,12 +158,26 @@ func newWhoami(a *app) *cobra.Command {
 }
 
 func (a *app) printMe(endpoint, profile string, me *client.Me) error {
+	defaults, err := a.inEffect()
+	if err != nil {
+		return err
+	}
 	if a.jsonOutput() {
-		return a.printJSON(me)
+		return a.printJSON(struct {
+			*client.Me
+			Defaults []defaultInEffect `json:"defaults"`
+		}{me, defaults})
 	}
 	tb := a.table()
 	tb.row("endpoint", endpoint)
 	tb.row("profile", profile)
+	for _, d := range defaults {
+		if d.Name == "project" {
+			tb.row("project", d.Value)
+		} else {
+			tb.row(d.Name, d.Value+" (from "+d.From+")")
+		}
+	}
 	tb.row("org", me.Org)
 	tb.row("name", me.Name)
 	tb.row("subject", me.Subject)

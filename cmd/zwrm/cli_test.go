@@ -61,12 +61,13 @@ type cli struct {
 	environ   []string // what `zwrm run` passes on
 	configDir string
 	cacheDir  string
+	dir       string // the working directory, where .zwrm.yaml is looked for
 }
 
 // newCLI is a CLI whose token and endpoint come from ZWRM_ENDPOINT and
 // ZWRM_TOKEN (srv's superadmin); nil srv leaves them unset.
 func newCLI(t *testing.T, srv *server) *cli {
-	c := &cli{t: t, env: map[string]string{}, configDir: t.TempDir(), cacheDir: t.TempDir(), environ: []string{"PATH=" + os.Getenv("PATH")}}
+	c := &cli{t: t, env: map[string]string{}, configDir: t.TempDir(), cacheDir: t.TempDir(), dir: t.TempDir(), environ: []string{"PATH=" + os.Getenv("PATH")}}
 	if srv != nil {
 		c.env["ZWRM_ENDPOINT"] = srv.endpoint
 		c.env["ZWRM_TOKEN"] = srv.token
@@ -76,7 +77,7 @@ func newCLI(t *testing.T, srv *server) *cli {
 
 // as returns a copy of c that uses token.
 func (c *cli) as(token string) *cli {
-	n := &cli{t: c.t, env: map[string]string{}, environ: c.environ, configDir: c.configDir, cacheDir: c.cacheDir}
+	n := &cli{t: c.t, env: map[string]string{}, environ: c.environ, configDir: c.configDir, cacheDir: c.cacheDir, dir: c.dir}
 	for k, v := range c.env {
 		n.env[k] = v
 	}
@@ -99,6 +100,7 @@ func (c *cli) runIn(stdin string, args ...string) result {
 		environ:    func() []string { return append([]string(nil), c.environ...) },
 		configDir:  func() (string, error) { return c.configDir, nil },
 		cacheDir:   func() (string, error) { return c.cacheDir, nil },
+		workDir:    func() (string, error) { return c.dir, nil },
 		httpClient: newApp().httpClient}
 	code := execute(context.Background(), a, args)
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 
 	"github.com/zwrm/secrets/client"
@@ -173,6 +174,12 @@ func (a *app) target() (*target, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.endpoint == "" {
+		if name, err = a.projectProfile(cfg, name, explicit); err != nil {
+			return nil, err
+		}
+		t.profile = name
+	}
 	p, ok := cfg.Profiles[name]
 	if !ok {
 		if explicit {
@@ -198,6 +205,38 @@ func (a *app) target() (*target, error) {
 	return t, nil
 }
 
+// projectProfile is the profile to use in a project whose .zwrm.yaml names
+// an endpoint: the profile in use if it is logged in there, else (when
+// none was named) the first profile that is. The file only ever selects
+// among endpoints the user logged in to: a token is never sent to an
+// endpoint a checked-out repository names.
+func (a *app) projectProfile(cfg *config, name string, explicit bool) (string, error) {
+	proj, err := a.project()
+	if err != nil || proj == nil || proj.endpoint == "" {
+		return name, err
+	}
+	if sameEndpoint(cfg.Profiles[name].Endpoint, proj.endpoint) {
+		return name, nil
+	}
+	if !explicit {
+		names := make([]string, 0, len(cfg.Profiles))
+		for n := range cfg.Profiles {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if sameEndpoint(cfg.Profiles[n].Endpoint, proj.endpoint) {
+				return n, nil
+			}
+		}
+	}
+	return "", &notLoggedIn{fmt.Sprintf("%s names endpoint %s, and no profile is logged in to it: run zwrm login --endpoint %s (or set ZWRM_ENDPOINT)", proj.path, proj.endpoint, proj.endpoint)}
+}
+
+func sameEndpoint(a, b string) bool {
+	return a != "" && strings.TrimRight(a, "/") == strings.TrimRight(b, "/")
+}
+
 // client returns an API client for the profile in use.
 func (a *app) client() (*client.Client, error) {
 	t, err := a.target()
@@ -208,7 +247,12 @@ func (a *app) client() (*client.Client, error) {
 }
 
 func (a *app) clientFor(endpoint, token string) (*client.Client, error) {
-	c, err := client.New(endpoint, token, client.WithHTTPClient(a.httpClient), client.WithUserAgent("zwrm-cli"))
+	// --timeout bounds every call: connecting, sending and reading the answer.
+	hc := *a.httpClient
+	if a.timeout > 0 {
+		hc.Timeout = a.timeout
+	}
+	c, err := client.New(endpoint, token, client.WithHTTPClient(&hc), client.WithUserAgent("zwrm-cli"))
 	if err != nil {
 		return nil, usagef("%v", err)
 	}

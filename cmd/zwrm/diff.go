@@ -14,8 +14,9 @@ import (
 
 func newDiff(a *app) *cobra.Command {
 	lf := &layerFlags{}
+	var exitOnDiff bool
 	cmd := &cobra.Command{
-		Use:   "diff [--app APP] [--machine M] ENV1 ENV2",
+		Use:   "diff [--app APP] [--machine M] [--exit-code] ENV1 ENV2",
 		Short: "Compare two environments' resolved secrets by name and by hash, never printing a value",
 		Long: `Resolve two environments at a layer (global without --app) and list the names
 present in only one of them and the names whose values differ. Values are
@@ -24,8 +25,9 @@ compared by their SHA-256 digests here, and never printed.
 User tokens resolve development only unless the organization allows more
 (zwrm org settings --user-resolve-environments); a service token in ZWRM_TOKEN
 resolves the environments it is scoped to.`,
-		Example: `  zwrm diff --app web staging production`,
-		Args:    cobra.ExactArgs(2),
+		Example: `  zwrm diff --app web staging production
+  zwrm diff --exit-code staging production || echo "staging and production differ"`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plan, err := planDiff(args[0], args[1], lf)
 			if err != nil {
@@ -41,9 +43,17 @@ resolves the environments it is scoped to.`,
 					return err
 				}
 			}
-			return a.printDiff(plan, compareDigests(digests[plan.a], digests[plan.b]))
+			d := compareDigests(digests[plan.a], digests[plan.b])
+			if err := a.printDiff(plan, d); err != nil {
+				return err
+			}
+			if exitOnDiff && (len(d.onlyA)+len(d.onlyB)+len(d.differ) > 0) {
+				return &exitStatus{code: exitError} // the difference is the output: nothing to add
+			}
+			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&exitOnDiff, "exit-code", false, "exit 1 when the environments differ (as git diff --exit-code), 0 when they match")
 	lf.add(cmd)
 	return cmd
 }
@@ -78,7 +88,7 @@ func planDiff(envA, envB string, lf *layerFlags) (diffPlan, error) {
 func resolveDigests(ctx context.Context, cl *client.Client, env secrets.Environment, layer secrets.Layer) (map[string][32]byte, error) {
 	res, err := cl.Resolve(ctx, env, layer)
 	if err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", env, resolveHint(err, env))
+		return nil, fmt.Errorf("resolve %s: %w", env, resolveHint(ctx, cl, err, env))
 	}
 	d := make(map[string][32]byte, len(res.Secrets))
 	for name, v := range res.Secrets {

@@ -131,9 +131,9 @@ func (a *app) resolveForRun(ctx context.Context, at atLayer, ff *fallbackFlags) 
 		if fb != nil {
 			fb.remove()
 		}
-		return nil, resolveHint(err, at.env)
+		return nil, resolveHint(ctx, cl, err, at.env)
 	case fb == nil || !unreachable(ctx, err):
-		return nil, resolveHint(err, at.env)
+		return nil, resolveHint(ctx, cl, err, at.env)
 	}
 	values, resolvedAt, ferr := fb.read(t.token, ff.maxAge)
 	if ferr != nil {

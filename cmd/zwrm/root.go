@@ -43,13 +43,23 @@ type app struct {
 	// signals to it and exits with its code.
 	replaceProcess func(path string, argv, env []string) error
 
-	profile string // --profile
-	output  string // --output
+	workDir func() (string, error) // where .zwrm.yaml is looked for, upward
+
+	profile string        // --profile
+	output  string        // --output
+	timeout time.Duration // --timeout
+
+	// The nearest .zwrm.yaml, read once, and which flags took a default
+	// and from where (a variable's name or the file's path).
+	projectRead bool
+	proj        *project
+	projectErr  error
+	defaulted   map[string]string
 }
 
 func newApp() *app {
 	return &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ,
-		configDir: os.UserConfigDir, cacheDir: os.UserCacheDir, httpClient: &http.Client{Timeout: time.Minute}, replaceProcess: replaceProcess}
+		configDir: os.UserConfigDir, cacheDir: os.UserCacheDir, workDir: os.Getwd, httpClient: &http.Client{Timeout: time.Minute}, replaceProcess: replaceProcess}
 }
 
 // execute runs the command line args and returns the exit code.
@@ -64,6 +74,9 @@ func execute(ctx context.Context, a *app, args []string) int {
 		return exitOK
 	}
 	code := exitCode(err)
+	if strings.HasPrefix(err.Error(), `required flag(s) "env"`) {
+		err = fmt.Errorf("%w (or make one the default here: zwrm setup --env ENV)", err)
+	}
 	var st *exitStatus
 	if errors.As(err, &st) && st.err == nil {
 		return code // the command run by `zwrm run` said what it had to
@@ -90,18 +103,26 @@ allowed, 4 not found, 5 conflict; zwrm run exits with its command's code.`,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			switch a.output {
 			case "table", "json":
-				return nil
+			default:
+				return fmt.Errorf("--output must be table or json, not %q", a.output)
 			}
-			return fmt.Errorf("--output must be table or json, not %q", a.output)
+			if a.timeout <= 0 {
+				return fmt.Errorf("--timeout must be positive, e.g. 30s")
+			}
+			return a.applyDefaults(cmd)
 		},
 	}
 	root.PersistentFlags().StringVar(&a.profile, "profile", "", "profile to use (default $ZWRM_PROFILE, else \"default\")")
 	root.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion("table", "json"))
+	root.PersistentFlags().DurationVar(&a.timeout, "timeout", 30*time.Second, "give up on each API call after this long")
 	root.AddCommand(newDev(), newAdmin(),
-		newLogin(a), newLogout(a), newWhoami(a),
+		newSetup(a), newLogin(a), newLogout(a), newWhoami(a),
 		newOrg(a), newSecrets(a), newRun(a), newExport(a), newImport(a), newDiff(a),
-		newTokens(a), newAudit(a))
+		newTokens(a), newAudit(a), newVersion(a))
+	root.Version = currentBuild().String()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(flagError)
 	markRunErrors(root)
 	return root
 }
@@ -110,8 +131,33 @@ allowed, 4 not found, 5 conflict; zwrm run exits with its command's code.`,
 // help; followed by an unknown word it is a usage error (cobra would
 // otherwise print the help and succeed).
 func group(use, short string) *cobra.Command {
-	return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+	return &cobra.Command{Use: use, Short: short, Args: unknownSubcommand, SuggestionsMinimumDistance: 2,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+}
+
+// unknownSubcommand refuses a word after a group that is none of its
+// commands, suggesting the nearest.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("\nDid you mean %q?", s[0])
+	}
+	return errors.New(msg)
+}
+
+// flagError reports a mistyped subcommand before the flags that follow
+// it: in "zwrm secrets lst --app web" the mistake is "lst", not --app,
+// which the group does not have but list does.
+func flagError(cmd *cobra.Command, err error) error {
+	if cmd.HasAvailableSubCommands() {
+		if err := unknownSubcommand(cmd, cmd.Flags().Args()); err != nil {
+			return err
+		}
+	}
+	return err
 }
 
 // runError marks an error that a command returned, as opposed to one cobra

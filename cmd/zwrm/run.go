@@ -111,7 +111,7 @@ func (a *app) resolveAt(ctx context.Context, at atLayer) (map[string]string, err
 	}
 	res, err := cl.Resolve(ctx, at.env, at.layer)
 	if err != nil {
-		return nil, resolveHint(err, at.env)
+		return nil, resolveHint(ctx, cl, err, at.env)
 	}
 	return res.Secrets, nil
 }
@@ -188,10 +188,22 @@ func (a *app) spawn(path string, argv, environ []string) error {
 	return nil
 }
 
-// resolveHint adds what to do to a refused resolve.
-func resolveHint(err error, env secrets.Environment) error {
-	if client.IsStatus(err, 403) && env != secrets.Development {
+// resolveHint adds what to do to a refused resolve, for the caller's kind
+// of token: a user token can be let in by a superadmin or replaced by a
+// service token; a service or IAM token's scope is fixed at creation.
+func resolveHint(ctx context.Context, cl *client.Client, err error, env secrets.Environment) error {
+	if !client.IsStatus(err, 403) {
+		return err
+	}
+	me, meErr := cl.Me(ctx)
+	if meErr != nil {
+		return err
+	}
+	if me.Kind == secrets.TokenUser {
+		if env == secrets.Development {
+			return err
+		}
 		return fmt.Errorf("%w\n(a superadmin can let user tokens resolve %s: zwrm org settings --user-resolve-environments development,%s; or use a service token in ZWRM_TOKEN)", err, env, env)
 	}
-	return err
+	return fmt.Errorf("%w\n(a %s token's scope is fixed when it is created: ask an admin for a token that resolves %s here)", err, me.Kind, env)
 }

@@ -90,8 +90,14 @@ func maskOr(mask *string, unset string) string {
 func newHistoryCmd(a *app, lf *layerFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "history NAME",
-		Short: "List a secret's versions, newest first, with masks only",
-		Args:  cobra.ExactArgs(1),
+		Short: "List a secret's versions, newest first: per environment the mask and a fingerprint, never the value",
+		Long: `List a secret's versions, newest first. Each environment's column shows the
+value's mask and its fingerprint: 8 hex digits of an HMAC of the value under a
+key the server keeps for the secret and environment. Equal fingerprints in one
+environment's column mean the same value, so you can tell which version to
+restore; they reveal nothing of the value. Versions written before
+fingerprints were kept show '-'.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cl, d, err := a.findSecret(cmd.Context(), lf, args[0])
 			if err != nil {
@@ -124,7 +130,13 @@ func (a *app) printHistory(vl *client.VersionList) error {
 		}
 		row := []string{version, change, ts(v.UpdatedAt), who(v.UpdatedBy)}
 		for _, env := range secrets.Environments {
-			row = append(row, maskOr(v.Masked[env], "-"))
+			// The mask, then the fingerprint, which tells versions apart
+			// where masks cannot (short values are all ***).
+			cell := maskOr(v.Masked[env], "-")
+			if v.Masked[env] != nil {
+				cell += " " + maskOr(v.Fingerprints[env], "-")
+			}
+			row = append(row, cell)
 		}
 		tb.row(row...)
 	}

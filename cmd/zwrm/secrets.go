@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -40,11 +42,16 @@ func layerCommands(a *app, appLayer bool) []*cobra.Command {
 
 func newSetCmd(a *app, lf *layerFlags) *cobra.Command {
 	var envName string
+	var allEnvs bool
 	cmd := &cobra.Command{
 		Use:   "set NAME=VALUE [NAME=VALUE...]",
 		Short: "Create or update secrets (all environments, or one with --env)",
 		Long: `Create or update secrets at the layer: all three environments get the value,
 or only the one named with --env. Values are never printed.
+
+Without --env, a secret whose environments already hold different values is
+refused (exit 2, nothing changed): pass --env to set one environment, or
+--all-environments to replace them all.
 
 NAME=- reads the value from stdin (on a terminal, a prompt without echo; one
 trailing newline is dropped) and NAME=@FILE reads it from a file (exactly its
@@ -54,7 +61,7 @@ or starts with '@' has to come from stdin or a file.`,
   pbpaste | zwrm secrets set --app web STRIPE_KEY=- --env production`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			layer, env, err := planSet(lf, envName)
+			layer, env, err := planSet(lf, envName, allEnvs)
 			if err != nil {
 				return err
 			}
@@ -66,21 +73,26 @@ or starts with '@' has to come from stdin or a file.`,
 			if err != nil {
 				return err
 			}
-			results, failed := callSet(cmd.Context(), cl, layer, env, assignments)
+			results, failed := callSet(cmd.Context(), cl, layer, env, !allEnvs, assignments)
 			return orFailed(a.printSet(results), failed)
 		},
 	}
 	cmd.Flags().StringVar(&envName, "env", "", "set only this environment: development, staging or production")
 	_ = cmd.RegisterFlagCompletionFunc("env", envCompletion)
+	cmd.Annotations = map[string]string{noEnvDefault: "true"}
+	cmd.Flags().BoolVar(&allEnvs, "all-environments", false, "without --env: replace every environment's value even where they differ")
 	lf.add(cmd)
 	return cmd
 }
 
 // planSet reads the layer and the environment to set ("" for all).
-func planSet(lf *layerFlags, envName string) (secrets.Layer, secrets.Environment, error) {
+func planSet(lf *layerFlags, envName string, allEnvs bool) (secrets.Layer, secrets.Environment, error) {
 	layer, err := lf.layer()
 	if err != nil {
 		return secrets.Layer{}, "", err
+	}
+	if allEnvs && envName != "" {
+		return secrets.Layer{}, "", usagef("--env and --all-environments contradict each other: pass one")
 	}
 	if envName == "" {
 		return layer, "", nil
@@ -99,11 +111,17 @@ type setResult struct {
 }
 
 // callSet sets each assignment in order, stopping at the first failure;
-// the results are the names set before it.
-func callSet(ctx context.Context, cl *client.Client, layer secrets.Layer, env secrets.Environment, assignments []assignment) ([]setResult, error) {
+// the results are the names set before it. With onlyIfSame and no env,
+// the server refuses to replace values that differ per environment.
+func callSet(ctx context.Context, cl *client.Client, layer secrets.Layer, env secrets.Environment, onlyIfSame bool, assignments []assignment) ([]setResult, error) {
 	var results []setResult
 	for _, as := range assignments {
-		s, created, err := cl.SetLayerSecret(ctx, layer, as.name, as.value, env)
+		s, created, err := cl.SetLayerSecretWith(ctx, layer, client.SetLayerSecretRequest{Name: as.name, Value: as.value, Environment: env, OnlyIfSame: onlyIfSame && env == ""})
+		var ce *client.Error
+		if errors.As(err, &ce) && ce.Field == "only_if_same" {
+			why := strings.TrimPrefix(ce.Message, ce.Field+": ")
+			return results, usagef("%s; nothing changed: pass --env ENV to set one environment, or --all-environments to replace them all", why)
+		}
 		if err != nil {
 			return results, fmt.Errorf("%s: %w", as.name, err)
 		}
@@ -186,25 +204,71 @@ func (a *app) printList(layer secrets.Layer, list []client.LayerSecret) error {
 }
 
 func newUnsetCmd(a *app, lf *layerFlags) *cobra.Command {
+	var envName string
 	cmd := &cobra.Command{
-		Use:   "unset NAME [NAME...]",
-		Short: "Delete secrets (every environment, and their history)",
+		Use:   "unset NAME [NAME...] [--env ENV]",
+		Short: "Delete secrets (every environment, and their history), or clear one environment's value with --env",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			layer, err := planUnset(lf, args)
 			if err != nil {
 				return err
 			}
+			var env secrets.Environment
+			if envName != "" {
+				if env, err = parseEnv(envName); err != nil {
+					return err
+				}
+			}
 			cl, err := a.client()
 			if err != nil {
 				return err
+			}
+			if env != "" {
+				cleared, failed := callClear(cmd.Context(), cl, layer, env, args)
+				return orFailed(a.printCleared(layer, env, cleared), failed)
 			}
 			deleted, failed := callUnset(cmd.Context(), cl, layer, args)
 			return orFailed(a.printUnset(layer, deleted), failed)
 		},
 	}
+	cmd.Flags().StringVar(&envName, "env", "", "clear only this environment's value (a new version; the others and the history stay)")
+	_ = cmd.RegisterFlagCompletionFunc("env", envCompletion)
+	cmd.Annotations = map[string]string{noEnvDefault: "true"}
 	lf.add(cmd)
 	return cmd
+}
+
+// callClear clears env's value of each name, in order, as a new version,
+// stopping at the first failure; it returns the names cleared before it.
+// A name with no value in env is refused before anything else changes.
+func callClear(ctx context.Context, cl *client.Client, layer secrets.Layer, env secrets.Environment, names []string) ([]string, error) {
+	cleared := []string{}
+	for _, name := range names {
+		row, err := cl.SecretByName(ctx, layer, name)
+		if err != nil {
+			return cleared, fmt.Errorf("%s: %w", name, err)
+		}
+		if !row.Environments.Has(env) {
+			return cleared, usagef("%s has no %s value at the %s layer: nothing to clear", name, env, layer)
+		}
+		in := client.UpdateSecretRequest{Version: row.Version, Values: client.EnvironmentValues{env: nil}}
+		if _, err := cl.UpdateSecret(ctx, row.ID, in); err != nil {
+			return cleared, fmt.Errorf("%s: %w", name, err)
+		}
+		cleared = append(cleared, name)
+	}
+	return cleared, nil
+}
+
+func (a *app) printCleared(layer secrets.Layer, env secrets.Environment, cleared []string) error {
+	if a.jsonOutput() {
+		return a.printJSON(map[string]any{"layer": layerName(layer), "environment": env, "cleared": cleared})
+	}
+	for _, name := range cleared {
+		fmt.Fprintf(a.stdout, "Cleared %s's %s value at the %s layer\n", name, env, layer)
+	}
+	return nil
 }
 
 // planUnset reads the layer and checks every name before deleting any.

@@ -18,9 +18,11 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -39,6 +41,9 @@ const (
 	// old values still open.
 	currentGeneration = 1
 	hkdfInfo          = "zwrm value key v1"
+	// fingerprintInfo, followed by a secret's id, derives the secret's
+	// fingerprint key.
+	fingerprintInfo = "zwrm fingerprint key v1\x00"
 	// loadTimeout bounds one data key load (a store read and an unwrap).
 	loadTimeout = 30 * time.Second
 )
@@ -162,6 +167,29 @@ func (s *Sealer) Open(ctx context.Context, at Binding, ciphertext []byte) ([]byt
 		return nil, secrets.Internalf(err, "open %s/%s/%s v%d: ciphertext does not belong to this record or was altered", at.Layer.Key(), at.Name, at.Environment, at.Version)
 	}
 	return plain, nil
+}
+
+// Fingerprint is a short keyed digest of a value of secret secretID in env:
+// the first 4 bytes, in hex, of HMAC-SHA256 of the value under a key
+// derived with HKDF-SHA256 from the org's data key for env and the secret's
+// id. It tells one version's value from another's (equal values give equal
+// fingerprints) without revealing it: unlike a plain hash, it cannot be
+// checked against guesses of a short value by anyone without the data
+// key, and the same value in another secret or environment gives another
+// fingerprint. It is made at write time and stored beside the mask, so
+// listing versions never unwraps a key.
+func (s *Sealer) Fingerprint(ctx context.Context, org string, env secrets.Environment, secretID string, value []byte) (string, error) {
+	dk, err := s.dataKey(ctx, org, env, currentGeneration, true)
+	if err != nil {
+		return "", err
+	}
+	key, err := hkdf.Key(sha256.New, dk.key, nil, fingerprintInfo+secretID, 32)
+	if err != nil {
+		return "", secrets.Internalf(err, "derive fingerprint key")
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write(value)
+	return hex.EncodeToString(mac.Sum(nil)[:4]), nil
 }
 
 // deriveValueKey is the key of the value sealed with salt under dataKey.

@@ -3,6 +3,8 @@ package envelope_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"sync"
 	"testing"
 	"time"
@@ -349,4 +351,44 @@ func TestACallerWhoGoesAwayDoesNotFailTheOthersWaitingOnTheSameKey(t *testing.T)
 		t.Fatalf("the caller that stayed got %v", err)
 	}
 	<-firstDone
+}
+
+func TestFingerprintsAreKeyedPerSecretAndEnvironment(t *testing.T) {
+	ctx := context.Background()
+	keys := &memKeys{}
+	s := envelope.New(newWrapper(t), keys, envelope.Options{})
+	fp := func(s *envelope.Sealer, org string, env secrets.Environment, id, v string) string {
+		t.Helper()
+		f, err := s.Fingerprint(ctx, org, env, id, []byte(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f) != 8 {
+			t.Fatalf("fingerprint %q: want 8 hex digits", f)
+		}
+		return f
+	}
+	a := fp(s, "acme", secrets.Production, "id-1", "on")
+	if got := fp(s, "acme", secrets.Production, "id-1", "on"); got != a {
+		t.Errorf("one value, two fingerprints: %s, %s", a, got)
+	}
+	// A new Sealer over the same stored keys: the fingerprint is kept
+	// server-side, not a property of one process.
+	if got := fp(envelope.New(newWrapper(t), keys, envelope.Options{}), "acme", secrets.Production, "id-1", "on"); got != a {
+		t.Errorf("another process fingerprints the same value %s, want %s", got, a)
+	}
+	for name, other := range map[string]string{
+		"another value":       fp(s, "acme", secrets.Production, "id-1", "off"),
+		"another secret":      fp(s, "acme", secrets.Production, "id-2", "on"),
+		"another environment": fp(s, "acme", secrets.Development, "id-1", "on"),
+		"another org":         fp(s, "globex", secrets.Production, "id-1", "on"),
+	} {
+		if other == a {
+			t.Errorf("%s has the same fingerprint %s", name, a)
+		}
+	}
+	sum := sha256.Sum256([]byte("on"))
+	if a == hex.EncodeToString(sum[:4]) {
+		t.Error("the fingerprint is a plain SHA-256 of the value")
+	}
 }

@@ -28,6 +28,18 @@ func masksOf(s *secrets.Secret) wire.Masks {
 	return m
 }
 
+func fingerprintsOf(s *secrets.Secret) wire.Fingerprints {
+	m := make(wire.Fingerprints, 3)
+	for _, env := range secrets.Environments {
+		m[env] = nil
+		if v, ok := s.Values[env]; ok && v.Fingerprint != "" {
+			fp := v.Fingerprint
+			m[env] = &fp
+		}
+	}
+	return m
+}
+
 func rowOf(s *secrets.Secret) wire.SecretRow {
 	return wire.SecretRow{ID: s.ID, Name: s.Name, Description: s.Description, App: wire.Optional(s.Layer.App), Machine: wire.Optional(s.Layer.Machine),
 		Environments: envsOf(s), Owner: principalOf(s.Owner), CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt, UpdatedBy: principalOf(s.UpdatedBy), Version: s.Version}

@@ -39,7 +39,7 @@ func (a *api) setLayerSecret(w http.ResponseWriter, r *http.Request, id secrets.
 			return err
 		}
 	}
-	sec, created, err := a.svc.SetValue(r.Context(), id, layer, in.Name, in.Value, env)
+	sec, created, err := a.svc.SetValueWith(r.Context(), id, layer, in.Name, in.Value, env, service.SetOptions{OnlyIfSame: in.OnlyIfSame})
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (a *api) listVersions(w http.ResponseWriter, r *http.Request, id secrets.Id
 	out := wire.VersionList{ID: versions[0].ID, Name: versions[0].Name, Versions: make([]wire.Version, 0, len(versions))}
 	for i, v := range versions {
 		out.Versions = append(out.Versions, wire.Version{Version: v.Version, Change: v.Change, RestoredFrom: v.RestoredFrom, Description: v.Description,
-			Environments: envsOf(v), Masked: masksOf(v), UpdatedAt: v.UpdatedAt, UpdatedBy: principalOf(v.UpdatedBy), Current: i == 0})
+			Environments: envsOf(v), Masked: masksOf(v), Fingerprints: fingerprintsOf(v), UpdatedAt: v.UpdatedAt, UpdatedBy: principalOf(v.UpdatedBy), Current: i == 0})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

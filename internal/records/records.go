@@ -76,6 +76,9 @@ type SealedValue struct {
 	Ciphertext []byte `json:"ciphertext" dynamodbav:"ciphertext"`
 	Mask       string `json:"mask" dynamodbav:"mask"`
 	MaskRule   int    `json:"mask_rule,omitempty" dynamodbav:"mask_rule,omitempty"`
+	// Fingerprint is a keyed digest of the value (never a plain hash):
+	// empty in records written before it was kept.
+	Fingerprint string `json:"fingerprint,omitempty" dynamodbav:"fingerprint,omitempty"`
 }
 
 // Rotation is a secret's rotation policy.
@@ -199,7 +202,7 @@ func FromSecret(s *secrets.Secret) *Secret {
 		Name:        s.Name,
 		Description: s.Description,
 		Values: convertMap[secrets.Environment, string](s.Values, func(v secrets.SealedValue) SealedValue {
-			return SealedValue{Ciphertext: v.Ciphertext, Mask: v.Mask, MaskRule: v.MaskRule}
+			return SealedValue{Ciphertext: v.Ciphertext, Mask: v.Mask, MaskRule: v.MaskRule, Fingerprint: v.Fingerprint}
 		}),
 		Owner:        fromPrincipal(s.Owner),
 		CreatedAt:    s.CreatedAt,
@@ -225,7 +228,7 @@ func (r *Secret) Domain() *secrets.Secret {
 		Name:        r.Name,
 		Description: r.Description,
 		Values: convertMap[string, secrets.Environment](r.Values, func(v SealedValue) secrets.SealedValue {
-			return secrets.SealedValue{Ciphertext: v.Ciphertext, Mask: v.Mask, MaskRule: v.MaskRule}
+			return secrets.SealedValue{Ciphertext: v.Ciphertext, Mask: v.Mask, MaskRule: v.MaskRule, Fingerprint: v.Fingerprint}
 		}),
 		Owner:        r.Owner.principal(),
 		CreatedAt:    r.CreatedAt,

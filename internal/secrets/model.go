@@ -101,6 +101,11 @@ type SealedValue struct {
 	// MaskRule is the rule Mask was made under (see MaskRule); 0 for
 	// masks stored before rules were numbered.
 	MaskRule int
+	// Fingerprint tells this value from the environment's other versions
+	// without revealing it: a short keyed digest made when it was written
+	// (see envelope.Sealer.Fingerprint); empty for values written before
+	// fingerprints were kept.
+	Fingerprint string
 }
 
 // Secret is one secret at one layer of one organization, as stored: a head

@@ -156,7 +156,11 @@ func (s *Service) seal(ctx context.Context, sec *secrets.Secret, plain map[secre
 		if err != nil {
 			return wrap(err, "seal %s", env)
 		}
-		sec.Values[env] = secrets.SealedValue{Ciphertext: ct, Mask: secrets.Mask(v), MaskRule: secrets.MaskRule}
+		fp, err := s.sealer.Fingerprint(ctx, sec.Org, env, sec.ID, []byte(v))
+		if err != nil {
+			return wrap(err, "fingerprint %s", env)
+		}
+		sec.Values[env] = secrets.SealedValue{Ciphertext: ct, Mask: secrets.Mask(v), MaskRule: secrets.MaskRule, Fingerprint: fp}
 	}
 	return nil
 }

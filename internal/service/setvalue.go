@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/zwrm/secrets/internal/secrets"
@@ -13,6 +14,21 @@ import (
 // API. It carries no expected version: concurrent calls all succeed, each
 // as its own version.
 func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secrets.Layer, name, value string, env secrets.Environment) (sec *secrets.Secret, created bool, err error) {
+	return s.SetValueWith(ctx, id, layer, name, value, env, SetOptions{})
+}
+
+// SetOptions change what SetValueWith refuses.
+type SetOptions struct {
+	// OnlyIfSame refuses a write to every environment (env "") of a
+	// secret whose environments already hold different values, so one
+	// value does not silently replace, say, production's own: the caller
+	// then names an environment, or asks again without it.
+	OnlyIfSame bool
+}
+
+// SetValueWith is SetValue with options. It returns CodeInvalid on the
+// field "only_if_same" when that option refuses the write.
+func (s *Service) SetValueWith(ctx context.Context, id secrets.Identity, layer secrets.Layer, name, value string, env secrets.Environment, opts SetOptions) (sec *secrets.Secret, created bool, err error) {
 	if err := requireUser(id); err != nil {
 		return nil, false, err
 	}
@@ -79,6 +95,9 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 		if err != nil {
 			return nil, false, err
 		}
+		if opts.OnlyIfSame && env == "" && !allSame(plain) {
+			return nil, false, secrets.Invalid("only_if_same", "%s holds different values in %s: name one environment, or replace them all", name, joinEnvs(setEnvs(plain), ", "))
+		}
 		for _, e := range envs {
 			plain[e] = value
 		}
@@ -94,4 +113,35 @@ func (s *Service) SetValue(ctx context.Context, id secrets.Identity, layer secre
 		return next, false, nil
 	}
 	return nil, false, busy(ctx)
+}
+
+// allSame reports whether every environment holds the same value.
+func allSame(plain map[secrets.Environment]string) bool {
+	first, seen := "", false
+	for _, v := range plain {
+		if seen && v != first {
+			return false
+		}
+		first, seen = v, true
+	}
+	return true
+}
+
+func joinEnvs(envs []secrets.Environment, sep string) string {
+	out := make([]string, len(envs))
+	for i, e := range envs {
+		out[i] = string(e)
+	}
+	return strings.Join(out, sep)
+}
+
+// setEnvs lists the environments that hold a value, in display order.
+func setEnvs(plain map[secrets.Environment]string) []secrets.Environment {
+	var out []secrets.Environment
+	for _, env := range secrets.Environments {
+		if _, ok := plain[env]; ok {
+			out = append(out, env)
+		}
+	}
+	return out
 }

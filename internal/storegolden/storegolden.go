@@ -62,7 +62,7 @@ func Records() *Set {
 			ID: "s-app", Org: "acme", Layer: app, Name: "DB_URL", Description: "the orders database",
 			Values: map[secrets.Environment]secrets.SealedValue{
 				secrets.Development: {Ciphertext: []byte("dev-ciphertext"), Mask: "***", MaskRule: secrets.MaskRule},
-				secrets.Production:  {Ciphertext: []byte{0, 1, 2, 254, 255}, Mask: "pg-***word", MaskRule: secrets.MaskRule},
+				secrets.Production:  {Ciphertext: []byte{0, 1, 2, 254, 255}, Mask: "pg-***word", MaskRule: secrets.MaskRule, Fingerprint: "3fa2b1c9"},
 			},
 			Owner: ada, CreatedAt: T0.Add(-48 * time.Hour), UpdatedAt: T0, UpdatedBy: bob, Version: version, Change: change,
 		}

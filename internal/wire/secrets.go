@@ -13,6 +13,10 @@ type SetLayerSecretRequest struct {
 	Name        string              `json:"name"`
 	Value       string              `json:"value"`
 	Environment secrets.Environment `json:"environment,omitempty"`
+	// OnlyIfSame, without environment, refuses (400, field only_if_same)
+	// when the secret's environments already hold different values,
+	// instead of replacing them all.
+	OnlyIfSame bool `json:"only_if_same,omitempty"`
 }
 
 // LayerSecret is a secret as the org, app and machine secrets API shows
@@ -111,10 +115,18 @@ type Version struct {
 	Description  string       `json:"description"`
 	Environments Environments `json:"environments"`
 	Masked       Masks        `json:"masked"`
+	Fingerprints Fingerprints `json:"fingerprints"`
 	UpdatedAt    time.Time    `json:"updated_at"`
 	UpdatedBy    Principal    `json:"updated_by"`
 	Current      bool         `json:"current"`
 }
+
+// Fingerprints are, per environment, the first 8 hex digits of an HMAC of
+// the version's value under a key the server keeps for that secret and
+// environment: equal within an environment means the same value, and
+// they reveal nothing of it. Null where the version has no value, or was
+// written before fingerprints were kept.
+type Fingerprints map[secrets.Environment]*string
 
 // VersionList is a secret's history, newest first.
 type VersionList struct {
