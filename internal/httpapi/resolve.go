@@ -21,11 +21,16 @@ func (a *api) resolve(w http.ResponseWriter, r *http.Request, id secrets.Identit
 	if err != nil {
 		return err
 	}
-	res, err := a.svc.Resolve(r.Context(), id, service.ResolveInput{Environment: env, Layer: layer})
+	res, err := a.svc.Resolve(r.Context(), id, service.ResolveInput{Environment: env, Layer: layer, Names: in.Names, IfNoneMatch: in.IfNoneMatch})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, wire.Resolved{Environment: res.Environment, Secrets: res.Values})
+	w.Header().Set("ETag", `"`+res.Fingerprint+`"`)
+	if res.NotModified {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, wire.Resolved{Environment: res.Environment, Fingerprint: res.Fingerprint, Secrets: res.Values})
 	return nil
 }
 
