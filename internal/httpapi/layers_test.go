@@ -259,7 +259,7 @@ func TestResolvePrecedence(t *testing.T) {
 		r := e2.do(t, "POST", "/v1/resolve", tok, map[string]string{"environment": "development"})
 		wantStatus(t, r, http.StatusOK)
 		// The fingerprint of an empty answer still names its environment and layer.
-		if got, want := strings.TrimSpace(string(r.Body)), `{"environment":"development","fingerprint":"`+emptyDevelopmentGlobal+`","secrets":{}}`; got != want {
+		if got, want := strings.TrimSpace(string(r.Body)), `{"environment":"development","fingerprint":"`+emptyDevelopmentGlobal+`","secrets":{},"sources":{}}`; got != want {
 			t.Errorf("body = %s, want %s", got, want)
 		}
 	})

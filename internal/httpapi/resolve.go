@@ -30,7 +30,15 @@ func (a *api) resolve(w http.ResponseWriter, r *http.Request, id secrets.Identit
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, wire.Resolved{Environment: res.Environment, Fingerprint: res.Fingerprint, Secrets: res.Values})
+	sources := make(map[string]wire.ResolvedSource, len(res.Sources))
+	for name, e := range res.Sources {
+		layer, err := secrets.ParseLayerKey(e.Layer)
+		if err != nil {
+			return err
+		}
+		sources[name] = wire.ResolvedSource{Layer: layer.Kind(), Version: e.Version}
+	}
+	writeJSON(w, http.StatusOK, wire.Resolved{Environment: res.Environment, Fingerprint: res.Fingerprint, Secrets: res.Values, Sources: sources})
 	return nil
 }
 

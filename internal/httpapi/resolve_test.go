@@ -15,12 +15,19 @@ func TestResolveAnswers304WithTheETagWhenUnchanged(t *testing.T) {
 	var got struct {
 		Fingerprint string            `json:"fingerprint"`
 		Secrets     map[string]string `json:"secrets"`
+		Sources     map[string]struct {
+			Layer   string `json:"layer"`
+			Version int64  `json:"version"`
+		} `json:"sources"`
 	}
 	if err := json.Unmarshal(first.Body, &got); err != nil {
 		t.Fatal(err)
 	}
 	if len(got.Secrets) != 1 || got.Secrets["A"] != "value-a" {
 		t.Errorf("resolve of names [A] = %v, want only A", got.Secrets)
+	}
+	if src := got.Sources["A"]; len(got.Sources) != 1 || src.Layer != "global" || src.Version != 1 {
+		t.Errorf("sources = %+v, want A from global, version 1", got.Sources)
 	}
 	if etag := first.Header.Get("ETag"); etag != `"`+got.Fingerprint+`"` || len(got.Fingerprint) != 64 {
 		t.Errorf("ETag %q, fingerprint %q; want the quoted fingerprint", etag, got.Fingerprint)

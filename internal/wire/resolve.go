@@ -17,12 +17,20 @@ type ResolveRequest struct {
 	IfNoneMatch string `json:"if_none_match,omitempty"`
 }
 
-// Resolved is the answer of a resolve: name → value, in plaintext, and
-// the fingerprint of what it returned.
+// Resolved is the answer of a resolve: name → value, in plaintext, where
+// each value came from, and the fingerprint of what it returned.
 type Resolved struct {
-	Environment secrets.Environment `json:"environment"`
-	Fingerprint string              `json:"fingerprint"`
-	Secrets     map[string]string   `json:"secrets"`
+	Environment secrets.Environment       `json:"environment"`
+	Fingerprint string                    `json:"fingerprint"`
+	Secrets     map[string]string         `json:"secrets"`
+	Sources     map[string]ResolvedSource `json:"sources"`
+}
+
+// ResolvedSource is where a resolved value came from: the kind of layer
+// (global, app or machine) and the secret's version there.
+type ResolvedSource struct {
+	Layer   string `json:"layer"`
+	Version int64  `json:"version"`
 }
 
 // DirectResolveRequest is a direct invocation of the resolve-direct
