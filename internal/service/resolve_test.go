@@ -71,8 +71,14 @@ func TestResolveIfNoneMatchUnwrapsNothingAndAuditsNothing(t *testing.T) {
 		t.Errorf("logs lack the not-modified line with its environment, or hold a value:\n%s", logs)
 	}
 
+	// The check is a resolve: its rules hold before any fingerprint is compared.
+	prod := k.ServiceToken(t, id, "web-prod", "web", "", "production")
+	if _, err := svc.Resolve(context.Background(), prod.Identity, service.ResolveInput{Environment: secrets.Development, Layer: web, IfNoneMatch: first.Fingerprint}); !secrets.IsCode(err, secrets.CodeForbidden) {
+		t.Errorf("a production token checking development = %v, want forbidden", err)
+	}
+
 	// The same check against a stale fingerprint resolves, unwraps and audits.
-	unwrapped = k.Keys.Unwrapped.Load()
+	unwrapped, audits = k.Keys.Unwrapped.Load(), auditCount(t, svc, id)
 	full := mustResolve(t, cold, id, service.ResolveInput{Environment: secrets.Development, Layer: web, IfNoneMatch: "0123"})
 	if full.NotModified || full.Values["API_KEY"] != "key-one" {
 		t.Fatalf("resolve with a stale fingerprint = not modified %v, API_KEY %q", full.NotModified, full.Values["API_KEY"])
