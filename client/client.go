@@ -85,6 +85,8 @@ type request struct {
 	query  url.Values
 	body   any  // encoded as JSON when non-nil
 	noAuth bool // send no bearer token (public and IAM routes)
+	// notModified accepts a 304 answer (with no body) as a success.
+	notModified bool
 }
 
 // do sends req and decodes a 2xx answer into out (unless out is nil). Any
@@ -127,6 +129,9 @@ func (c *Client) do(ctx context.Context, req request, out any) (int, error) {
 	}
 	if len(raw) > maxResponseBytes {
 		return resp.StatusCode, fmt.Errorf("%s %s: the answer is over %d MiB", req.method, req.path, maxResponseBytes>>20)
+	}
+	if resp.StatusCode == http.StatusNotModified && req.notModified {
+		return resp.StatusCode, nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp.StatusCode, errorFrom(resp, raw)
@@ -374,29 +379,78 @@ func (c *Client) detail(ctx context.Context, req request) (*SecretDetail, error)
 
 // Resolve returns, in plaintext, every secret visible at layer for env:
 // the machine value, else the app value, else the global value (POST
-// /v1/resolve). A service token's scope supplies the layer it omits.
-func (c *Client) Resolve(ctx context.Context, env secrets.Environment, layer secrets.Layer) (*Resolved, error) {
-	return c.resolve(ctx, request{method: "POST", path: "/v1/resolve"}, env, layer)
+// /v1/resolve). A service token's scope supplies the layer it omits. With
+// Names, only those names are resolved. With IfNoneMatch, an unchanged
+// answer is ErrNotModified; ResolveIfChanged says so without an error.
+func (c *Client) Resolve(ctx context.Context, env secrets.Environment, layer secrets.Layer, opts ...ResolveOption) (*Resolved, error) {
+	return notModifiedErr(c.ResolveIfChanged(ctx, env, layer, opts...))
+}
+
+// ResolveIfChanged is Resolve that reports an answer unchanged since the
+// fingerprint given with IfNoneMatch as notModified, with res nil: the
+// server then unwrapped no key and returned no value.
+func (c *Client) ResolveIfChanged(ctx context.Context, env secrets.Environment, layer secrets.Layer, opts ...ResolveOption) (res *Resolved, notModified bool, err error) {
+	return c.resolve(ctx, request{method: "POST", path: "/v1/resolve"}, env, layer, opts)
 }
 
 // ResolveIAM is Resolve for an AWS IAM principal of org (POST
 // /v1/resolve/iam?org=ORG). It sends no bearer token: the client's
 // http.Client must sign the request with SigV4 (SigV4Transport does), and
 // only API Gateway can verify it, so the local server answers 401.
-func (c *Client) ResolveIAM(ctx context.Context, org string, env secrets.Environment, layer secrets.Layer) (*Resolved, error) {
-	return c.resolve(ctx, request{method: "POST", path: "/v1/resolve/iam", query: url.Values{"org": {org}}, noAuth: true}, env, layer)
+func (c *Client) ResolveIAM(ctx context.Context, org string, env secrets.Environment, layer secrets.Layer, opts ...ResolveOption) (*Resolved, error) {
+	return notModifiedErr(c.ResolveIAMIfChanged(ctx, org, env, layer, opts...))
 }
 
-func (c *Client) resolve(ctx context.Context, req request, env secrets.Environment, layer secrets.Layer) (*Resolved, error) {
-	req.body = wire.ResolveRequest{Environment: env, App: layer.App, Machine: layer.Machine}
+// ResolveIAMIfChanged is ResolveIAM reporting an unchanged answer as
+// ResolveIfChanged does.
+func (c *Client) ResolveIAMIfChanged(ctx context.Context, org string, env secrets.Environment, layer secrets.Layer, opts ...ResolveOption) (*Resolved, bool, error) {
+	return c.resolve(ctx, request{method: "POST", path: "/v1/resolve/iam", query: url.Values{"org": {org}}, noAuth: true}, env, layer, opts)
+}
+
+// ResolveOption narrows or conditions a resolve.
+type ResolveOption func(*wire.ResolveRequest)
+
+// Names resolves only these names; a name without a value in the
+// environment is absent from the answer.
+func Names(names ...string) ResolveOption {
+	return func(r *wire.ResolveRequest) { r.Names = append(r.Names, names...) }
+}
+
+// IfNoneMatch sends the fingerprint of an earlier answer: when what the
+// resolve returns is unchanged, the server answers 304 without values.
+func IfNoneMatch(fingerprint string) ResolveOption {
+	return func(r *wire.ResolveRequest) { r.IfNoneMatch = fingerprint }
+}
+
+// ErrNotModified is Resolve's answer when IfNoneMatch named the current
+// fingerprint.
+var ErrNotModified = errors.New("resolve: not modified since the fingerprint sent")
+
+func notModifiedErr(res *Resolved, notModified bool, err error) (*Resolved, error) {
+	if err == nil && notModified {
+		return nil, ErrNotModified
+	}
+	return res, err
+}
+
+func (c *Client) resolve(ctx context.Context, req request, env secrets.Environment, layer secrets.Layer, opts []ResolveOption) (*Resolved, bool, error) {
+	in := wire.ResolveRequest{Environment: env, App: layer.App, Machine: layer.Machine}
+	for _, o := range opts {
+		o(&in)
+	}
+	req.body, req.notModified = in, in.IfNoneMatch != ""
 	var out Resolved
-	if _, err := c.do(ctx, req, &out); err != nil {
-		return nil, err
+	status, err := c.do(ctx, req, &out)
+	if err != nil {
+		return nil, false, err
+	}
+	if status == http.StatusNotModified {
+		return nil, true, nil
 	}
 	if out.Secrets == nil {
 		out.Secrets = map[string]string{}
 	}
-	return &out, nil
+	return &out, false, nil
 }
 
 // CreateToken creates a token (POST /v1/tokens, admins). The returned

@@ -54,6 +54,44 @@ func ExampleClient_Resolve() {
 	// Output: postgres://db.internal/web
 }
 
+// A workload that keeps running checks for changes cheaply: it sends the
+// fingerprint of its last answer, and while nothing changed the server
+// answers without a value.
+func ExampleClient_ResolveIfChanged() {
+	ctx := context.Background()
+	endpoint, token, stop := exampleServer()
+	defer stop()
+	c, err := client.New(endpoint, token)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, _, err := c.SetLayerSecret(ctx, client.Layer{}, "LOG_LEVEL", "info", client.Development); err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, _, err := c.ResolveIfChanged(ctx, client.Development, client.Layer{}, client.Names("LOG_LEVEL"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.Secrets["LOG_LEVEL"], res.Sources["LOG_LEVEL"].Layer, res.Sources["LOG_LEVEL"].Version)
+
+	_, notModified, err := c.ResolveIfChanged(ctx, client.Development, client.Layer{}, client.Names("LOG_LEVEL"), client.IfNoneMatch(res.Fingerprint))
+	fmt.Println("not modified:", notModified, err)
+
+	if _, _, err := c.SetLayerSecret(ctx, client.Layer{}, "LOG_LEVEL", "debug", client.Development); err != nil {
+		fmt.Println(err)
+		return
+	}
+	changed, notModified, err := c.ResolveIfChanged(ctx, client.Development, client.Layer{}, client.Names("LOG_LEVEL"), client.IfNoneMatch(res.Fingerprint))
+	fmt.Println("not modified:", notModified, err, changed.Secrets["LOG_LEVEL"])
+	// Output:
+	// info global 1
+	// not modified: true <nil>
+	// not modified: false <nil> debug
+}
+
 // exampleServer serves the API over an embedded store with a local key,
 // as `zwrm dev` does, and returns its URL and a superadmin's token.
 func exampleServer() (endpoint, token string, stop func()) {

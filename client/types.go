@@ -54,8 +54,11 @@ type (
 	UpdateSecretRequest = wire.UpdateSecretRequest
 	// RotationRequest is the body of PUT /v1/secrets/{id}/rotation.
 	RotationRequest = wire.RotationRequest
-	// Resolved is the answer of a resolve: name → value, in plaintext.
+	// Resolved is the answer of a resolve: name → value, in plaintext,
+	// each value's source and the answer's fingerprint.
 	Resolved = wire.Resolved
+	// ResolvedSource is where a resolved value came from: layer and version.
+	ResolvedSource = wire.ResolvedSource
 	// Token is a token's record; Token.Token is the bearer token, set only
 	// in the answer to CreateToken (and never for iam tokens).
 	Token = wire.Token

@@ -143,9 +143,38 @@ func unknownSubcommand(cmd *cobra.Command, args []string) error {
 	}
 	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-		msg += fmt.Sprintf("\nDid you mean %q?", s[0])
+		nearest := s[0]
+		for _, c := range s[1:] {
+			if editDistance(args[0], c) < editDistance(args[0], nearest) {
+				nearest = c
+			}
+		}
+		msg += fmt.Sprintf("\nDid you mean %q?", nearest)
 	}
 	return errors.New(msg)
+}
+
+// editDistance is the Levenshtein distance between a and b: which of
+// cobra's suggestions is the nearest ("lst" is one edit from "list", two
+// from "get").
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // flagError reports a mistyped subcommand before the flags that follow

@@ -23,6 +23,7 @@ func newRun(a *app) *cobra.Command {
 	var allowReserved []string
 	lf := &layerFlags{}
 	ff := &fallbackFlags{}
+	wf := &watchFlags{}
 	cmd := &cobra.Command{
 		Use:   "run --env ENV [--app APP] [--machine M] [--override] [--allow-reserved NAME] -- COMMAND [ARGS...]",
 		Short: "Run a command with the resolved secrets in its environment",
@@ -39,10 +40,12 @@ with --allow-reserved. The refusal names the secrets and exits 2.
 On Linux and macOS zwrm replaces itself with COMMAND (execve), so COMMAND has
 zwrm's process id: signals sent to it reach COMMAND directly, its exit code is
 zwrm's, and no zwrm process stays behind holding the values. Elsewhere zwrm
-runs COMMAND as a child, relays interrupts to it and exits with its code.`,
+runs COMMAND as a child, relays interrupts to it and exits with its code.
+` + watchHelp,
 		Example: `  zwrm run --env development -- npm start
   zwrm run --env production --app web --machine web-1 -- ./server --port 8080
-  zwrm run --env development --allow-reserved NODE_OPTIONS -- npm test`,
+  zwrm run --env development --allow-reserved NODE_OPTIONS -- npm test
+  zwrm run --env production --app web --watch --interval 1m -- ./server`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return fmt.Errorf("name the command to run after --, e.g. zwrm run --env development -- npm start")
@@ -57,6 +60,15 @@ runs COMMAND as a child, relays interrupts to it and exits with its code.`,
 			path, err := lookCommand(args[0])
 			if err != nil {
 				return err
+			}
+			watch, err := wf.plan(cmd)
+			if err != nil {
+				return err
+			}
+			if wf.watch {
+				return a.runWatching(cmd.Context(), at, watch, path, args, func(values map[string]string) ([]string, error) {
+					return runEnv(a.environ(), values, override, allowReserved)
+				})
 			}
 			values, err := a.resolveForRun(cmd.Context(), at, ff)
 			if err != nil {
@@ -77,6 +89,7 @@ runs COMMAND as a child, relays interrupts to it and exits with its code.`,
 	_ = cmd.RegisterFlagCompletionFunc("env", envCompletion)
 	lf.add(cmd)
 	ff.add(cmd)
+	wf.add(cmd)
 	return cmd
 }
 

@@ -15,7 +15,7 @@ import (
 // newOrg is `zwrm org`: the global layer's secrets and the org's settings.
 func newOrg(a *app) *cobra.Command {
 	org := group("org", "Organization-wide (global) secrets and settings")
-	sec := group("secrets", "Global secrets, inherited by every app and machine (set, list, unset, show, history, restore)")
+	sec := group("secrets", "Global secrets, inherited by every app and machine (set, get, list, unset, show, history, restore)")
 	sec.AddCommand(layerCommands(a, false)...)
 	org.AddCommand(sec, newOrgSettings(a))
 	return org
@@ -23,7 +23,7 @@ func newOrg(a *app) *cobra.Command {
 
 // newSecrets is `zwrm secrets`: the same commands at an app or a machine.
 func newSecrets(a *app) *cobra.Command {
-	sec := group("secrets", "App and machine secrets: --app APP [--machine M] (set, list, unset, show, history, restore)")
+	sec := group("secrets", "App and machine secrets: --app APP [--machine M] (set, get, list, unset, show, history, restore)")
 	sec.AddCommand(layerCommands(a, true)...)
 	sec.AddCommand(newEffectiveCmd(a))
 	return sec
@@ -37,7 +37,7 @@ func newSecrets(a *app) *cobra.Command {
 func layerCommands(a *app, appLayer bool) []*cobra.Command {
 	lf := func(require bool) *layerFlags { return &layerFlags{global: !appLayer, requireApp: require} }
 	return []*cobra.Command{newSetCmd(a, lf(true)), newListCmd(a, lf(true)), newUnsetCmd(a, lf(true)),
-		newShowCmd(a, lf(false)), newHistoryCmd(a, lf(false)), newRestoreCmd(a, lf(false)), newRotateCmd(a, lf(false))}
+		newGetCmd(a, lf(false)), newShowCmd(a, lf(false)), newHistoryCmd(a, lf(false)), newRestoreCmd(a, lf(false)), newRotateCmd(a, lf(false))}
 }
 
 func newSetCmd(a *app, lf *layerFlags) *cobra.Command {

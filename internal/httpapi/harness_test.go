@@ -152,7 +152,7 @@ func (r response) String() string { return fmt.Sprintf("%d %s", r.Status, r.Body
 // override the defaults ("Authorization", "" removes the token's header).
 //
 // Every answer is checked for what every answer must carry: Cache-Control:
-// no-store, a JSON body (none for 204), and for errors the
+// no-store, a JSON body (none for 204 and 304), and for errors the
 // {"error":{"code","message"}} envelope. do reports with Errorf only, so
 // goroutines may call it.
 func (e *env) do(tb testing.TB, method, path, token string, body any, hdr ...string) response {
@@ -214,9 +214,9 @@ func checkEveryResponse(tb testing.TB, what string, r response) {
 	if got, want := r.Header.Get("Cache-Control"), "no-store"; got != want {
 		tb.Errorf("%s: Cache-Control = %q, want %q", what, got, want)
 	}
-	if r.Status == http.StatusNoContent {
+	if r.Status == http.StatusNoContent || r.Status == http.StatusNotModified {
 		if len(r.Body) != 0 {
-			tb.Errorf("%s: 204 with a body: %s", what, r.Body)
+			tb.Errorf("%s: %d with a body: %s", what, r.Status, r.Body)
 		}
 		return
 	}

@@ -21,11 +21,24 @@ func (a *api) resolve(w http.ResponseWriter, r *http.Request, id secrets.Identit
 	if err != nil {
 		return err
 	}
-	res, err := a.svc.Resolve(r.Context(), id, service.ResolveInput{Environment: env, Layer: layer})
+	res, err := a.svc.Resolve(r.Context(), id, service.ResolveInput{Environment: env, Layer: layer, Names: in.Names, IfNoneMatch: in.IfNoneMatch})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, wire.Resolved{Environment: res.Environment, Secrets: res.Values})
+	w.Header().Set("ETag", `"`+res.Fingerprint+`"`)
+	if res.NotModified {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	sources := make(map[string]wire.ResolvedSource, len(res.Sources))
+	for name, e := range res.Sources {
+		layer, err := secrets.ParseLayerKey(e.Layer)
+		if err != nil {
+			return err
+		}
+		sources[name] = wire.ResolvedSource{Layer: layer.Kind(), Version: e.Version}
+	}
+	writeJSON(w, http.StatusOK, wire.Resolved{Environment: res.Environment, Fingerprint: res.Fingerprint, Secrets: res.Values, Sources: sources})
 	return nil
 }
 

@@ -98,7 +98,7 @@ func TestEveryRouteAnswersItsHappyPath(t *testing.T) {
 
 		r = e.do(t, "POST", "/v1/resolve", super, map[string]string{"environment": "development", "app": "web"})
 		wantStatus(t, r, 200)
-		wantKeys(t, "resolve", object(t, r), "environment", "secrets")
+		wantKeys(t, "resolve", object(t, r), "environment", "fingerprint", "secrets", "sources")
 
 		r = e.do(t, "GET", "/v1/effective?environment=development&app=web", super, nil)
 		wantStatus(t, r, 200)
@@ -133,7 +133,7 @@ func TestEveryRouteAnswersItsHappyPath(t *testing.T) {
 		}
 		r = e.resolveIAM(t, role, map[string]string{"environment": "development"})
 		wantStatus(t, r, 200)
-		wantKeys(t, "resolve as an IAM role", object(t, r), "environment", "secrets")
+		wantKeys(t, "resolve as an IAM role", object(t, r), "environment", "fingerprint", "secrets", "sources")
 	})
 
 	e.stop()

@@ -89,7 +89,7 @@ func (a *App) resolveDirect(ctx context.Context, raw json.RawMessage) wire.Direc
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		return fail(secrets.Invalid("", "the payload must be {\"token\", \"environment\", \"app\"?, \"machine\"?}"))
+		return fail(secrets.Invalid("", "the payload must be {\"token\", \"environment\", \"app\"?, \"machine\"?, \"names\"?, \"if_none_match\"?}"))
 	}
 	ctx = service.WithRequestID(ctx, invocationID(ctx))
 	id, err := a.Service.Authenticate(ctx, in.Token)
@@ -107,11 +107,14 @@ func (a *App) resolveDirect(ctx context.Context, raw json.RawMessage) wire.Direc
 	if err != nil {
 		return fail(err)
 	}
-	res, err := a.Service.Resolve(ctx, id, service.ResolveInput{Environment: env, Layer: layer})
+	res, err := a.Service.Resolve(ctx, id, service.ResolveInput{Environment: env, Layer: layer, Names: in.Names, IfNoneMatch: in.IfNoneMatch})
 	if err != nil {
 		return fail(err)
 	}
-	return wire.DirectResolveResponse{Environment: res.Environment, Secrets: res.Values}
+	if res.NotModified {
+		return wire.DirectResolveResponse{Environment: res.Environment, Fingerprint: res.Fingerprint, NotModified: true}
+	}
+	return wire.DirectResolveResponse{Environment: res.Environment, Fingerprint: res.Fingerprint, Secrets: res.Values}
 }
 
 // RotationEvent is the input the rotation schedule (EventBridge Scheduler)

@@ -268,6 +268,18 @@ func TestEverySampleEventThroughItsFunction(t *testing.T) {
 			t.Fatalf("direct resolve = %+v", res)
 		}
 	})
+	t.Run("resolve-direct resolves selected names and answers not_modified by fingerprint", func(t *testing.T) {
+		direct := f.apps[httpapi.FnResolveDirect]
+		payload := `{"token":"` + f.serviceToken + `","environment":"production","app":"web","names":["STRIPE_API_KEY","NOT_THERE"]`
+		res, err := direct.ResolveDirect(context.Background(), json.RawMessage(payload+`}`))
+		if err != nil || res.Error != nil || len(res.Secrets) != 1 || res.Secrets["STRIPE_API_KEY"] != stripeLive || res.Fingerprint == "" {
+			t.Fatalf("direct resolve of names = %+v, %v; want STRIPE_API_KEY only and a fingerprint", res, err)
+		}
+		same, err := direct.ResolveDirect(context.Background(), json.RawMessage(payload+`,"if_none_match":"`+res.Fingerprint+`"}`))
+		if err != nil || same.Error != nil || !same.NotModified || len(same.Secrets) != 0 || same.Fingerprint != res.Fingerprint {
+			t.Fatalf("direct resolve with the current fingerprint = %+v, %v; want not_modified and no secrets", same, err)
+		}
+	})
 	t.Run("resolve-direct refuses an event shaped like API Gateway's, whatever authorizer context it claims", func(t *testing.T) {
 		// A workload allowed to invoke resolve-direct could write any
 		// authorizer context: a forged service identity of another org,

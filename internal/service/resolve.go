@@ -2,7 +2,12 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/zwrm/secrets/internal/secrets"
 )
@@ -11,7 +16,17 @@ import (
 type ResolveInput struct {
 	Environment secrets.Environment
 	Layer       secrets.Layer
+	// Names, when not empty, selects the names to resolve: only those are
+	// returned (a name with no value is simply absent) and audited.
+	Names []string
+	// IfNoneMatch is a fingerprint the caller holds. When it equals the
+	// current one the resolve unwraps no key, opens no value, writes no
+	// audit record and answers NotModified.
+	IfNoneMatch string
 }
+
+// MaxResolveNames bounds the names one resolve may select.
+const MaxResolveNames = 500
 
 // Resolved is what a resolve hands a workload: for each name, the value of
 // the highest layer that has one for the environment.
@@ -20,6 +35,12 @@ type Resolved struct {
 	Values      map[string]string
 	// Sources names, for each name, the layer and version the value came from.
 	Sources map[string]secrets.AuditEntry
+	// Fingerprint identifies what this resolve returns (see fingerprint);
+	// it holds no value.
+	Fingerprint string
+	// NotModified is true when the input's IfNoneMatch equals Fingerprint:
+	// Values and Sources are then empty.
+	NotModified bool
 }
 
 // Resolve returns every secret visible at in.Layer for in.Environment: the
@@ -28,6 +49,10 @@ type Resolved struct {
 // while cached).
 func (s *Service) Resolve(ctx context.Context, id secrets.Identity, in ResolveInput) (*Resolved, error) {
 	if _, err := secrets.ParseEnvironment("environment", string(in.Environment)); err != nil {
+		return nil, err
+	}
+	names, err := resolveNames(in.Names)
+	if err != nil {
 		return nil, err
 	}
 	layer, err := s.resolveLayer(ctx, id, in)
@@ -47,36 +72,90 @@ func (s *Service) Resolve(ctx context.Context, id secrets.Identity, in ResolveIn
 			if err := s.checkRecord(ctx, sec, secrets.Place{Org: id.Org, Layer: &chain[i]}); err != nil {
 				return nil, err
 			}
-			if sec.Has(in.Environment) {
+			if sec.Has(in.Environment) && (names == nil || names[sec.Name]) {
 				winners[sec.Name] = sec
 			}
 		}
 	}
-	out := &Resolved{Environment: in.Environment, Values: make(map[string]string, len(winners)), Sources: make(map[string]secrets.AuditEntry, len(winners))}
 	entries := make([]secrets.AuditEntry, 0, len(winners))
 	for name, sec := range winners {
+		entries = append(entries, secrets.AuditEntry{Name: name, Layer: sec.Layer.Key(), Version: sec.Version})
+	}
+	slices.SortFunc(entries, func(a, b secrets.AuditEntry) int { return strings.Compare(a.Name, b.Name) })
+	out := &Resolved{Environment: in.Environment, Fingerprint: fingerprint(in.Environment, layer, names, entries)}
+	if in.IfNoneMatch != "" && in.IfNoneMatch == out.Fingerprint {
+		// Nothing changed for the caller: no key is unwrapped and no value
+		// leaves, so this is no read of values to audit; it is counted.
+		s.notModified.Add(1)
+		s.cfg.Logger.InfoContext(ctx, "resolve not modified", "request_id", RequestID(ctx), "org", id.Org, "layer", layer.String(), "environment", string(in.Environment), "names", len(entries))
+		out.NotModified = true
+		return out, nil
+	}
+	out.Values = make(map[string]string, len(winners))
+	out.Sources = make(map[string]secrets.AuditEntry, len(winners))
+	for _, e := range entries {
+		sec := winners[e.Name]
 		plain, err := s.sealer.Open(ctx, binding(id.Org, sec, in.Environment), sec.Values[in.Environment].Ciphertext)
 		if err != nil {
 			return nil, err
 		}
-		out.Values[name] = string(plain)
-		e := secrets.AuditEntry{Name: name, Layer: sec.Layer.Key(), Version: sec.Version}
-		out.Sources[name] = e
-		entries = append(entries, e)
+		out.Values[e.Name] = string(plain)
+		out.Sources[e.Name] = e
 	}
-	slices.SortFunc(entries, func(a, b secrets.AuditEntry) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		if a.Name > b.Name {
-			return 1
-		}
-		return 0
-	})
 	if err := s.auditResolve(ctx, id, layer, in.Environment, entries); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// ResolvesNotModified counts the resolves answered NotModified since the
+// service started: the cheap change checks of watching workloads.
+func (s *Service) ResolvesNotModified() int64 { return s.notModified.Load() }
+
+// resolveNames checks a names selection and returns it as a set, or nil
+// for "every name".
+func resolveNames(list []string) (map[string]bool, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	if len(list) > MaxResolveNames {
+		return nil, secrets.Invalid("names", "selects %d names; a resolve may select at most %d", len(list), MaxResolveNames)
+	}
+	set := make(map[string]bool, len(list))
+	for _, n := range list {
+		if err := secrets.ValidateName(n); err != nil {
+			var e *secrets.Error
+			if errors.As(err, &e) {
+				return nil, secrets.Invalid("names", "%s", e.Message)
+			}
+			return nil, err
+		}
+		set[n] = true
+	}
+	return set, nil
+}
+
+// fingerprint identifies what a resolve returns: a SHA-256, in hex, of the
+// environment, the layer, the names selection and the sorted (name, layer,
+// version) list. Versions change with every write, so a changed value
+// changes it; it holds no value, so it may be logged and cached.
+func fingerprint(env secrets.Environment, layer secrets.Layer, names map[string]bool, entries []secrets.AuditEntry) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "zwrm-resolve-v1\x00%s\x00%s\x00", env, layer.Key())
+	if names == nil {
+		fmt.Fprint(h, "*\x00")
+	} else {
+		sel := make([]string, 0, len(names))
+		for n := range names {
+			sel = append(sel, n)
+		}
+		slices.Sort(sel)
+		fmt.Fprintf(h, "%d\x00%s\x00", len(sel), strings.Join(sel, "\x00"))
+	}
+	for _, e := range entries {
+		fmt.Fprintf(h, "%s\x00%s\x00%d\x00", e.Name, e.Layer, e.Version)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // auditResolve records a resolve before its values leave: a resolve whose

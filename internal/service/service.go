@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/zwrm/secrets/internal/envelope"
@@ -37,6 +38,8 @@ type Service struct {
 	writers keyedLocks
 	// audits remembers org retentions and stored manifests.
 	audits auditState
+	// notModified counts resolves answered NotModified.
+	notModified atomic.Int64
 }
 
 // New returns a Service over store, sealing values under data keys that

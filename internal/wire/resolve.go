@@ -10,12 +10,27 @@ type ResolveRequest struct {
 	Environment secrets.Environment `json:"environment"`
 	App         string              `json:"app,omitempty"`
 	Machine     string              `json:"machine,omitempty"`
+	// Names, when given, selects the names to resolve.
+	Names []string `json:"names,omitempty"`
+	// IfNoneMatch is the fingerprint of an earlier answer: when nothing
+	// changed the answer is 304 with no body.
+	IfNoneMatch string `json:"if_none_match,omitempty"`
 }
 
-// Resolved is the answer of a resolve: name → value, in plaintext.
+// Resolved is the answer of a resolve: name → value, in plaintext, where
+// each value came from, and the fingerprint of what it returned.
 type Resolved struct {
-	Environment secrets.Environment `json:"environment"`
-	Secrets     map[string]string   `json:"secrets"`
+	Environment secrets.Environment       `json:"environment"`
+	Fingerprint string                    `json:"fingerprint"`
+	Secrets     map[string]string         `json:"secrets"`
+	Sources     map[string]ResolvedSource `json:"sources"`
+}
+
+// ResolvedSource is where a resolved value came from: the kind of layer
+// (global, app or machine) and the secret's version there.
+type ResolvedSource struct {
+	Layer   string `json:"layer"`
+	Version int64  `json:"version"`
 }
 
 // DirectResolveRequest is a direct invocation of the resolve-direct
@@ -30,8 +45,12 @@ type DirectResolveRequest struct {
 // error in the API's shape.
 type DirectResolveResponse struct {
 	Environment secrets.Environment `json:"environment,omitempty"`
-	Secrets     map[string]string   `json:"secrets,omitempty"`
-	Error       *ErrorDetail        `json:"error,omitempty"`
+	Fingerprint string              `json:"fingerprint,omitempty"`
+	// NotModified is true, with no secrets, when the request's
+	// if_none_match equals the fingerprint.
+	NotModified bool              `json:"not_modified,omitempty"`
+	Secrets     map[string]string `json:"secrets,omitempty"`
+	Error       *ErrorDetail      `json:"error,omitempty"`
 }
 
 // Effective is the answer of GET /v1/effective: what a resolve at
