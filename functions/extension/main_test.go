@@ -56,7 +56,7 @@ func newExtensionsAPI(t *testing.T) *extensionsAPI {
 		f.nexts <- struct{}{}
 		select {
 		case ev := <-f.events:
-			body := map[string]any{"eventType": ev, "deadlineMs": time.Now().Add(3*time.Second).UnixMilli(), "requestId": "req-1"}
+			body := map[string]any{"eventType": ev, "deadlineMs": time.Now().Add(3 * time.Second).UnixMilli(), "requestId": "req-1"}
 			if ev == "SHUTDOWN" {
 				body["shutdownReason"] = "spindown"
 			}
