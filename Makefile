@@ -50,7 +50,8 @@ build: bin/zwrm lambdas
 bin/zwrm: FORCE
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/zwrm ./cmd/zwrm
 
-## lambdas: dist/FUNCTION.zip for each function (linux/arm64, provided.al2023)
+## lambdas: dist/FUNCTION.zip for each function (linux/arm64, provided.al2023), and the Lambda
+##          extension's layer, dist/zwrm-secrets-layer.zip (extensions/zwrm-secrets)
 lambdas:
 	@mkdir -p dist
 	@for fn in $(FUNCTIONS); do \
@@ -59,6 +60,10 @@ lambdas:
 		$(GO) run ./internal/tools/lambdazip -o dist/$$fn.zip dist/$$fn/bootstrap || exit 1; \
 		printf '%-12s %8d bytes\n' $$fn.zip $$(stat -c %s dist/$$fn.zip); \
 	done
+	@GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" \
+		-o dist/extension/zwrm-secrets ./functions/extension
+	@$(GO) run ./internal/tools/lambdazip -o dist/zwrm-secrets-layer.zip -name extensions/zwrm-secrets dist/extension/zwrm-secrets
+	@printf '%-12s %8d bytes\n' zwrm-secrets-layer.zip $$(stat -c %s dist/zwrm-secrets-layer.zip)
 
 FORCE:
 
