@@ -83,7 +83,10 @@ type zwrmAPI struct {
 	values      map[string]string
 	versions    map[string]int
 	down        bool
-	full, not   int // resolves answered with values, and 304s
+	refuse      bool   // answer 403 to every resolve
+	iamOrg      string // when set, serve /v1/resolve/iam?org= this org, signed with SigV4
+	lastAuth    string // the Authorization header of the last resolve
+	full, not   int    // resolves answered with values, and 304s
 	lastRequest map[string]any
 }
 
@@ -130,11 +133,27 @@ func (f *zwrmAPI) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return
 	}
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/resolve" {
+	f.lastAuth = r.Header.Get("Authorization")
+	path := "/v1/resolve"
+	if f.iamOrg != "" {
+		path = "/v1/resolve/iam"
+	}
+	if r.Method != http.MethodPost || r.URL.Path != path {
 		http.NotFound(w, r)
 		return
 	}
-	if r.Header.Get("Authorization") != "Bearer "+serviceToken {
+	if f.refuse {
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte(`{"error":{"code":"forbidden","message":"revoked"}}`))
+		return
+	}
+	if f.iamOrg != "" {
+		// API Gateway verifies the signature; the fake checks its shape.
+		if r.URL.Query().Get("org") != f.iamOrg || !strings.HasPrefix(f.lastAuth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") || !strings.Contains(f.lastAuth, "/eu-west-1/execute-api/aws4_request") {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+	} else if f.lastAuth != "Bearer "+serviceToken {
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte(`{"error":{"code":"unauthorized","message":"token"}}`))
 		return
@@ -420,4 +439,52 @@ func TestTheExtensionReportsAnInitErrorWithoutCredentials(t *testing.T) {
 func jsonOf(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+func TestTheExtensionSignsWithTheRoleAndDropsItsValuesWhenRefused(t *testing.T) {
+	bin := buildExtension(t)
+	lambda := newExtensionsAPI(t)
+	zwrm := newZwrmAPI(t, map[string]string{"DB_URL": "postgres://iam-one"})
+	zwrm.mu.Lock()
+	zwrm.iamOrg = "acme"
+	zwrm.mu.Unlock()
+	port := freePort(t)
+	ext := start(t, bin,
+		"AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(lambda.srv.URL, "http://"),
+		"AWS_SESSION_TOKEN="+sessionToken,
+		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"AWS_REGION=eu-west-1",
+		"ZWRM_ENDPOINT="+zwrm.srv.URL,
+		"ZWRM_ORG=acme",
+		"ZWRM_ENV=production",
+		"ZWRM_CACHE_TTL=1s",
+		"ZWRM_PORT="+strconv.Itoa(port),
+	)
+	ext.base = "http://127.0.0.1:" + strconv.Itoa(port)
+	receive(t, lambda.registered, "the registration")
+	receive(t, lambda.nexts, "the first event/next")
+	if resp, body := ext.get(t, "/secrets/DB_URL", "X-Zwrm-Token", sessionToken); resp.StatusCode != 200 || body != "postgres://iam-one" {
+		t.Fatalf("signed resolve: %d %q\nlogs:\n%s", resp.StatusCode, body, ext.logs.String())
+	}
+	zwrm.mu.Lock()
+	zwrm.refuse = true
+	zwrm.mu.Unlock()
+	var resp *http.Response
+	var body string
+	eventually(t, 10*time.Second, "values still served after the API refused the role", func() bool {
+		resp, body = ext.get(t, "/secrets/DB_URL", "X-Zwrm-Token", sessionToken)
+		return resp.StatusCode != 200
+	})
+	if resp.StatusCode != http.StatusBadGateway || strings.Contains(body, "iam-one") {
+		t.Errorf("after a refusal: %d %q, want 502 without the value", resp.StatusCode, body)
+	}
+	lambda.events <- "SHUTDOWN"
+	receive(t, ext.done, "the extension's exit")
+	if ext.err != nil {
+		t.Errorf("exit: %v", ext.err)
+	}
+	if logs := ext.logs.String(); strings.Contains(logs, "iam-one") || strings.Contains(logs, "wJalrXUtnFEMI") {
+		t.Errorf("the logs hold a value or a key:\n%s", logs)
+	}
 }
