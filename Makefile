@@ -54,7 +54,8 @@ BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 bin/zwrm: FORCE
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)" -o bin/zwrm ./cmd/zwrm
 
-## lambdas: dist/FUNCTION.zip for each function (linux/arm64, provided.al2023)
+## lambdas: dist/FUNCTION.zip for each function (linux/arm64, provided.al2023), and the Lambda
+##          extension's layer, dist/zwrm-secrets-layer.zip (extensions/zwrm-secrets)
 lambdas:
 	@mkdir -p dist
 	@for fn in $(FUNCTIONS); do \
@@ -63,6 +64,10 @@ lambdas:
 		$(GO) run ./internal/tools/lambdazip -o dist/$$fn.zip dist/$$fn/bootstrap || exit 1; \
 		printf '%-12s %8d bytes\n' $$fn.zip $$(stat -c %s dist/$$fn.zip); \
 	done
+	@GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" \
+		-o dist/extension/zwrm-secrets ./functions/extension
+	@$(GO) run ./internal/tools/lambdazip -o dist/zwrm-secrets-layer.zip -name extensions/zwrm-secrets dist/extension/zwrm-secrets
+	@printf '%-12s %8d bytes\n' zwrm-secrets-layer.zip $$(stat -c %s dist/zwrm-secrets-layer.zip)
 
 FORCE:
 

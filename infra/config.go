@@ -261,10 +261,18 @@ func (p SecretsStackProps) Validate() error {
 	return errors.Join(errs...)
 }
 
-// CheckAssets reports a missing function zip with what to do about it.
+func functionZips() []string {
+	zips := make([]string, len(functionNames))
+	for i, fn := range functionNames {
+		zips[i] = fn + ".zip"
+	}
+	return zips
+}
+
+// CheckAssets reports a missing function zip (or the extension's layer) with what to do about it.
 func CheckAssets(dir string) error {
-	for _, fn := range functionNames {
-		path := filepath.Join(dir, fn+".zip")
+	for _, zip := range append(functionZips(), extensionLayerZip) {
+		path := filepath.Join(dir, zip)
 		if _, err := os.Stat(path); err != nil {
 			return fmt.Errorf("function code %s is missing: run `make lambdas` first (or set -c %s=DIR)", path, ctxAssetDir)
 		}

@@ -309,6 +309,7 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 	newRotationSchedule(stack, p, fns["set"], dlq)
 	topic := newAlarms(stack, p, fns, api, dlq)
 	ui := newUI(stack, p, api, retention)
+	layer := newExtensionLayer(stack, p)
 
 	out := func(id, desc string, value *string) {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(desc)})
@@ -318,6 +319,7 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 	out("TableName", "DynamoDB table (zwrm admin bootstrap --table)", table.TableName())
 	out("KeyArn", "KMS key that wraps the data keys (zwrm admin bootstrap --kms-key)", key.KeyArn())
 	out("ResolveFunctionArn", "The resolve-direct function, for direct lambda:InvokeFunction by workloads", fns["resolve-direct"].FunctionArn())
+	out("ExtensionLayerArn", "The Lambda extension's layer version (arm64): functions add it to read their secrets on localhost:2773", layer.LayerVersionArn())
 	out("RotationDeadLetterQueueUrl", "Rotation sweeps that failed or could not be delivered", dlq.QueueUrl())
 	if topic != nil {
 		out("AlarmTopicArn", "SNS topic the alarms notify", topic.TopicArn())

@@ -41,8 +41,8 @@ func TestTheStackHoldsExactlyTheseResources(t *testing.T) {
 		"AWS::CloudFront::OriginAccessControl":   1,
 		"AWS::CloudFront::CachePolicy":           1, // the UI's; the API's paths use the managed CachingDisabled
 		"AWS::CloudFront::ResponseHeadersPolicy": 1,
-		"Custom::CDKBucketDeployment":            2, // the hashed assets, then index.html
-		"AWS::Lambda::LayerVersion":              1, // the AWS CLI the upload runs
+		"Custom::CDKBucketDeployment":            2,     // the hashed assets, then index.html
+		"AWS::Lambda::LayerVersion":              1 + 1, // the AWS CLI the upload runs, the extension
 		"AWS::IAM::ManagedPolicy":                0,
 		"AWS::DynamoDB::GlobalTable":             0,
 		"Custom::LogRetention":                   0,

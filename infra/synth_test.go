@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -204,7 +205,7 @@ func synthesize() (s *synthesized, err error) {
 // writePlaceholderZips stands in for `make lambdas`: a zip per function,
 // each different, so that each function's code asset is its own.
 func writePlaceholderZips(dir string) error {
-	for _, fn := range functionNames {
+	for _, fn := range append(slices.Clone(functionNames), strings.TrimSuffix(extensionLayerZip, ".zip")) {
 		f, err := os.Create(filepath.Join(dir, fn+".zip"))
 		if err != nil {
 			return err

@@ -3,6 +3,9 @@
 // changes nothing deploys nothing.
 //
 //	go run ./internal/tools/lambdazip -o dist/set.zip dist/set/bootstrap
+//
+// With -name, the file's path in the zip: a layer's extension lives under
+// extensions/ (-name extensions/zwrm-secrets).
 package main
 
 import (
@@ -17,18 +20,22 @@ import (
 
 func main() {
 	out := flag.String("o", "", "zip file to write")
+	name := flag.String("name", "", "the file's path in the zip (default: its base name)")
 	flag.Parse()
 	if *out == "" || flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: lambdazip -o OUT.zip BOOTSTRAP")
+		fmt.Fprintln(os.Stderr, "usage: lambdazip -o OUT.zip [-name PATH] BOOTSTRAP")
 		os.Exit(2)
 	}
-	if err := pack(*out, flag.Arg(0)); err != nil {
+	if *name == "" {
+		*name = filepath.Base(flag.Arg(0))
+	}
+	if err := pack(*out, flag.Arg(0), *name); err != nil {
 		fmt.Fprintln(os.Stderr, "lambdazip:", err)
 		os.Exit(1)
 	}
 }
 
-func pack(out, bin string) error {
+func pack(out, bin, name string) error {
 	src, err := os.Open(bin)
 	if err != nil {
 		return err
@@ -39,7 +46,7 @@ func pack(out, bin string) error {
 		return err
 	}
 	zw := zip.NewWriter(f)
-	hdr := &zip.FileHeader{Name: filepath.Base(bin), Method: zip.Deflate, Modified: time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)}
+	hdr := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)}
 	hdr.SetMode(0o755)
 	w, err := zw.CreateHeader(hdr)
 	if err == nil {
