@@ -157,7 +157,8 @@ func unreachable(ctx context.Context, err error) bool {
 	case errors.As(err, &ne):
 		return true
 	case errors.As(err, &ce):
-		return ce.Status >= 500
+		// A failing, throttling or timed-out service: not a refusal.
+		return ce.Status >= 500 || ce.Status == 429 || ce.Status == 408
 	}
 	return false
 }

@@ -71,6 +71,8 @@ printed.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would change, write nothing")
 	_ = cmd.MarkFlagRequired("env")
 	_ = cmd.RegisterFlagCompletionFunc("env", envCompletion)
+	// A write names its environment itself: .zwrm.yaml's never chooses it.
+	cmd.Annotations = map[string]string{noEnvDefault: "true"}
 	lf.add(cmd)
 	return cmd
 }

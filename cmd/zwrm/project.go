@@ -50,6 +50,12 @@ func findProject(dir string) (*project, error) {
 		b, err := os.ReadFile(path)
 		switch {
 		case err == nil:
+			// A file anyone may change (a /tmp/.zwrm.yaml left by another
+			// user) would choose the layer and environment of whoever runs
+			// zwrm below it: refused.
+			if fi, serr := os.Stat(path); serr == nil && fi.Mode().Perm()&0o002 != 0 {
+				return nil, usagef("%s is writable by every user, so anyone could choose your defaults: chmod o-w it, or remove it", path)
+			}
 			p, err := parseProject(b)
 			if err != nil {
 				return nil, usagef("%s: %v", path, err)

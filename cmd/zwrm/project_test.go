@@ -109,6 +109,25 @@ func TestProjectFileIsStrict(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a file every user may write is refused", func(t *testing.T) {
+		write("app: web\n")
+		path := filepath.Join(c.dir, ".zwrm.yaml")
+		if err := os.Chmod(path, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		c.fails(exitUsage, "writable by every user", "secrets", "list")
+		if err := os.Chmod(path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("import names its environment itself", func(t *testing.T) {
+		write("app: web\nenvironment: production\n")
+		env := filepath.Join(c.dir, "x.env")
+		if err := os.WriteFile(env, []byte("A=1\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.fails(exitUsage, `"env" not set`, "import", env)
+	})
 	t.Run("quotes and comments are read", func(t *testing.T) {
 		write("# defaults\napp: 'web' # the app\nenvironment: \"staging\"\n")
 		c.ok("secrets", "set", "X=1")

@@ -65,6 +65,9 @@ runs COMMAND as a child, relays interrupts to it and exits with its code.
 			if err != nil {
 				return err
 			}
+			if wf.watch && (ff.only || ff.off || cmd.Flags().Changed("fallback-max-age")) {
+				return usagef("--watch needs the API and keeps no offline fallback: drop --fallback-only, --no-fallback and --fallback-max-age")
+			}
 			if wf.watch {
 				return a.runWatching(cmd.Context(), at, watch, path, args, func(values map[string]string) ([]string, error) {
 					return runEnv(a.environ(), values, override, allowReserved)

@@ -190,7 +190,7 @@ func findRow(tb testing.TB, e *env, token, app, name string) secretJSON {
 // the global layer for development that finds none: pinned, so a change
 // of how fingerprints are computed (which makes every watching workload
 // resolve again once) is a decision.
-const emptyDevelopmentGlobal = "e0fe4ebf0aac3a7de668cb76154b57ad3fe5c31ddd34382b78d799ed6c7debac"
+const emptyDevelopmentGlobal = "e91455dd53027141e01e03408504567e7e227cf663825ce31f709b49e56d0a0b"
 
 func TestResolvePrecedence(t *testing.T) {
 	e, super := newAcme(t)

@@ -47,7 +47,7 @@ type Source struct {
 func NewSource(cfg Config, hc *http.Client) (*Source, error) {
 	u, err := url.Parse(cfg.Endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" {
-		return nil, fmt.Errorf("ZWRM_ENDPOINT %q: must be an http:// or https:// URL without credentials or a query", cfg.Endpoint)
+		return nil, fmt.Errorf("ZWRM_ENDPOINT: must be an http:// or https:// URL without credentials or a query")
 	}
 	base := strings.TrimRight(u.String(), "/")
 	s := &Source{HC: hc, Body: resolveRequest{Environment: cfg.Environment, App: cfg.Layer.App, Machine: cfg.Layer.Machine, Names: cfg.Names}}
@@ -104,6 +104,10 @@ func (s *Source) Fetch(ctx context.Context, fingerprint string) (values map[stri
 			etag = fingerprint
 		}
 		return nil, etag, true, nil
+	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests:
+		// Throttled or timed out: the service is busy, not refusing, so
+		// the values stay and are served stale until it answers.
+		return nil, "", false, fmt.Errorf("resolve: the API answered %d (busy)", resp.StatusCode)
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
 		return nil, "", false, fmt.Errorf("resolve: the API answered %d: %w", resp.StatusCode, ErrRefused)
 	case resp.StatusCode != http.StatusOK:

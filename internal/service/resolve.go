@@ -82,7 +82,7 @@ func (s *Service) Resolve(ctx context.Context, id secrets.Identity, in ResolveIn
 		entries = append(entries, secrets.AuditEntry{Name: name, Layer: sec.Layer.Key(), Version: sec.Version})
 	}
 	slices.SortFunc(entries, func(a, b secrets.AuditEntry) int { return strings.Compare(a.Name, b.Name) })
-	out := &Resolved{Environment: in.Environment, Fingerprint: fingerprint(in.Environment, layer, names, entries)}
+	out := &Resolved{Environment: in.Environment, Fingerprint: fingerprint(in.Environment, layer, names, entries, winners)}
 	if in.IfNoneMatch != "" && in.IfNoneMatch == out.Fingerprint {
 		// Nothing changed for the caller: no key is unwrapped and no value
 		// leaves, so this is no read of values to audit; it is counted.
@@ -137,11 +137,14 @@ func resolveNames(list []string) (map[string]bool, error) {
 
 // fingerprint identifies what a resolve returns: a SHA-256, in hex, of the
 // environment, the layer, the names selection and the sorted (name, layer,
-// version) list. Versions change with every write, so a changed value
-// changes it; it holds no value, so it may be logged and cached.
-func fingerprint(env secrets.Environment, layer secrets.Layer, names map[string]bool, entries []secrets.AuditEntry) string {
+// secret id, version) list. Versions change with every write, so a changed
+// value changes it; the id tells a secret deleted and created again (at
+// version 1 again) from the one before, and, being random and not shown
+// to workloads, keeps a service token from computing a fingerprint it was
+// not given. It holds no value, so it may be logged and cached.
+func fingerprint(env secrets.Environment, layer secrets.Layer, names map[string]bool, entries []secrets.AuditEntry, winners map[string]*secrets.Secret) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "zwrm-resolve-v1\x00%s\x00%s\x00", env, layer.Key())
+	fmt.Fprintf(h, "zwrm-resolve-v2\x00%s\x00%s\x00", env, layer.Key())
 	if names == nil {
 		fmt.Fprint(h, "*\x00")
 	} else {
@@ -153,7 +156,7 @@ func fingerprint(env secrets.Environment, layer secrets.Layer, names map[string]
 		fmt.Fprintf(h, "%d\x00%s\x00", len(sel), strings.Join(sel, "\x00"))
 	}
 	for _, e := range entries {
-		fmt.Fprintf(h, "%s\x00%s\x00%d\x00", e.Name, e.Layer, e.Version)
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00", e.Name, e.Layer, winners[e.Name].ID, e.Version)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

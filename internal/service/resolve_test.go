@@ -154,3 +154,21 @@ func TestResolveFingerprintFollowsWhatItCovers(t *testing.T) {
 		t.Errorf("changing a secret left the fingerprint as it was")
 	}
 }
+
+// TestResolveFingerprintSeesASecretDeletedAndCreatedAgain: the new secret
+// is at version 1 again, like the old one; the change check must still see
+// it (the emergency rotation of a leaked key), or workloads would keep the
+// old value.
+func TestResolveFingerprintSeesASecretDeletedAndCreatedAgain(t *testing.T) {
+	_, svc, id := acme(t)
+	old := mustCreate(t, svc, id, secrets.Global, "API_KEY", map[secrets.Environment]string{secrets.Development: "leaked-value"})
+	first := mustResolve(t, svc, id, service.ResolveInput{Environment: secrets.Development})
+	if err := svc.Delete(context.Background(), id, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, svc, id, secrets.Global, "API_KEY", map[secrets.Environment]string{secrets.Development: "fresh-value"})
+	res := mustResolve(t, svc, id, service.ResolveInput{Environment: secrets.Development, IfNoneMatch: first.Fingerprint})
+	if res.NotModified || res.Values["API_KEY"] != "fresh-value" {
+		t.Errorf("after delete and create the check answered not modified=%v, API_KEY=%q; want the fresh value", res.NotModified, res.Values["API_KEY"])
+	}
+}
