@@ -180,3 +180,23 @@ export async function expectAccessible(page, label) {
     `accessibility of ${label}`,
   );
 }
+
+/**
+ * signIn signs page in with token and waits for the grid's count.
+ * @param {import('playwright-core').Page} page
+ * @param {string} token
+ */
+export async function signIn(page, token) {
+  await page.goto('/');
+  await page.locator('#token').fill(token);
+  await page.locator('#signin-submit').click();
+  await page.locator('#secrets-view').waitFor({ state: 'visible' });
+  await page.locator('#count').filter({ hasText: /secret/ }).waitFor();
+}
+
+/**
+ * row is the grid row of the secret named name (exactly).
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ */
+export const row = (page, name) => page.locator('#grid .ag-row', { has: page.locator('[col-id="name"]', { hasText: new RegExp(`^${name}$`) }) });

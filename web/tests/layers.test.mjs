@@ -6,7 +6,7 @@
 // with CI=true it fails instead.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { browserSuite, expectAccessible, start } from './harness.mjs';
+import { browserSuite, expectAccessible, row, signIn, start } from './harness.mjs';
 
 await browserSuite('layers and write policy in Chromium', suite);
 
@@ -53,15 +53,6 @@ function suite() {
     return page;
   }
 
-  async function signIn(page, token) {
-    await page.goto('/');
-    await page.locator('#token').fill(token);
-    await page.locator('#signin-submit').click();
-    await page.locator('#secrets-view').waitFor({ state: 'visible' });
-    await page.locator('#count').filter({ hasText: /secret/ }).waitFor();
-  }
-
-  const row = (page, name) => page.locator('#grid .ag-row', { has: page.locator('[col-id="name"]', { hasText: new RegExp(`^${name}$`) }) });
   const cell = (page, name, col) => row(page, name).locator(`[col-id="${col}"]`);
 
   test('layers and write policy in Chromium', { timeout: 300_000 }, async (t) => {

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { browserSuite, expectAccessible, repoDir, start } from './harness.mjs';
+import { browserSuite, expectAccessible, repoDir, row, signIn, start } from './harness.mjs';
 
 await browserSuite('look and weight in Chromium', suite);
 
@@ -62,14 +62,6 @@ function suite() {
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     return page;
-  }
-
-  async function signIn(page, token) {
-    await page.goto('/');
-    await page.locator('#token').fill(token);
-    await page.locator('#signin-submit').click();
-    await page.locator('#secrets-view').waitFor({ state: 'visible' });
-    await page.locator('#count').filter({ hasText: /secret/ }).waitFor();
   }
 
   const theme = (page) => page.evaluate(() => document.documentElement.dataset.theme);
@@ -212,7 +204,6 @@ function suite() {
   });
 }
 
-const row = (page, name) => page.locator('#grid .ag-row', { has: page.locator('[col-id="name"]', { hasText: new RegExp(`^${name}$`) }) });
 const cell = (page, name, col) => row(page, name).locator(`[col-id="${col}"]`);
 
 /**

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { browserSuite, expectAccessible, start } from './harness.mjs';
+import { browserSuite, expectAccessible, row, signIn, start } from './harness.mjs';
 
 await browserSuite('values, rotation and copying names in Chromium', suite);
 
@@ -65,15 +65,6 @@ function suite() {
     return page;
   }
 
-  async function signIn(page, token) {
-    await page.goto('/');
-    await page.locator('#token').fill(token);
-    await page.locator('#signin-submit').click();
-    await page.locator('#secrets-view').waitFor({ state: 'visible' });
-    await page.locator('#count').filter({ hasText: /secret/ }).waitFor();
-  }
-
-  const row = (page, name) => page.locator('#grid .ag-row', { has: page.locator('[col-id="name"]', { hasText: new RegExp(`^${name}$`) }) });
 
   async function openSecret(page, name) {
     await row(page, name).locator('[col-id="name"] .name-text').click();
