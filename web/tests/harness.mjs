@@ -125,6 +125,34 @@ export class Harness {
     });
   }
 
+  /**
+   * page opens a new browser context and page on the server, recording the
+   * page's console errors, errors and CSP violations in problems, and, when
+   * given, its requests ("METHOD URL") and response bodies.
+   * @param {{viewport?: {width: number, height: number}, colorScheme?: 'light' | 'dark', clipboard?: boolean,
+   *   problems: string[], received?: Promise<any>[], requested?: string[]}} opts
+   */
+  async page({ viewport = { width: 1280, height: 800 }, colorScheme, clipboard = false, problems, received, requested }) {
+    const context = await this.browser.newContext({ viewport, colorScheme, baseURL: this.base, reducedMotion: 'reduce' });
+    if (clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: this.base });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+    });
+    if (requested) page.on('request', (r) => requested.push(`${r.method()} ${r.url()}`));
+    if (received) {
+      page.on('response', (r) => {
+        received.push(r.body().then((b) => ({ url: r.url(), body: b.toString('utf8') }), () => null));
+      });
+    }
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    return page;
+  }
+
   /** api calls the API from the test itself (not the page). */
   async api(method, path, token, body) {
     const res = await fetch(this.base + path, {

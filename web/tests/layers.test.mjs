@@ -39,19 +39,10 @@ function suite() {
     await h?.stop();
   });
 
-  async function newPage() {
-    const context = await h.browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: h.base, reducedMotion: 'reduce' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('response', (r) => {
-      received.push(r.body().then((b) => ({ url: r.url(), body: b.toString('utf8') }), () => null));
-    });
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    return page;
+  function newPage() {
+    return h.page({ problems, received });
   }
+
 
   const cell = (page, name, col) => row(page, name).locator(`[col-id="${col}"]`);
 

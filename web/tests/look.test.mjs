@@ -50,19 +50,10 @@ function suite() {
   });
 
   /** @param {{viewport?: {width: number, height: number}, colorScheme?: 'light' | 'dark'}} [opts] */
-  async function newPage({ viewport = WIDE, colorScheme = 'light' } = {}) {
-    const context = await h.browser.newContext({ viewport, colorScheme, baseURL: h.base, reducedMotion: 'reduce' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-    });
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    return page;
+  function newPage({ viewport = WIDE, colorScheme = 'light' } = {}) {
+    return h.page({ viewport, colorScheme, problems });
   }
+
 
   const theme = (page) => page.evaluate(() => document.documentElement.dataset.theme);
   // The grid's background, as the person sees it: dark or light.

@@ -46,24 +46,10 @@ function suite() {
     await h?.stop();
   });
 
-  async function newPage() {
-    const context = await h.browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: h.base, reducedMotion: 'reduce' });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: h.base });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-    });
-    page.on('request', (r) => requested.push(`${r.method()} ${r.url()}`));
-    page.on('response', (r) => {
-      received.push(r.body().then((b) => ({ url: r.url(), body: b.toString('utf8') }), () => null));
-    });
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    return page;
+  function newPage() {
+    return h.page({ viewport: { width: 1280, height: 900 }, clipboard: true, problems, received, requested });
   }
+
 
 
   async function openSecret(page, name) {
